@@ -1,0 +1,61 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Everything installs into .venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAKE ?= data/lake
+DB ?= data/smcost.duckdb
+SEED ?= 42
+MONTHS ?= 3
+SCALE ?= 1
+FOCUS_VERSION ?= 1.2
+
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export SMCOST_LAKE_ROOT := $(CURDIR)/$(LAKE)
+export SMCOST_DUCKDB_PATH := $(CURDIR)/$(DB)
+
+.PHONY: help install demo test test-python test-dbt lint athena-check bench clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP) profiles.yml ## Create .venv and install smcost, dbt and the test tools
+
+# The local default needs no copying by hand: the example already holds the DuckDB target, and
+# dbt reads profiles.yml from the project folder (DBT_PROFILES_DIR above).
+profiles.yml: profiles.yml.example
+	cp $< $@
+
+demo: install ## Generate the demo account, build every model on DuckDB, print a summary
+	$(BIN)/smcost demo --out $(LAKE) --seed $(SEED) --months $(MONTHS) --scale $(SCALE) --focus-version $(FOCUS_VERSION)
+	$(BIN)/dbt seed --target local --quiet
+	$(BIN)/dbt build --target local --vars '{focus_version: "$(FOCUS_VERSION)"}'
+	$(BIN)/smcost summary --database $(DB)
+
+test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)
+
+test-python: install
+	$(BIN)/pytest -q
+
+lint: install ## sqlfluff (athena dialect) on every model
+	$(BIN)/sqlfluff lint models --dialect athena
+
+athena-check: install ## dbt parse + compile for Athena, offline
+	$(BIN)/dbt parse --target athena
+	$(BIN)/dbt compile --target athena --no-populate-cache --quiet
+
+bench: install ## Benchmarks (print figures; not part of `make test`)
+	$(BIN)/python scripts/bench_demo.py
+
+clean: ## Remove generated data and dbt artefacts (keeps .venv)
+	rm -rf data target logs

@@ -1,0 +1,3 @@
+from smcost.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""The `smcost` command. Each subcommand lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module exposing add_arguments(parser) and run(args) -> int
+SUBCOMMANDS = {
+    "demo": ("smcost.demo", "Generate a realistic demo SageMaker account (bill, metadata, ground truth)."),
+    "extract": ("smcost.extractor", "Land SageMaker, CloudWatch, S3 and ECR metadata as Parquet."),
+    "docs": ("smcost.docs", "Render generated files (dbt source YAML) from the shared schemas."),
+    "summary": ("smcost.summary", "Print what the marts say about the bill (reads the DuckDB file)."),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smcost",
+        description="SageMaker cost attribution: explain the SageMaker line of an AWS bill by model, "
+        "team, experiment and environment.",
+        epilog="Run `smcost <command> --help` for a command's options. Quick start: `make demo`.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=help_text, description=module.__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,588 @@
+"""The one definition of every dataset this project reads or writes.
+
+Everything that touches a landed file goes through this module: the demo generator, the
+extractor, the dbt source YAML (``smcost docs sources`` renders it from here) and the Athena DDL.
+Change a column here and every consumer follows.
+
+Conventions
+- Timestamps are ``timestamp[ms]`` without a zone and always UTC (what AWS Data Exports writes,
+  and what compares cleanly on both Athena and DuckDB).
+- Every SageMaker metadata dataset starts with ``account_id, region, extracted_at`` and is
+  partitioned on disk by ``extract_date=YYYY-MM-DD``; tags travel as ``map<string,string>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+TS = pa.timestamp("ms")
+STR = pa.string()
+F64 = pa.float64()
+I64 = pa.int64()
+BOOL = pa.bool_()
+TAGS = pa.map_(pa.string(), pa.string())
+
+
+def _field(name: str, type_: pa.DataType, doc: str) -> pa.Field:
+    return pa.field(name, type_, metadata={"doc": doc})
+
+
+def doc_of(field: pa.Field) -> str:
+    return (field.metadata or {}).get(b"doc", b"").decode()
+
+
+# --------------------------------------------------------------------------------------------
+# FOCUS exports as AWS Data Exports writes them (REFERENCE.md §2)
+# --------------------------------------------------------------------------------------------
+
+# (name, type, introduced in FOCUS version). Order = the FOCUS spec's alphabetical order.
+_FOCUS_COLUMNS: list[tuple[str, pa.DataType, str]] = [
+    ("AvailabilityZone", STR, "1.0"),
+    ("BilledCost", F64, "1.0"),
+    ("BillingAccountId", STR, "1.0"),
+    ("BillingAccountName", STR, "1.0"),
+    ("BillingAccountType", STR, "1.2"),
+    ("BillingCurrency", STR, "1.0"),
+    ("BillingPeriodEnd", TS, "1.0"),
+    ("BillingPeriodStart", TS, "1.0"),
+    ("CapacityReservationId", STR, "1.1"),
+    ("CapacityReservationStatus", STR, "1.1"),
+    ("ChargeCategory", STR, "1.0"),
+    ("ChargeClass", STR, "1.0"),
+    ("ChargeDescription", STR, "1.0"),
+    ("ChargeFrequency", STR, "1.0"),
+    ("ChargePeriodEnd", TS, "1.0"),
+    ("ChargePeriodStart", TS, "1.0"),
+    ("CommitmentDiscountCategory", STR, "1.0"),
+    ("CommitmentDiscountId", STR, "1.0"),
+    ("CommitmentDiscountName", STR, "1.0"),
+    ("CommitmentDiscountQuantity", F64, "1.1"),
+    ("CommitmentDiscountStatus", STR, "1.0"),
+    ("CommitmentDiscountType", STR, "1.0"),
+    ("CommitmentDiscountUnit", STR, "1.1"),
+    ("ConsumedQuantity", F64, "1.0"),
+    ("ConsumedUnit", STR, "1.0"),
+    ("ContractedCost", F64, "1.0"),
+    ("ContractedUnitPrice", F64, "1.0"),
+    ("EffectiveCost", F64, "1.0"),
+    ("InvoiceId", STR, "1.2"),
+    ("InvoiceIssuerName", STR, "1.0"),
+    ("ListCost", F64, "1.0"),
+    ("ListUnitPrice", F64, "1.0"),
+    ("PricingCategory", STR, "1.0"),
+    ("PricingCurrency", STR, "1.2"),
+    ("PricingCurrencyContractedUnitPrice", F64, "1.2"),
+    ("PricingCurrencyEffectiveCost", F64, "1.2"),
+    ("PricingCurrencyListUnitPrice", F64, "1.2"),
+    ("PricingQuantity", F64, "1.0"),
+    ("PricingUnit", STR, "1.0"),
+    ("ProviderName", STR, "1.0"),
+    ("PublisherName", STR, "1.0"),
+    ("RegionId", STR, "1.0"),
+    ("RegionName", STR, "1.0"),
+    ("ResourceId", STR, "1.0"),
+    ("ResourceName", STR, "1.0"),
+    ("ResourceType", STR, "1.0"),
+    ("ServiceCategory", STR, "1.0"),
+    ("ServiceName", STR, "1.0"),
+    ("ServiceSubcategory", STR, "1.1"),
+    ("SkuId", STR, "1.0"),
+    ("SkuMeter", STR, "1.1"),
+    ("SkuPriceDetails", STR, "1.1"),
+    ("SkuPriceId", STR, "1.0"),
+    ("SubAccountId", STR, "1.0"),
+    ("SubAccountName", STR, "1.0"),
+    ("SubAccountType", STR, "1.2"),
+    ("Tags", TAGS, "1.0"),
+]
+
+# AWS columns appended by Data Exports, per export table.
+_AWS_COLUMNS = {
+    "1.0": [
+        ("x_CostCategories", TAGS),
+        ("x_Discounts", TAGS),
+        ("x_Operation", STR),
+        ("x_ServiceCode", STR),
+        ("x_UsageType", STR),
+    ],
+    "1.2": [("x_Discounts", TAGS), ("x_Operation", STR), ("x_ServiceCode", STR)],
+}
+
+
+def focus_schema(version: str) -> pa.Schema:
+    """The Parquet schema of AWS's ``FOCUS_1_0_AWS`` (48 columns) or ``FOCUS_1_2_AWS`` (60)."""
+    if version not in _AWS_COLUMNS:
+        raise ValueError(f"unknown FOCUS version {version!r}: use 1.0 or 1.2")
+    # 1.2 is a superset of 1.1; the AWS 1.0 table has only the 1.0 columns.
+    allowed = {"1.0"} if version == "1.0" else {"1.0", "1.1", "1.2"}
+    fields = [pa.field(name, t) for name, t, since in _FOCUS_COLUMNS if since in allowed]
+    fields += [pa.field(name, t) for name, t in _AWS_COLUMNS[version]]
+    return pa.schema(fields)
+
+
+# Allowed values the FOCUS spec fixes (REFERENCE.md §2); tests check generated files against them.
+FOCUS_ALLOWED_VALUES: dict[str, set[str | None]] = {
+    "ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
+    "ChargeClass": {"Correction", None},
+    "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},
+    "PricingCategory": {"Standard", "Dynamic", "Committed", "Other", None},
+    "CommitmentDiscountCategory": {"Spend", "Usage", None},
+    "CommitmentDiscountStatus": {"Used", "Unused", None},
+}
+
+# The usage-type column: renamed between the two exports.
+USAGE_TYPE_COLUMN = {"1.0": "x_UsageType", "1.2": "SkuMeter"}
+
+
+# --------------------------------------------------------------------------------------------
+# SageMaker metadata datasets (landed by `smcost extract`, also written by `smcost demo`)
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dataset:
+    """A landed dataset: its name (folder and dbt source table), grain, key and Arrow schema."""
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    schema: pa.Schema
+
+    @property
+    def partition_column(self) -> str:
+        return "extract_date"
+
+
+_COMMON = [
+    _field("account_id", STR, "AWS account (12 digits) the resource lives in."),
+    _field("region", STR, "AWS region code, e.g. us-east-1."),
+    _field("extracted_at", TS, "When the extractor read this row (UTC)."),
+]
+_TAGS = _field("tags", TAGS, "Resource tags from the SageMaker API (ListTags or Search), all keys.")
+_EXPERIMENT = [
+    _field("experiment_name", STR, "ExperimentConfig.ExperimentName, if the job ran in one."),
+    _field("trial_name", STR, "ExperimentConfig.TrialName."),
+]
+
+
+def _dataset(name: str, description: str, key: tuple[str, ...], fields: list[pa.Field]) -> Dataset:
+    return Dataset(name, description, key, pa.schema(_COMMON + fields))
+
+
+DATASETS: dict[str, Dataset] = {
+    ds.name: ds
+    for ds in [
+        _dataset(
+            "training_jobs",
+            "One row per training job (Search Resource=TrainingJob, tags included).",
+            ("training_job_arn",),
+            [
+                _field("training_job_arn", STR, "TrainingJobArn."),
+                _field("training_job_name", STR, "TrainingJobName."),
+                _field("training_job_status", STR, "InProgress | Completed | Failed | Stopping | Stopped."),
+                _field("created_at", TS, "CreationTime."),
+                _field("last_modified_at", TS, "LastModifiedTime (drives incremental extraction)."),
+                _field("training_start_at", TS, "TrainingStartTime: billing starts here."),
+                _field("training_end_at", TS, "TrainingEndTime: billing ends here."),
+                _field("role_arn", STR, "IAM role the job ran under."),
+                _field("instance_type", STR, "ResourceConfig.InstanceType (null for instance-group jobs)."),
+                _field("instance_count", I64, "ResourceConfig.InstanceCount (sum over groups for heterogeneous jobs)."),
+                _field(
+                    "instance_groups",
+                    pa.list_(
+                        pa.struct(
+                            [
+                                pa.field("instance_group_name", STR),
+                                pa.field("instance_type", STR),
+                                pa.field("instance_count", I64),
+                            ]
+                        )
+                    ),
+                    "ResourceConfig.InstanceGroups[] of heterogeneous clusters.",
+                ),
+                _field("training_seconds", I64, "TrainingTimeInSeconds (wall clock)."),
+                _field("billable_seconds", I64, "BillableTimeInSeconds (per instance; < training_seconds on spot)."),
+                _field("is_managed_spot", BOOL, "EnableManagedSpotTraining."),
+                _field("warm_pool_retained_billable_seconds", I64, "WarmPoolStatus.ResourceRetainedBillableTimeInSeconds."),
+                _field("tuning_job_arn", STR, "Parent hyperparameter tuning job, for HPO children."),
+                *_EXPERIMENT,
+                _field("run_name", STR, "ExperimentConfig.RunName."),
+                _field("model_artifact_s3_uri", STR, "ModelArtifacts.S3ModelArtifacts."),
+                _field("training_image", STR, "AlgorithmSpecification.TrainingImage (ECR URI)."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "tuning_jobs",
+            "One row per hyperparameter tuning job.",
+            ("tuning_job_arn",),
+            [
+                _field("tuning_job_arn", STR, "HyperParameterTuningJobArn."),
+                _field("tuning_job_name", STR, "HyperParameterTuningJobName."),
+                _field("tuning_job_status", STR, "HyperParameterTuningJobStatus."),
+                _field("created_at", TS, "CreationTime."),
+                _field("ended_at", TS, "HyperParameterTuningEndTime."),
+                _field("strategy", STR, "Bayesian | Random | Hyperband | Grid."),
+                _field("max_training_jobs", I64, "ResourceLimits.MaxNumberOfTrainingJobs."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "processing_jobs",
+            "One row per processing job (ListProcessingJobs + DescribeProcessingJob + ListTags).",
+            ("processing_job_arn",),
+            [
+                _field("processing_job_arn", STR, "ProcessingJobArn."),
+                _field("processing_job_name", STR, "ProcessingJobName."),
+                _field("processing_job_status", STR, "ProcessingJobStatus."),
+                _field("created_at", TS, "CreationTime."),
+                _field("processing_start_at", TS, "ProcessingStartTime."),
+                _field("processing_end_at", TS, "ProcessingEndTime."),
+                _field("role_arn", STR, "RoleArn (often a data-prep role, not the training role)."),
+                _field("instance_type", STR, "ProcessingResources.ClusterConfig.InstanceType."),
+                _field("instance_count", I64, "ProcessingResources.ClusterConfig.InstanceCount."),
+                _field("image_uri", STR, "AppSpecification.ImageUri."),
+                *_EXPERIMENT,
+                _field("training_job_arn", STR, "TrainingJobArn, for Debugger/Profiler rule jobs."),
+                _field("monitoring_schedule_arn", STR, "MonitoringScheduleArn, for model-monitor jobs."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "transform_jobs",
+            "One row per batch transform job.",
+            ("transform_job_arn",),
+            [
+                _field("transform_job_arn", STR, "TransformJobArn."),
+                _field("transform_job_name", STR, "TransformJobName."),
+                _field("transform_job_status", STR, "TransformJobStatus."),
+                _field("created_at", TS, "CreationTime."),
+                _field("transform_start_at", TS, "TransformStartTime."),
+                _field("transform_end_at", TS, "TransformEndTime."),
+                _field("model_name", STR, "ModelName the job ran."),
+                _field("instance_type", STR, "TransformResources.InstanceType."),
+                _field("instance_count", I64, "TransformResources.InstanceCount."),
+                *_EXPERIMENT,
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "endpoints",
+            "Endpoint history: one row per endpoint incarnation and endpoint config it used, with "
+            "the interval that config was in force. Kept across runs because replaced configs and "
+            "deleted endpoints disappear from the API.",
+            ("endpoint_arn", "endpoint_created_at", "endpoint_config_name"),
+            [
+                _field("endpoint_arn", STR, "EndpointArn (the same string when a name is reused)."),
+                _field("endpoint_name", STR, "EndpointName."),
+                _field("endpoint_status", STR, "EndpointStatus at extraction; Deleted once gone."),
+                _field("endpoint_created_at", TS, "CreationTime of this incarnation."),
+                _field("endpoint_deleted_at", TS, "When the endpoint was last seen before it vanished (null while it exists)."),
+                _field("endpoint_config_name", STR, "EndpointConfigName in force."),
+                _field("config_active_from", TS, "Start of the interval this config was in force."),
+                _field("config_active_to", TS, "End of that interval (null = still in force)."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "endpoint_configs",
+            "One row per endpoint config and production variant (DescribeEndpointConfig).",
+            ("endpoint_config_name", "variant_name", "created_at"),
+            [
+                _field("endpoint_config_arn", STR, "EndpointConfigArn."),
+                _field("endpoint_config_name", STR, "EndpointConfigName."),
+                _field("created_at", TS, "CreationTime."),
+                _field("variant_name", STR, "ProductionVariants[].VariantName."),
+                _field("model_name", STR, "ProductionVariants[].ModelName (null for inference-component endpoints)."),
+                _field("instance_type", STR, "ProductionVariants[].InstanceType (null for serverless)."),
+                _field("initial_instance_count", I64, "ProductionVariants[].InitialInstanceCount."),
+                _field("initial_variant_weight", F64, "ProductionVariants[].InitialVariantWeight."),
+                _field("serverless_memory_mb", I64, "ServerlessConfig.MemorySizeInMB."),
+                _field("serverless_max_concurrency", I64, "ServerlessConfig.MaxConcurrency."),
+                _field("is_async", BOOL, "AsyncInferenceConfig present."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "models",
+            "One row per model (DescribeModel).",
+            ("model_arn", "created_at"),
+            [
+                _field("model_arn", STR, "ModelArn."),
+                _field("model_name", STR, "ModelName."),
+                _field("created_at", TS, "CreationTime."),
+                _field("execution_role_arn", STR, "ExecutionRoleArn."),
+                _field("image_uri", STR, "PrimaryContainer.Image (or the first container)."),
+                _field("model_data_url", STR, "ModelDataUrl: an S3 object, or a prefix for multi-model containers."),
+                _field("container_mode", STR, "SingleModel | MultiModel."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "inference_components",
+            "One row per inference component (DescribeInferenceComponent).",
+            ("inference_component_arn", "created_at"),
+            [
+                _field("inference_component_arn", STR, "InferenceComponentArn."),
+                _field("inference_component_name", STR, "InferenceComponentName."),
+                _field("inference_component_status", STR, "InferenceComponentStatus."),
+                _field("endpoint_name", STR, "EndpointName it is placed on."),
+                _field("variant_name", STR, "VariantName it is placed on."),
+                _field("model_name", STR, "Specification.ModelName."),
+                _field("created_at", TS, "CreationTime."),
+                _field("last_modified_at", TS, "LastModifiedTime."),
+                _field("current_copy_count", I64, "RuntimeConfig.CurrentCopyCount."),
+                _field("cpu_cores_required", F64, "ComputeResourceRequirements.NumberOfCpuCoresRequired."),
+                _field("accelerator_devices_required", F64, "ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired."),
+                _field("memory_required_mb", I64, "ComputeResourceRequirements.MinMemoryRequiredInMb."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "notebook_instances",
+            "One row per notebook instance.",
+            ("notebook_instance_arn", "created_at"),
+            [
+                _field("notebook_instance_arn", STR, "NotebookInstanceArn."),
+                _field("notebook_instance_name", STR, "NotebookInstanceName."),
+                _field("notebook_instance_status", STR, "NotebookInstanceStatus."),
+                _field("instance_type", STR, "InstanceType."),
+                _field("created_at", TS, "CreationTime."),
+                _field("last_modified_at", TS, "LastModifiedTime."),
+                _field("role_arn", STR, "RoleArn."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "studio_domains",
+            "One row per SageMaker Studio domain.",
+            ("domain_id",),
+            [
+                _field("domain_id", STR, "DomainId, e.g. d-abc123."),
+                _field("domain_arn", STR, "DomainArn."),
+                _field("domain_name", STR, "DomainName."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "studio_user_profiles",
+            "One row per Studio user profile.",
+            ("domain_id", "user_profile_name"),
+            [
+                _field("domain_id", STR, "DomainId."),
+                _field("user_profile_name", STR, "UserProfileName."),
+                _field("user_profile_arn", STR, "UserProfileArn."),
+                _field("execution_role_arn", STR, "UserSettings.ExecutionRole."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "studio_spaces",
+            "One row per Studio space.",
+            ("domain_id", "space_name"),
+            [
+                _field("domain_id", STR, "DomainId."),
+                _field("space_name", STR, "SpaceName."),
+                _field("space_arn", STR, "SpaceArn."),
+                _field("owner_user_profile_name", STR, "OwnershipSettings.OwnerUserProfileName."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "studio_apps",
+            "One row per Studio app (ListApps).",
+            ("app_arn", "created_at"),
+            [
+                _field("app_arn", STR, "AppArn: app/<domain>/<profile-or-space>/<type>/<name>."),
+                _field("domain_id", STR, "DomainId."),
+                _field("user_profile_name", STR, "UserProfileName (private apps)."),
+                _field("space_name", STR, "SpaceName (space apps)."),
+                _field("app_type", STR, "JupyterLab | CodeEditor | KernelGateway | JupyterServer | ..."),
+                _field("app_name", STR, "AppName."),
+                _field("app_status", STR, "Status."),
+                _field("instance_type", STR, "ResourceSpec.InstanceType."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "experiments",
+            "One row per experiment.",
+            ("experiment_name",),
+            [
+                _field("experiment_arn", STR, "ExperimentArn."),
+                _field("experiment_name", STR, "ExperimentName."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "trials",
+            "One row per trial.",
+            ("trial_name",),
+            [
+                _field("trial_arn", STR, "TrialArn."),
+                _field("trial_name", STR, "TrialName."),
+                _field("experiment_name", STR, "ExperimentName the trial belongs to."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "trial_components",
+            "One row per trial component and trial it is associated with.",
+            ("trial_component_name", "trial_name"),
+            [
+                _field("trial_component_arn", STR, "TrialComponentArn."),
+                _field("trial_component_name", STR, "TrialComponentName."),
+                _field("trial_name", STR, "A trial it is associated with (Search Parents)."),
+                _field("experiment_name", STR, "That trial's experiment."),
+                _field("source_arn", STR, "TrialComponentSource.SourceArn: the job that produced it."),
+                _field("source_type", STR, "TrialComponentSource.SourceType."),
+                _field("created_at", TS, "CreationTime."),
+                _TAGS,
+            ],
+        ),
+        _dataset(
+            "endpoint_invocations",
+            "Hourly CloudWatch invocation counts. One row per hour and dimension set: "
+            "endpoint+variant (AWS/SageMaker), inference component (AWS/SageMaker), or "
+            "endpoint+target model on multi-model endpoints (a custom metric, or counts your "
+            "own request logs land in this same schema).",
+            ("metric_dimension", "endpoint_name", "variant_name", "inference_component_name", "target_model", "metric_hour_at"),
+            [
+                _field("metric_dimension", STR, "variant | inference_component | target_model."),
+                _field("metric_namespace", STR, "CloudWatch namespace the counts came from (or 'request_logs')."),
+                _field("endpoint_name", STR, "EndpointName dimension."),
+                _field("variant_name", STR, "VariantName dimension."),
+                _field("inference_component_name", STR, "InferenceComponentName dimension."),
+                _field("target_model", STR, "Target model (model artifact path on a multi-model endpoint)."),
+                _field("metric_hour_at", TS, "Start of the hour (UTC)."),
+                _field("invocations", F64, "Sum of Invocations in the hour."),
+                _field("model_latency_us", F64, "Average ModelLatency in the hour, microseconds (null if absent)."),
+            ],
+        ),
+        _dataset(
+            "s3_artifacts",
+            "Sizes of model artifacts in S3: one row per artifact object, or per prefix total for "
+            "multi-model prefixes.",
+            ("bucket", "key_or_prefix"),
+            [
+                _field("bucket", STR, "S3 bucket."),
+                _field("key_or_prefix", STR, "Object key, or a prefix ending in '/' for prefix totals."),
+                _field("is_prefix_total", BOOL, "True when the row totals every object under a prefix."),
+                _field("object_count", I64, "Objects counted."),
+                _field("size_bytes", I64, "Bytes stored."),
+                _field("last_modified_at", TS, "Newest LastModified among the objects."),
+            ],
+        ),
+        _dataset(
+            "ecr_images",
+            "ECR images in use by training jobs, processing jobs and models (DescribeImages).",
+            ("repository_name", "image_digest"),
+            [
+                _field("repository_name", STR, "ECR repository."),
+                _field("repository_arn", STR, "arn:aws:ecr:<region>:<account>:repository/<name>."),
+                _field("image_digest", STR, "sha256 digest."),
+                _field("image_tags", pa.list_(STR), "Tags on the image."),
+                _field("image_uri", STR, "The URI SageMaker referenced."),
+                _field("size_bytes", I64, "imageSizeInBytes."),
+                _field("pushed_at", TS, "imagePushedAt."),
+            ],
+        ),
+        _dataset(
+            "log_groups",
+            "CloudWatch log groups under /aws/sagemaker/ and the bytes they store.",
+            ("log_group_name",),
+            [
+                _field("log_group_name", STR, "logGroupName."),
+                _field("log_group_arn", STR, "arn (without the trailing :*)."),
+                _field("stored_bytes", I64, "storedBytes."),
+                _field("retention_days", I64, "retentionInDays (null = never expire)."),
+                _field("created_at", TS, "creationTime."),
+            ],
+        ),
+    ]
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Demo ground truth (written only by `smcost demo`)
+# --------------------------------------------------------------------------------------------
+
+GROUND_TRUTH = Dataset(
+    "ground_truth",
+    "The true owner behind every SageMaker-scope bill row of the demo account, one row per bill "
+    "row and true owner (a shared endpoint hour has one row per model). Joins to the bill on "
+    "(billing_period, sub_account_id, resource_id, charge_period_start, usage_type, charge_category, "
+    "charge_class, pricing_category).",
+    (
+        "billing_period", "sub_account_id", "resource_id", "charge_period_start", "usage_type",
+        "charge_category", "charge_class", "pricing_category", "model",
+    ),
+    pa.schema(
+        [
+            _field("billing_period", STR, "YYYY-MM of BillingPeriodStart."),
+            _field("sub_account_id", STR, "SubAccountId."),
+            _field("resource_id", STR, "ResourceId (null for credits, tax, fees)."),
+            _field("charge_period_start", TS, "ChargePeriodStart."),
+            _field("usage_type", STR, "SkuMeter / x_UsageType."),
+            _field("charge_category", STR, "ChargeCategory."),
+            _field("charge_class", STR, "ChargeClass."),
+            _field("pricing_category", STR, "PricingCategory."),
+            _field("model", STR, "True model (or __idle__ for idle endpoint capacity)."),
+            _field("team", STR, "True team."),
+            _field("experiment", STR, "True experiment (null when the charge served none)."),
+            _field("environment", STR, "True environment: production | development."),
+            _field("share", F64, "This owner's share of the bill row (sums to 1 per row)."),
+            _field("billed_cost", F64, "share x BilledCost."),
+            _field("effective_cost", F64, "share x EffectiveCost."),
+            _field("is_knowable", BOOL, "Whether any tag, metadata link or shipped rule reveals the owner."),
+            _field("evidence", STR, "How the owner is knowable: bill_tag | api_tag | metadata | rule | none."),
+        ]
+    ),
+)
+
+
+def source_yaml() -> str:
+    """The dbt sources YAML for the landed SageMaker datasets, rendered from these schemas."""
+    lines = [
+        "# Generated by `smcost docs sources` from extract/smcost/schemas.py. Do not edit by hand.",
+        "version: 2",
+        "",
+        "sources:",
+        "  - name: sagemaker",
+        "    description: >",
+        "      SageMaker, CloudWatch, S3 and ECR metadata landed as Parquet by `smcost extract`",
+        "      (or `smcost demo`), partitioned by extract_date. On Athena these are Glue tables named",
+        "      by var('sagemaker_table_prefix'); on DuckDB they are read from the lake.",
+        "    schema: \"{{ var('sagemaker_schema', target.schema) }}\"",
+        "    tables:",
+    ]
+    for ds in list(DATASETS.values()) + [GROUND_TRUTH]:
+        lines += [
+            f"      - name: {ds.name}",
+            f"        identifier: \"{{{{ var('sagemaker_table_prefix', 'sagemaker_') }}}}{ds.name}\"",
+            "        description: >",
+            f"          {ds.description}",
+            "        meta:",
+            "          external_location: >-",
+            f"            read_parquet('{{{{ var('lake_root') }}}}/sagemaker/{ds.name}/*/*.parquet',",
+            "            hive_partitioning = true, union_by_name = true)",
+            "        columns:",
+        ]
+        for f in ds.schema:
+            lines += [
+                f"          - name: {f.name}",
+                f"            description: \"{doc_of(f).replace(chr(34), chr(39))}\"",
+            ]
+        if ds is not GROUND_TRUTH:
+            lines += [
+                f"          - name: {ds.partition_column}",
+                "            description: \"Partition: the UTC date of the extraction run (YYYY-MM-DD).\"",
+            ]
+    return "\n".join(lines) + "\n"
