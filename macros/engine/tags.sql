@@ -1,0 +1,51 @@
+{#- The FOCUS Tags column as map<varchar, varchar>, whatever shape the export delivered:
+    AWS Data Exports writes a map; the FOCUS spec, CSV exports and other tools write JSON text
+    (var focus_tags_format = 'json'). -#}
+{% macro tags_as_map(column) %}
+    {%- if var('focus_tags_format') == 'json' -%}
+        {{ return(adapter.dispatch('json_tags_as_map', 'smcost')(column)) }}
+    {%- else -%}
+        {{ return(column) }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro default__json_tags_as_map(column) %}try_cast(json_parse({{ column }}) as map(varchar, varchar)){% endmacro %}
+
+{% macro duckdb__json_tags_as_map(column) %}try_cast(json({{ column }}) as map(varchar, varchar)){% endmacro %}
+
+{#- Rows of (<id column>, tag_key, tag_value) from a relation with a map column: one per entry. -#}
+{% macro unnest_map(relation, id_column, map_column) %}
+    {{- return(adapter.dispatch('unnest_map', 'smcost')(relation, id_column, map_column)) -}}
+{% endmacro %}
+
+{% macro default__unnest_map(relation, id_column, map_column) %}
+    select
+        src.{{ id_column }},
+        entry.tag_key,
+        entry.tag_value
+    from {{ relation }} as src
+    cross join unnest({{ map_column }}) as entry (tag_key, tag_value)
+{% endmacro %}
+
+{% macro duckdb__unnest_map(relation, id_column, map_column) %}
+    select
+        {{ id_column }},
+        entry.key as tag_key,
+        entry.value as tag_value
+    from (
+        select
+            {{ id_column }},
+            unnest(map_entries({{ map_column }})) as entry
+        from {{ relation }}
+    )
+{% endmacro %}
+
+{#- A tag key as matched against canonical keys and aliases: case, spaces and a `user:` prefix ignored. -#}
+{% macro normalise_tag_key(key) -%}
+    regexp_replace(lower(trim({{ key }})), '^user:', '')
+{%- endmacro %}
+
+{#- A tag value as attributed: trimmed and lowercased; empty means absent. -#}
+{% macro normalise_tag_value(value) -%}
+    nullif(lower(trim({{ value }})), '')
+{%- endmacro %}

@@ -1,0 +1,26 @@
+{#- Reconciliation: per group, sum(column) in the model equals sum(compare_column) in compare_model
+    (restricted by compare_where), within tolerance. Every group present on either side is checked. -#}
+{% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=0.000001) %}
+    with model_totals as (
+        select {{ group_by | join(', ') }}, sum({{ column_name }}) as total
+        from {{ model }}
+        {% if where %}where {{ where }}{% endif %}
+        group by {{ group_by | join(', ') }}
+    ),
+
+    compare_totals as (
+        select {{ group_by | join(', ') }}, sum({{ compare_column }}) as total
+        from {{ compare_model }}
+        {% if compare_where %}where {{ compare_where }}{% endif %}
+        group by {{ group_by | join(', ') }}
+    )
+
+    select
+        {% for g in group_by %}coalesce(m.{{ g }}, c.{{ g }}) as {{ g }},{% endfor %}
+        m.total as model_total,
+        c.total as compare_total
+    from model_totals as m
+    full outer join compare_totals as c
+        on {% for g in group_by %}m.{{ g }} is not distinct from c.{{ g }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where abs(coalesce(m.total, 0) - coalesce(c.total, 0)) >= {{ tolerance }}
+{% endtest %}

@@ -1,0 +1,151 @@
+{#- Every row of the FOCUS export, typed and snake_cased, for both export versions. No rows are
+    filtered here: reconciliation compares the marts against this model. ARN parts, instance type
+    and usage hours are row-local derivations; classification (a seed lookup) happens in
+    int_sagemaker_charges_classified. -#}
+with
+
+source as (
+    select * from {{ focus_source() }}
+),
+
+renamed as (
+    select
+        cast(billingaccountid as varchar) as billing_account_id,
+        cast(billingaccountname as varchar) as billing_account_name,
+        cast(subaccountid as varchar) as sub_account_id,
+        cast(subaccountname as varchar) as sub_account_name,
+        cast(resourceid as varchar) as resource_id,
+        cast(resourcename as varchar) as resource_name,
+        cast(resourcetype as varchar) as focus_resource_type,
+        cast(skuid as varchar) as sku_id,
+        cast(commitmentdiscountid as varchar) as commitment_discount_id,
+        cast(billingcurrency as varchar) as billing_currency,
+        cast(providername as varchar) as provider_name,
+        cast(x_servicecode as varchar) as service_code,
+        cast(servicename as varchar) as service_name,
+        cast(servicecategory as varchar) as service_category,
+        cast(chargecategory as varchar) as charge_category,
+        cast(chargeclass as varchar) as charge_class,
+        cast(chargefrequency as varchar) as charge_frequency,
+        cast(chargedescription as varchar) as charge_description,
+        cast(pricingcategory as varchar) as pricing_category,
+        cast(pricingunit as varchar) as pricing_unit,
+        cast(consumedunit as varchar) as consumed_unit,
+        cast({{ focus_usage_type_column() }} as varchar) as usage_type,
+        cast(x_operation as varchar) as operation,
+        cast(regionid as varchar) as region_id,
+        cast(regionname as varchar) as region_name,
+        cast(availabilityzone as varchar) as availability_zone,
+        cast(commitmentdiscountcategory as varchar) as commitment_discount_category,
+        cast(commitmentdiscountstatus as varchar) as commitment_discount_status,
+        cast(commitmentdiscounttype as varchar) as commitment_discount_type,
+        {{ tags_as_map('tags') }} as tags,
+        {{ dbt.safe_cast('billedcost', 'double') }} as billed_cost,
+        {{ dbt.safe_cast('effectivecost', 'double') }} as effective_cost,
+        {{ dbt.safe_cast('listcost', 'double') }} as list_cost,
+        {{ dbt.safe_cast('contractedcost', 'double') }} as contracted_cost,
+        {{ dbt.safe_cast('consumedquantity', 'double') }} as consumed_quantity,
+        {{ dbt.safe_cast('pricingquantity', 'double') }} as pricing_quantity,
+        cast(billingperiodstart as timestamp) as billing_period_start_at,
+        cast(billingperiodend as timestamp) as billing_period_end_at,
+        cast(chargeperiodstart as timestamp) as charge_period_start_at,
+        cast(chargeperiodend as timestamp) as charge_period_end_at
+    from source
+),
+
+derived as (
+    select
+        *,
+        {{ year_month('billing_period_start_at') }} as billing_period,
+        {{ arn_service('resource_id') }} as arn_service,
+        coalesce({{ arn_region('resource_id') }}, region_id) as resource_region,
+        coalesce({{ arn_account_id('resource_id') }}, sub_account_id) as resource_account_id,
+        {{ arn_resource_type('resource_id') }} as resource_type,
+        {{ arn_resource_name('resource_id') }} as resource_name_lower,
+        nullif(regexp_extract(usage_type, 'ml\.[a-z0-9-]+\.[a-z0-9]+'), '') as instance_type,
+        case
+            when lower(consumed_unit) in ('hrs', 'hr', 'hour', 'hours') then consumed_quantity
+            when lower(consumed_unit) in ('second', 'seconds', 'sec', 's') then consumed_quantity / 3600.0
+        end as usage_hours,
+        coalesce(
+            service_code in ({% for code in var('sagemaker_service_codes') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor %}),
+            false
+        ) as is_sagemaker,
+        coalesce(pricing_category = 'Committed' and commitment_discount_status = 'Used', false) as is_commitment_covered,
+        billed_cost is null or effective_cost is null as has_null_cost
+    from renamed
+),
+
+keyed as (
+    select
+        {{ hash_key([
+            'billing_period', 'billing_account_id', 'sub_account_id', 'resource_id', 'usage_type', 'operation',
+            'charge_period_start_at', 'charge_category', 'charge_class', 'pricing_category',
+            'commitment_discount_status', 'charge_description', 'row_number() over (
+                partition by billing_period, sub_account_id, resource_id, usage_type, charge_period_start_at,
+                charge_category, charge_class, pricing_category, commitment_discount_status
+                order by billed_cost, effective_cost, list_cost, charge_description
+            )'
+        ]) }} as charge_id,
+        *
+    from derived
+),
+
+final as (
+    select
+        charge_id,
+        billing_period,
+        billing_account_id,
+        billing_account_name,
+        sub_account_id,
+        sub_account_name,
+        resource_id,
+        resource_name,
+        focus_resource_type,
+        resource_account_id,
+        resource_region,
+        arn_service,
+        resource_type,
+        resource_name_lower,
+        sku_id,
+        commitment_discount_id,
+        billing_currency,
+        provider_name,
+        service_code,
+        service_name,
+        service_category,
+        charge_category,
+        charge_class,
+        charge_frequency,
+        charge_description,
+        pricing_category,
+        pricing_unit,
+        consumed_unit,
+        usage_type,
+        operation,
+        instance_type,
+        region_id,
+        region_name,
+        availability_zone,
+        commitment_discount_category,
+        commitment_discount_status,
+        commitment_discount_type,
+        tags,
+        billed_cost,
+        effective_cost,
+        list_cost,
+        contracted_cost,
+        consumed_quantity,
+        pricing_quantity,
+        usage_hours,
+        is_sagemaker,
+        is_commitment_covered,
+        has_null_cost,
+        billing_period_start_at,
+        billing_period_end_at,
+        charge_period_start_at,
+        charge_period_end_at
+    from keyed
+)
+
+select * from final
