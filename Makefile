@@ -48,7 +48,7 @@ test-python: install
 	$(BIN)/pytest -q
 
 lint: install ## sqlfluff (athena dialect) on every model
-	$(BIN)/sqlfluff lint models --dialect athena
+	$(BIN)/sqlfluff lint models
 
 athena-check: install ## dbt parse + compile for Athena, offline
 	$(BIN)/dbt parse --target athena

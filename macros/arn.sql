@@ -22,18 +22,18 @@
 {#- The resource part is "<type>/<name>" (SageMaker, ECR, ...) or "<type>:<name>" (CloudWatch Logs). -#}
 {% macro arn_resource_type(arn) -%}
     case
-        when {{ arn }} like 'arn:%' and (strpos({{ smcost._arn_resource(arn) }}, '/') > 0 or strpos({{ smcost._arn_resource(arn) }}, ':') > 0)
-            then lower(split_part(split_part({{ smcost._arn_resource(arn) }}, '/', 1), ':', 1))
+        when {{ arn }} like 'arn:%' and (strpos({{ _arn_resource(arn) }}, '/') > 0 or strpos({{ _arn_resource(arn) }}, ':') > 0)
+            then lower(split_part(split_part({{ _arn_resource(arn) }}, '/', 1), ':', 1))
     end
 {%- endmacro %}
 
 {#- Lowercased: SageMaker lowercases names in ARNs and billing, so joins compare lower() on both sides. -#}
 {% macro arn_resource_name(arn) -%}
     case
-        when {{ arn }} like 'arn:%' and (strpos({{ smcost._arn_resource(arn) }}, '/') > 0 or strpos({{ smcost._arn_resource(arn) }}, ':') > 0)
+        when {{ arn }} like 'arn:%' and (strpos({{ _arn_resource(arn) }}, '/') > 0 or strpos({{ _arn_resource(arn) }}, ':') > 0)
             then lower(substr(
-                {{ smcost._arn_resource(arn) }},
-                length(split_part(split_part({{ smcost._arn_resource(arn) }}, '/', 1), ':', 1)) + 2
+                {{ _arn_resource(arn) }},
+                length(split_part(split_part({{ _arn_resource(arn) }}, '/', 1), ':', 1)) + 2
             ))
     end
 {%- endmacro %}

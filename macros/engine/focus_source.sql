@@ -11,7 +11,7 @@
         select *
         from (
             select
-                {%- for name, type in smcost.focus_optional_columns().items() %}
+                {%- for name, type in focus_optional_columns().items() %}
                 cast(null as {{ type }}) as {{ name }}{% if not loop.last %},{% endif %}
                 {%- endfor %}
             where false

@@ -5,6 +5,6 @@
     concat({% for e in expressions %}coalesce(cast({{ e }} as varchar), '~null~'){% if not loop.last %}, '|', {% endif %}{% endfor %})
 {%- endmacro %}
 
-{% macro default__hash_key(expressions) %}lower(to_hex(md5(to_utf8({{ smcost._hash_input(expressions) }})))){% endmacro %}
+{% macro default__hash_key(expressions) %}lower(to_hex(md5(to_utf8({{ _hash_input(expressions) }})))){% endmacro %}
 
-{% macro duckdb__hash_key(expressions) %}md5({{ smcost._hash_input(expressions) }}){% endmacro %}
+{% macro duckdb__hash_key(expressions) %}md5({{ _hash_input(expressions) }}){% endmacro %}

@@ -4,7 +4,9 @@
 with
 
 charges as (
-    select charge_id, tags
+    select
+        charge_id,
+        tags
     from {{ ref('stg_focus__charges') }}
     where is_sagemaker and tags is not null
 ),
@@ -15,9 +17,12 @@ aliases as (
         {{ normalise_tag_key('tag_key') }} as tag_key,
         1 as preference
     from {{ ref('tag_key_aliases') }}
-    {% for dimension, key in var('tag_keys').items() %}
-    union all
-    select '{{ dimension }}', {{ normalise_tag_key("'" ~ key ~ "'") }}, 0
+    {%- for dimension in ['team', 'model', 'experiment', 'environment'] %}
+        union all
+        select
+            '{{ dimension }}' as dimension,
+            {{ normalise_tag_key("'" ~ var('tag_keys')[dimension] ~ "'") }} as tag_key,
+            0 as preference
     {%- endfor %}
 ),
 

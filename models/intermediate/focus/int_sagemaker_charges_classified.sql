@@ -23,9 +23,9 @@ matches as (
         row_number() over (partition by charges.charge_id order by taxonomy.priority) as match_rank
     from charges
     inner join taxonomy
-        on (taxonomy.service_code = '*' or taxonomy.service_code = charges.service_code)
-        and (taxonomy.charge_category = '*' or taxonomy.charge_category = charges.charge_category)
-        and coalesce(charges.usage_type, '') like taxonomy.usage_type_pattern
+        on (taxonomy.service_code = '*' or charges.service_code = taxonomy.service_code)
+            and (taxonomy.charge_category = '*' or charges.charge_category = taxonomy.charge_category)
+            and coalesce(charges.usage_type, '') like taxonomy.usage_type_pattern
 ),
 
 final as (
@@ -39,7 +39,7 @@ final as (
     from charges
     left join matches
         on charges.charge_id = matches.charge_id
-        and matches.match_rank = 1
+            and matches.match_rank = 1
     left join tags
         on charges.charge_id = tags.charge_id
 )

@@ -32,14 +32,14 @@ renamed as (
         cast(pricingunit as varchar) as pricing_unit,
         cast(consumedunit as varchar) as consumed_unit,
         cast({{ focus_usage_type_column() }} as varchar) as usage_type,
-        cast(x_operation as varchar) as operation,
+        cast(x_operation as varchar) as aws_operation,
         cast(regionid as varchar) as region_id,
         cast(regionname as varchar) as region_name,
         cast(availabilityzone as varchar) as availability_zone,
         cast(commitmentdiscountcategory as varchar) as commitment_discount_category,
         cast(commitmentdiscountstatus as varchar) as commitment_discount_status,
         cast(commitmentdiscounttype as varchar) as commitment_discount_type,
-        {{ tags_as_map('tags') }} as tags,
+        {{ tags_as_map('tags') }},
         {{ dbt.safe_cast('billedcost', 'double') }} as billed_cost,
         {{ dbt.safe_cast('effectivecost', 'double') }} as effective_cost,
         {{ dbt.safe_cast('listcost', 'double') }} as list_cost,
@@ -68,7 +68,7 @@ derived as (
             when lower(consumed_unit) in ('second', 'seconds', 'sec', 's') then consumed_quantity / 3600.0
         end as usage_hours,
         coalesce(
-            service_code in ({% for code in var('sagemaker_service_codes') %}'{{ code }}'{% if not loop.last %}, {% endif %}{% endfor %}),
+            service_code in ({{ sql_string_list(var('sagemaker_service_codes')) }}),
             false
         ) as is_sagemaker,
         coalesce(pricing_category = 'Committed' and commitment_discount_status = 'Used', false) as is_commitment_covered,
@@ -79,7 +79,7 @@ derived as (
 keyed as (
     select
         {{ hash_key([
-            'billing_period', 'billing_account_id', 'sub_account_id', 'resource_id', 'usage_type', 'operation',
+            'billing_period', 'billing_account_id', 'sub_account_id', 'resource_id', 'usage_type', 'aws_operation',
             'charge_period_start_at', 'charge_category', 'charge_class', 'pricing_category',
             'commitment_discount_status', 'charge_description', 'row_number() over (
                 partition by billing_period, sub_account_id, resource_id, usage_type, charge_period_start_at,
@@ -122,7 +122,7 @@ final as (
         pricing_unit,
         consumed_unit,
         usage_type,
-        operation,
+        aws_operation,
         instance_type,
         region_id,
         region_name,
