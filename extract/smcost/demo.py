@@ -246,12 +246,13 @@ class Scenario:
 
     def experiments_and_trials(self) -> None:
         for model, (team, _, _) in MODELS.items():
-            acct, region = "dev", "us-east-1"
             name = self.experiment_name(model)
             # Experiments carry API-side tags: the link that resolves untagged jobs run inside them.
-            self.meta_row("experiments", acct, region, experiment_arn=self.arn(acct, region, "experiment", name),
-                          experiment_name=name, created_at=_dt(self.t0 - 30 * DAY_MS),
-                          tags={"ml:team": team, "ml:model": model})
+            # Experiments are per account: development runs and production retrains each have one.
+            for acct in ("dev", "prod"):
+                self.meta_row("experiments", acct, "us-east-1",
+                              experiment_arn=self.arn(acct, "us-east-1", "experiment", name), experiment_name=name,
+                              created_at=_dt(self.t0 - 30 * DAY_MS), tags={"ml:team": team, "ml:model": model})
 
     def training(self) -> None:
         rng = self.rng
@@ -261,8 +262,10 @@ class Scenario:
             for model, (team, instance, (h_lo, h_hi)) in MODELS.items():
                 experiment = self.experiment_name(model)
                 trial = f"{model}-trial-{_dt(month):%Y%m}{self.sfx}"
-                self.meta_row("trials", "dev", "us-east-1", trial_arn=self.arn("dev", "us-east-1", "experiment-trial", trial),
-                              trial_name=trial, experiment_name=experiment, created_at=_dt(month), tags={})
+                for acct in ("dev", "prod"):
+                    self.meta_row("trials", acct, "us-east-1",
+                                  trial_arn=self.arn(acct, "us-east-1", "experiment-trial", trial), trial_name=trial,
+                                  experiment_name=experiment, created_at=_dt(month), tags={})
                 for k in range(4):
                     profile = str(rng.choice(profiles, p=weights))
                     acct = "prod" if k == 3 else "dev"  # the monthly retrain runs in production
@@ -636,7 +639,7 @@ class Scenario:
                           inference_component_arn=self.arn(acct, region, "inference-component", component),
                           inference_component_name=component, inference_component_status="InService",
                           endpoint_name=name, variant_name="AllTraffic", model_name=sm_model,
-                          created_at=_dt(created + HOUR_MS), last_modified_at=_dt(created + HOUR_MS),
+                          created_at=_dt(created), last_modified_at=_dt(created),
                           current_copy_count=copies, cpu_cores_required=4.0, accelerator_devices_required=float(gpus),
                           memory_required_mb=16_384, tags={"ml:team": team, "ml:model": model})
             share = copies * gpus / 4

@@ -8,6 +8,7 @@ run longer than the role session never fails half way. Endpoints come from boto3
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionError as BotoConnectionError,
     NoCredentialsError,
@@ -97,7 +99,9 @@ class AwsAccess:
 
     @property
     def default_region(self) -> str | None:
-        return self._base.region_name
+        # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the SDKs of other
+        # languages (and Lambda, ECS) set.
+        return self._base.region_name or os.environ.get("AWS_REGION")
 
     def caller_account(self) -> str:
         """The account of the credentials the run started with (one STS call, cached)."""
@@ -175,6 +179,7 @@ def paginate(
     max_pages: int,
     max_empty_pages: int = 25,
     warn: Any = None,
+    token: tuple[str, str] = ("NextToken", "NextToken"),
     **params: Any,
 ) -> Iterator[list[dict]]:
     """Yield the pages of a NextToken listing, with a hard bound on the page count.
@@ -184,15 +189,16 @@ def paginate(
     warning; more than ``max_pages`` pages in total is an error for the unit.
     """
     call = getattr(client, operation)
-    token: str | None = None
+    token_in, token_out = token  # (request parameter, response field): S3 and Logs name them differently
+    next_token: str | None = None
     pages = empty = 0
     while True:
-        response = call(**params, **({"NextToken": token} if token else {}))
+        response = call(**params, **({token_in: next_token} if next_token else {}))
         pages += 1
         items = response.get(items_key) or []
         yield items
-        token = response.get("NextToken")
-        if not token:
+        next_token = response.get(token_out)
+        if not next_token:
             return
         empty = 0 if items else empty + 1
         if empty >= max_empty_pages:
@@ -203,6 +209,23 @@ def paginate(
             raise PageBoundExceeded(
                 f"{operation} returned more than {max_pages} pages; raise --max-pages or narrow the window"
             )
+
+
+NOT_FOUND_MESSAGES = ("Could not find", "does not exist", "not found")
+
+
+def is_not_found(exc: ClientError) -> bool:
+    """The resource vanished between a List and a Describe/ListTags: skip it, not the unit."""
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), error.get("Message", "")
+    return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
+        code == "ValidationException" and any(s in message for s in NOT_FOUND_MESSAGES)
+    )
+
+
+def is_expected(exc: BaseException) -> bool:
+    """AWS said no, or could not be reached: an operational error, not a bug in a kind."""
+    return isinstance(exc, (ClientError, BotoCoreError, PageBoundExceeded))
 
 
 _HINTS = {

@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from botocore.exceptions import ClientError
 
+from smcost.extractor.aws import is_not_found
 from smcost.schemas import DATASETS
 
 if TYPE_CHECKING:
@@ -39,8 +41,12 @@ class Kind:
     fetch: Fetch
     reads: str  # the API calls, for --dry-run and the docs
     history: str = SNAPSHOT
-    status_column: str | None = None
+    status_column: str | None = None  # set to 'Deleted' on rows a complete listing no longer returns
+    drop_vanished: bool = False  # ... or drop those rows (log groups: deleted bytes cost nothing)
     needs: tuple[str, ...] = ()
+    # A kind whose needs failed is not run (its watermark must not move past data it never saw),
+    # unless partial references are harmless: the failed kinds publish them again on the next run.
+    strict_needs: bool = True
     service: str = "sagemaker"
 
     @property
@@ -202,10 +208,15 @@ def listing(
             if immutable is not None and immutable[0](summary) in known:
                 continue
             record = dict(summary)
-            if describe is not None:
-                record.update(ctx.call(describe.operation, **describe.params(summary)))
-            if arn is not None:
-                record["Tags"] = ctx.tags(record[arn])
+            try:
+                if describe is not None:
+                    record.update(ctx.call(describe.operation, **describe.params(summary)))
+                if arn is not None:
+                    record["Tags"] = ctx.tags(record[arn])
+            except ClientError as exc:
+                if is_not_found(exc):  # deleted since the listing: its previous row is kept
+                    continue
+                raise
             for item in explode(record) if explode else [record]:
                 row = project(item, columns)
                 _publish(ctx, refs, row)

@@ -392,7 +392,6 @@ KINDS = [
         "endpoints",
         endpoint_history,
         reads="Search(Endpoint), merged with the landed history",
-        status_column="endpoint_status",
     ),
     Kind(
         "endpoint_configs",

@@ -1,0 +1,73 @@
+{#- Each SageMaker charge with the resource it bills, matched on account, region, ARN resource type
+    and lowercased name, and on time: of the resource's validity intervals (endpoint incarnations
+    and configs) the one overlapping the charge period most wins; when none overlaps (metadata that
+    starts after the charge), the nearest one, flagged. Charges without a match keep null resource
+    columns: they are still allocated, by tags or as unattributed. -#}
+with
+
+charges as (
+    select * from {{ ref('int_sagemaker_charges_classified') }}
+),
+
+resources as (
+    select * from {{ ref('int_sagemaker_resources_attributed') }}
+),
+
+candidates as (
+    select
+        charges.charge_id,
+        resources.resource_key,
+        {{ overlap_ms(
+            'charges.charge_period_start_at', 'charges.charge_period_end_at',
+            'resources.valid_from', 'resources.valid_to'
+        ) }} as overlap_ms
+    from charges
+    inner join resources
+        on charges.resource_account_id = resources.account_id
+        and charges.resource_region = resources.region
+        and charges.resource_type = resources.resource_type
+        and charges.resource_name_lower = resources.resource_name_lower
+),
+
+best_match as (
+    select
+        charge_id,
+        resource_key,
+        overlap_ms > 0 as is_time_matched
+    from (
+        select
+            *,
+            row_number() over (partition by charge_id order by overlap_ms desc, resource_key) as match_rank
+        from candidates
+    ) as ranked
+    where match_rank = 1
+),
+
+final as (
+    select
+        charges.*,
+        best_match.resource_key,
+        best_match.is_time_matched,
+        resources.endpoint_config_name,
+        resources.endpoint_mode,
+        resources.instance_count as resource_instance_count,
+        resources.instance_type as resource_instance_type,
+        resources.trial_name,
+        resources.api_model,
+        resources.api_team,
+        resources.api_experiment,
+        resources.api_environment,
+        resources.link_model,
+        resources.link_team,
+        resources.link_experiment,
+        resources.link_environment,
+        resources.rule_model,
+        resources.rule_team
+    from charges
+    left join best_match
+        on charges.charge_id = best_match.charge_id
+    left join resources
+        on best_match.resource_key = resources.resource_key
+)
+
+select * from final

@@ -1,0 +1,233 @@
+{#- Every billable SageMaker resource the metadata knows, one row per resource and validity
+    interval, in one shape: the join target for charges. Billing names resources by account,
+    region, ARN resource type and lowercased name; names can be reused after deletion, so each row
+    carries the interval it is valid for (endpoints: one row per incarnation and config in force).
+    The links each kind has (experiment, tuning job, model, user profile, ...) ride along. -#}
+with
+
+training_jobs as (
+    select * from {{ ref('stg_sagemaker__training_jobs') }}
+),
+
+processing_jobs as (
+    select * from {{ ref('stg_sagemaker__processing_jobs') }}
+),
+
+transform_jobs as (
+    select * from {{ ref('stg_sagemaker__transform_jobs') }}
+),
+
+endpoints as (
+    select * from {{ ref('stg_sagemaker__endpoints') }}
+),
+
+endpoint_configs as (
+    select * from {{ ref('stg_sagemaker__endpoint_configs') }}
+),
+
+models as (
+    select * from {{ ref('stg_sagemaker__models') }}
+),
+
+notebook_instances as (
+    select * from {{ ref('stg_sagemaker__notebook_instances') }}
+),
+
+studio_apps as (
+    select * from {{ ref('stg_sagemaker__studio_apps') }}
+),
+
+studio_spaces as (
+    select * from {{ ref('stg_sagemaker__studio_spaces') }}
+),
+
+-- One variant per config decides an endpoint's model and mode; a config with several variants
+-- (A/B) is attributed through its first variant's model, the others' cost split is not billed apart.
+config_primary_variant as (
+    select
+        endpoint_configs.account_id,
+        endpoint_configs.region,
+        endpoint_configs.endpoint_config_name,
+        endpoint_configs.model_name,
+        endpoint_configs.instance_type,
+        endpoint_configs.initial_instance_count,
+        models.container_mode,
+        row_number() over (
+            partition by endpoint_configs.account_id, endpoint_configs.region, endpoint_configs.endpoint_config_name
+            order by endpoint_configs.variant_name
+        ) as variant_rank
+    from endpoint_configs
+    left join models
+        on endpoint_configs.account_id = models.account_id
+        and endpoint_configs.region = models.region
+        and lower(endpoint_configs.model_name) = models.model_name_lower
+),
+
+unioned as (
+    select
+        account_id,
+        region,
+        'training-job' as resource_type,
+        training_job_name_lower as resource_name_lower,
+        training_job_arn as resource_arn,
+        tags,
+        regexp_extract(role_arn, '[^/]+$') as role_name,
+        experiment_name,
+        trial_name,
+        tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        cast(null as varchar) as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        cast(null as bigint) as instance_count,
+        cast(null as varchar) as instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        -- Job names are never reused: a job's charges (warm pools, corrections) match at any time.
+        cast(null as timestamp) as valid_from,
+        cast(null as timestamp) as valid_to
+    from training_jobs
+
+    union all
+
+    select
+        account_id,
+        region,
+        'processing-job' as resource_type,
+        processing_job_name_lower as resource_name_lower,
+        processing_job_arn as resource_arn,
+        tags,
+        regexp_extract(role_arn, '[^/]+$') as role_name,
+        experiment_name,
+        trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        training_job_arn as linked_training_job_arn,
+        cast(null as varchar) as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        cast(null as bigint) as instance_count,
+        cast(null as varchar) as instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        cast(null as timestamp) as valid_from,
+        cast(null as timestamp) as valid_to
+    from processing_jobs
+
+    union all
+
+    select
+        account_id,
+        region,
+        'transform-job' as resource_type,
+        transform_job_name_lower as resource_name_lower,
+        transform_job_arn as resource_arn,
+        tags,
+        cast(null as varchar) as role_name,
+        experiment_name,
+        trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        model_name as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        cast(null as bigint) as instance_count,
+        cast(null as varchar) as instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        cast(null as timestamp) as valid_from,
+        cast(null as timestamp) as valid_to
+    from transform_jobs
+
+    union all
+
+    select
+        endpoints.account_id,
+        endpoints.region,
+        'endpoint' as resource_type,
+        endpoints.endpoint_name_lower as resource_name_lower,
+        endpoints.endpoint_arn as resource_arn,
+        endpoints.tags,
+        cast(null as varchar) as role_name,
+        cast(null as varchar) as experiment_name,
+        cast(null as varchar) as trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        config_primary_variant.model_name as sagemaker_model_name,
+        endpoints.endpoint_config_name,
+        case
+            when config_primary_variant.container_mode = 'MultiModel' then 'multi_model'
+            when config_primary_variant.model_name is null then 'inference_components'
+            else 'single_model'
+        end as endpoint_mode,
+        config_primary_variant.initial_instance_count as instance_count,
+        config_primary_variant.instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        endpoints.config_active_from as valid_from,
+        coalesce(endpoints.config_active_to, endpoints.endpoint_deleted_at) as valid_to
+    from endpoints
+    left join config_primary_variant
+        on endpoints.account_id = config_primary_variant.account_id
+        and endpoints.region = config_primary_variant.region
+        and endpoints.endpoint_config_name = config_primary_variant.endpoint_config_name
+        and config_primary_variant.variant_rank = 1
+
+    union all
+
+    select
+        account_id,
+        region,
+        'notebook-instance' as resource_type,
+        notebook_instance_name_lower as resource_name_lower,
+        notebook_instance_arn as resource_arn,
+        tags,
+        regexp_extract(role_arn, '[^/]+$') as role_name,
+        cast(null as varchar) as experiment_name,
+        cast(null as varchar) as trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        cast(null as varchar) as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        cast(null as bigint) as instance_count,
+        instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        created_at as valid_from,
+        cast(null as timestamp) as valid_to
+    from notebook_instances
+
+    union all
+
+    select
+        studio_apps.account_id,
+        studio_apps.region,
+        'app' as resource_type,
+        {{ arn_resource_name('studio_apps.app_arn') }} as resource_name_lower,
+        studio_apps.app_arn as resource_arn,
+        studio_apps.tags,
+        cast(null as varchar) as role_name,
+        cast(null as varchar) as experiment_name,
+        cast(null as varchar) as trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        cast(null as varchar) as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        cast(null as bigint) as instance_count,
+        studio_apps.instance_type,
+        coalesce(studio_apps.user_profile_name, studio_spaces.owner_user_profile_name) as owner_user_profile_name,
+        studio_apps.created_at as valid_from,
+        cast(null as timestamp) as valid_to
+    from studio_apps
+    left join studio_spaces
+        on studio_apps.account_id = studio_spaces.account_id
+        and studio_apps.region = studio_spaces.region
+        and studio_apps.domain_id = studio_spaces.domain_id
+        and studio_apps.space_name = studio_spaces.space_name
+),
+
+final as (
+    select
+        {{ hash_key(['account_id', 'region', 'resource_type', 'resource_name_lower', 'valid_from', 'endpoint_config_name']) }}
+            as resource_key,
+        *
+    from unioned
+)
+
+select * from final

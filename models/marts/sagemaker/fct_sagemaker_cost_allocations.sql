@@ -1,0 +1,135 @@
+{#- The answer to "explain this bill": every SageMaker-scope charge, allocated to one or more
+    targets (shared endpoints split by use), each dimension resolved on its own in this precedence:
+        bill tag -> API tag -> metadata link -> seed rule -> unattributed (with a reason).
+    On shared endpoints the usage split decides the model (one model tag cannot be right for all).
+    Grain: one charge x one allocation target. Shares sum to 1 per charge, so every dollar of the
+    staged SageMaker bill appears here exactly once (reconciliation tests fail the build if not). -#}
+with
+
+charges as (
+    select * from {{ ref('int_sagemaker_charges_joined_to_resources') }}
+),
+
+shares as (
+    select * from {{ ref('int_sagemaker_endpoint_usage_shares') }}
+),
+
+account_rules as (
+    select * from {{ ref('attribution_rules_account_environment') }}
+),
+
+allocated as (
+    select
+        charges.*,
+        shares.model as split_model,
+        shares.charge_id is not null as is_split,
+        coalesce(shares.allocation_method, 'direct') as allocation_method,
+        coalesce(shares.allocation_share, 1.0) as allocation_share,
+        account_rules.environment as rule_environment,
+        charges.sagemaker_category in ('savings_plan_fee', 'savings_plan_unused') as is_commitment_charge
+    from charges
+    left join shares
+        on charges.charge_id = shares.charge_id
+    left join account_rules
+        on charges.sub_account_id = account_rules.account_id
+),
+
+resolved as (
+    select
+        *,
+        case
+            when is_commitment_charge then null
+            when is_split then split_model
+            else coalesce(tag_model, api_model, link_model, rule_model)
+        end as resolved_model,
+        case
+            when is_commitment_charge then 'unattributed'
+            when is_split and split_model = '__idle__' then 'idle'
+            when is_split and split_model is not null then 'usage_split'
+            when is_split then 'unattributed'
+            when tag_model is not null then 'bill_tag'
+            when api_model is not null then 'api_tag'
+            when link_model is not null then 'metadata'
+            when rule_model is not null then 'rule'
+            else 'unattributed'
+        end as model_source,
+        case when not is_commitment_charge then coalesce(tag_team, api_team, link_team, rule_team) end as resolved_team,
+        case
+            when is_commitment_charge then 'unattributed'
+            when tag_team is not null then 'bill_tag'
+            when api_team is not null then 'api_tag'
+            when link_team is not null then 'metadata'
+            when rule_team is not null then 'rule'
+            else 'unattributed'
+        end as team_source,
+        case
+            when not is_commitment_charge and coalesce(split_model, '') <> '__idle__'
+                then coalesce(tag_experiment, api_experiment, link_experiment)
+        end as resolved_experiment,
+        case
+            when is_commitment_charge or split_model = '__idle__' then 'unattributed'
+            when tag_experiment is not null then 'bill_tag'
+            when api_experiment is not null then 'api_tag'
+            when link_experiment is not null then 'metadata'
+            else 'unattributed'
+        end as experiment_source,
+        coalesce(tag_environment, api_environment, link_environment, rule_environment) as resolved_environment,
+        case
+            when tag_environment is not null then 'bill_tag'
+            when api_environment is not null then 'api_tag'
+            when link_environment is not null then 'metadata'
+            when rule_environment is not null then 'rule'
+            else 'unattributed'
+        end as environment_source
+    from allocated
+),
+
+final as (
+    select
+        {{ hash_key(['charge_id', 'resolved_model', 'allocation_method']) }} as allocation_id,
+        charge_id,
+        billing_period,
+        billing_account_id,
+        sub_account_id,
+        region_id,
+        billing_currency,
+        service_code,
+        charge_category,
+        charge_class,
+        sagemaker_category,
+        usage_type,
+        resource_type,
+        resource_name_lower as resource_name,
+        resource_id as resource_arn,
+        instance_type,
+        endpoint_mode,
+        coalesce(resolved_model, 'unattributed') as model,
+        coalesce(resolved_team, 'unattributed') as team,
+        coalesce(resolved_experiment, 'unattributed') as experiment,
+        coalesce(resolved_environment, 'unattributed') as environment,
+        trial_name as trial,
+        model_source,
+        team_source,
+        experiment_source,
+        environment_source,
+        case
+            when model_source <> 'unattributed' and team_source <> 'unattributed' then null
+            when is_commitment_charge then 'shared_commitment'
+            when resource_id is null then 'no_resource_id'
+            when resource_key is null then 'no_metadata'
+            else 'no_tag_or_rule'
+        end as unattributed_reason,
+        allocation_method,
+        allocation_share,
+        billed_cost * allocation_share as billed_cost,
+        effective_cost * allocation_share as effective_cost,
+        list_cost * allocation_share as list_cost,
+        usage_hours * allocation_share as usage_hours,
+        is_commitment_covered,
+        coalesce(is_time_matched, false) as is_time_matched,
+        charge_period_start_at as charge_period_start,
+        charge_period_end_at as charge_period_end
+    from resolved
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ cost_rollup(['experiment', 'trial', 'model', 'team', 'resource_type', 'sagemaker_category'], 'daily') }}
