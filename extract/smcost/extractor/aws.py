@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -67,6 +67,10 @@ def instrument(client: BaseClient) -> BaseClient:
     return client
 
 
+# (account_id, region, service, dataset) -> a client to use instead of a built one, or None.
+ClientOverrides = Callable[[str, str, str, str], "BaseClient | None"]
+
+
 class AwsAccess:
     """Clients built once per (account, region, service), from one session per account."""
 
@@ -78,7 +82,7 @@ class AwsAccess:
         role_session_name: str = USER_AGENT,
         max_attempts: int = 10,
         max_pool_connections: int = 10,
-        overrides: dict[tuple[str, str], BaseClient] | None = None,
+        overrides: ClientOverrides | None = None,
     ) -> None:
         self._role_arn_template = role_arn_template
         self._external_id = external_id
@@ -92,10 +96,10 @@ class AwsAccess:
         self._lock = threading.Lock()
         self._sessions: dict[str, boto3.Session] = {}
         self._session_errors: dict[str, Exception] = {}
-        self._clients: dict[tuple[str, str, str], BaseClient] = {}
+        self._clients: dict[tuple[str, str, str, str], BaseClient | None] = {}
         self._caller_account: str | None = None
-        # (dataset, service) -> client: lets tests put a botocore Stubber in front of one kind.
-        self._overrides = {key: instrument(client) for key, client in (overrides or {}).items()}
+        # Lets tests put a botocore Stubber in front of the APIs moto lacks (see ClientOverrides).
+        self._overrides = overrides
 
     @property
     def default_region(self) -> str | None:
@@ -156,11 +160,16 @@ class AwsAccess:
         core._credentials = credentials  # the documented way to hand refreshable creds to boto3
         return boto3.Session(botocore_session=core, region_name=self._base.region_name)
 
-    def client(self, account_id: str, region: str, service: str, dataset: str | None = None) -> BaseClient:
-        if dataset is not None and (dataset, service) in self._overrides:
-            return self._overrides[(dataset, service)]
-        key = (account_id, region, service)
+    def client(self, account_id: str, region: str, service: str, dataset: str = "") -> BaseClient:
         with self._lock:
+            if self._overrides is not None:
+                key = (account_id, region, service, dataset)
+                if key not in self._clients:
+                    override = self._overrides(account_id, region, service, dataset)
+                    self._clients[key] = instrument(override) if override is not None else None
+                if self._clients[key] is not None:
+                    return self._clients[key]
+            key = (account_id, region, service, "")
             if key not in self._clients:
                 session = self._session(account_id)
                 self._clients[key] = instrument(session.client(service, region_name=region, config=self._config))

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from smcost import lake
 from smcost.extractor import aws
 from smcost.extractor.catalog import resolve
-from smcost.extractor.kinds import INCREMENTAL, SNAPSHOT, WINDOW, Kind, RefSet, Row, tag_map
+from smcost.extractor.kinds import INCREMENTAL, SNAPSHOT, WINDOW, Kind, RefSet, Row
 from smcost.extractor.options import Options
 from smcost.extractor.state import LakeState
 
@@ -115,11 +115,12 @@ class UnitContext:
         for page in self.pages(operation, items_key, **params):
             yield from page
 
-    def tags(self, arn: str) -> dict[str, str]:
+    def tags(self, arn: str) -> list[dict]:
+        """ListTags, as the API returns them ([{Key, Value}]): at most 50 a resource, one page."""
         tags: list[dict] = []
         for page in self.pages("list_tags", "Tags", ResourceArn=arn, MaxResults=50):
             tags += page
-        return tag_map(tags)
+        return tags
 
     def previous(self, columns: tuple[str, ...] | None = None) -> list[Row]:
         """This account and region's rows in the dataset's previous partition (history)."""
@@ -183,14 +184,15 @@ class RunResult:
 
 
 class Extraction:
-    def __init__(self, options: Options, *, access: aws.AwsAccess | None = None) -> None:
+    def __init__(self, options: Options, *, client_overrides: aws.ClientOverrides | None = None) -> None:
         self.options = options
-        self.access = access or aws.AwsAccess(
+        self.access = aws.AwsAccess(
             role_arn_template=options.role_arn_template,
             external_id=options.external_id,
             role_session_name=options.role_session_name,
             max_attempts=options.max_attempts,
             max_pool_connections=max(10, options.workers),
+            overrides=client_overrides,
         )
         started = datetime.now(timezone.utc).replace(tzinfo=None)
         self.started_at = started.replace(microsecond=started.microsecond // 1000 * 1000)
@@ -220,11 +222,12 @@ class Extraction:
         units = []
         for account in accounts:
             for region in regions:
-                self.windows[(account, region)] = (
+                start = (
                     self._since(f"{account}/{region}/endpoint_invocations", "endpoint_invocations", overlap)
-                    or window_end - timedelta(days=options.backfill_days),
-                    window_end,
+                    or window_end - timedelta(days=options.backfill_days)
                 )
+                # Hourly periods aligned on the hour, as CloudWatch aggregates them.
+                self.windows[(account, region)] = (start.replace(minute=0, second=0, microsecond=0), window_end)
                 for kind in self.kinds:
                     unit = Unit(account, region, kind)
                     if kind.history == INCREMENTAL:
@@ -491,7 +494,3 @@ def _carry(
         status = pc.if_else(pa.array(mark), pa.scalar("Deleted"), table.column(index))
         table = table.set_column(index, kind.status_column, status)
     return table.filter(pa.array(keep, type=pa.bool_()))
-
-
-def run_extraction(options: Options, *, access: aws.AwsAccess | None = None) -> RunResult:
-    return Extraction(options, access=access).run()

@@ -24,9 +24,9 @@ candidates as (
     from charges
     inner join resources
         on charges.resource_account_id = resources.account_id
-        and charges.resource_region = resources.region
-        and charges.resource_type = resources.resource_type
-        and charges.resource_name_lower = resources.resource_name_lower
+            and charges.resource_region = resources.region
+            and charges.resource_type = resources.resource_type
+            and charges.resource_name_lower = resources.resource_name_lower
 ),
 
 best_match as (
@@ -37,7 +37,7 @@ best_match as (
     from (
         select
             *,
-            row_number() over (partition by charge_id order by overlap_ms desc, resource_key) as match_rank
+            row_number() over (partition by charge_id order by overlap_ms desc, resource_key asc) as match_rank
         from candidates
     ) as ranked
     where match_rank = 1

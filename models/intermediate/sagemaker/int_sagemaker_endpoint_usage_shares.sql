@@ -53,13 +53,13 @@ target_model_traffic as (
     from charges
     inner join invocations
         on charges.resource_account_id = invocations.account_id
-        and charges.resource_region = invocations.region
-        and charges.resource_name_lower = lower(invocations.endpoint_name)
-        and invocations.metric_dimension = 'target_model'
-        and invocations.metric_hour_at >= charges.charge_period_start_at
-        and invocations.metric_hour_at < charges.charge_period_end_at
+            and charges.resource_region = invocations.region
+            and charges.resource_name_lower = lower(invocations.endpoint_name)
+            and invocations.metric_dimension = 'target_model'
+            and charges.charge_period_start_at <= invocations.metric_hour_at
+            and charges.charge_period_end_at > invocations.metric_hour_at
     where charges.endpoint_mode = 'multi_model'
-    group by 1, 2
+    group by charges.charge_id, {{ target_model_name('invocations.target_model') }}
 ),
 
 target_model_totals as (
@@ -77,11 +77,11 @@ endpoint_traffic as (
     from charges
     inner join invocations
         on charges.resource_account_id = invocations.account_id
-        and charges.resource_region = invocations.region
-        and charges.resource_name_lower = lower(invocations.endpoint_name)
-        and invocations.metric_dimension = 'variant'
-        and invocations.metric_hour_at >= charges.charge_period_start_at
-        and invocations.metric_hour_at < charges.charge_period_end_at
+            and charges.resource_region = invocations.region
+            and charges.resource_name_lower = lower(invocations.endpoint_name)
+            and invocations.metric_dimension = 'variant'
+            and charges.charge_period_start_at <= invocations.metric_hour_at
+            and charges.charge_period_end_at > invocations.metric_hour_at
     where charges.endpoint_mode = 'multi_model'
     group by charges.charge_id
 ),
@@ -124,8 +124,8 @@ even_split as (
     from multi_model_state
     inner join known_models
         on multi_model_state.resource_account_id = known_models.account_id
-        and multi_model_state.resource_region = known_models.region
-        and multi_model_state.resource_name_lower = known_models.endpoint_name_lower
+            and multi_model_state.resource_region = known_models.region
+            and multi_model_state.resource_name_lower = known_models.endpoint_name_lower
     where multi_model_state.allocation_method = 'even_split_missing_metrics'
 ),
 
@@ -170,7 +170,10 @@ multi_model_shares as (
         1.0 as allocation_share
     from multi_model_state
     where multi_model_state.allocation_method = 'even_split_missing_metrics'
-        and not exists (select 1 from even_split where even_split.charge_id = multi_model_state.charge_id)
+        and not exists (
+            select 1 from even_split
+            where even_split.charge_id = multi_model_state.charge_id
+        )
 ),
 
 -- Inference components -------------------------------------------------------------------------
@@ -188,13 +191,13 @@ component_models as (
     from components
     left join models
         on components.account_id = models.account_id
-        and components.region = models.region
-        and lower(components.model_name) = models.model_name_lower
+            and components.region = models.region
+            and lower(components.model_name) = models.model_name_lower
     left join model_tags
         on models.model_arn = model_tags.model_arn
     left join name_rules as name_rule
         on (name_rule.resource_type = '*' or name_rule.resource_type = 'inference-component')
-        and lower(components.inference_component_name) like lower(name_rule.name_pattern)
+            and lower(components.inference_component_name) like lower(name_rule.name_pattern)
 ),
 
 component_reservations as (
@@ -212,9 +215,9 @@ component_reservations as (
     from charges
     inner join component_models
         on charges.resource_account_id = component_models.account_id
-        and charges.resource_region = component_models.region
-        and charges.resource_name_lower = component_models.endpoint_name_lower
-        and component_models.created_at < charges.charge_period_end_at
+            and charges.resource_region = component_models.region
+            and charges.resource_name_lower = component_models.endpoint_name_lower
+            and charges.charge_period_end_at > component_models.created_at
     left join capacity
         on charges.resource_instance_type = capacity.instance_type
     where charges.endpoint_mode = 'inference_components'

@@ -138,15 +138,15 @@ linked as (
         on resources.linked_training_job_arn = training_job_owners.training_job_arn
     left join experiment_owners
         on resources.account_id = experiment_owners.account_id
-        and resources.region = experiment_owners.region
-        and coalesce(resources.experiment_name, component_experiments.experiment_name, training_job_owners.experiment_name)
-        = experiment_owners.experiment_name
+            and resources.region = experiment_owners.region
+            and coalesce(resources.experiment_name, component_experiments.experiment_name, training_job_owners.experiment_name)
+            = experiment_owners.experiment_name
     left join tuning_job_tags
         on resources.tuning_job_arn = tuning_job_tags.tuning_job_arn
     left join model_owners
         on resources.account_id = model_owners.account_id
-        and resources.region = model_owners.region
-        and lower(resources.sagemaker_model_name) = model_owners.model_name_lower
+            and resources.region = model_owners.region
+            and lower(resources.sagemaker_model_name) = model_owners.model_name_lower
 ),
 
 -- Rules: the most specific (longest) matching pattern wins.
@@ -160,8 +160,8 @@ name_rule_matches as (
         ) as match_rank
     from resources
     inner join name_rules
-        on (name_rules.resource_type = '*' or name_rules.resource_type = resources.resource_type)
-        and resources.resource_name_lower like lower(name_rules.name_pattern)
+        on (name_rules.resource_type = '*' or resources.resource_type = name_rules.resource_type)
+            and resources.resource_name_lower like lower(name_rules.name_pattern)
 ),
 
 role_rule_matches as (
@@ -220,13 +220,13 @@ final as (
         on resources.resource_key = linked.resource_key
     left join name_rule_matches
         on resources.resource_key = name_rule_matches.resource_key
-        and name_rule_matches.match_rank = 1
+            and name_rule_matches.match_rank = 1
     left join role_rule_matches
         on resources.resource_key = role_rule_matches.resource_key
-        and role_rule_matches.match_rank = 1
+            and role_rule_matches.match_rank = 1
     left join user_profile_rule_matches
         on resources.resource_key = user_profile_rule_matches.resource_key
-        and user_profile_rule_matches.match_rank = 1
+            and user_profile_rule_matches.match_rank = 1
 )
 
 select * from final

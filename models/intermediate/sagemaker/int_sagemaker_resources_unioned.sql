@@ -59,8 +59,8 @@ config_primary_variant as (
     from endpoint_configs
     left join models
         on endpoint_configs.account_id = models.account_id
-        and endpoint_configs.region = models.region
-        and lower(endpoint_configs.model_name) = models.model_name_lower
+            and endpoint_configs.region = models.region
+            and lower(endpoint_configs.model_name) = models.model_name_lower
 ),
 
 unioned as (
@@ -164,9 +164,9 @@ unioned as (
     from endpoints
     left join config_primary_variant
         on endpoints.account_id = config_primary_variant.account_id
-        and endpoints.region = config_primary_variant.region
-        and endpoints.endpoint_config_name = config_primary_variant.endpoint_config_name
-        and config_primary_variant.variant_rank = 1
+            and endpoints.region = config_primary_variant.region
+            and endpoints.endpoint_config_name = config_primary_variant.endpoint_config_name
+            and config_primary_variant.variant_rank = 1
 
     union all
 
@@ -217,9 +217,9 @@ unioned as (
     from studio_apps
     left join studio_spaces
         on studio_apps.account_id = studio_spaces.account_id
-        and studio_apps.region = studio_spaces.region
-        and studio_apps.domain_id = studio_spaces.domain_id
-        and studio_apps.space_name = studio_spaces.space_name
+            and studio_apps.region = studio_spaces.region
+            and studio_apps.domain_id = studio_spaces.domain_id
+            and studio_apps.space_name = studio_spaces.space_name
 ),
 
 final as (

@@ -1,0 +1,244 @@
+"""Fixtures for the extractor tests: a real moto server over HTTP, faults it can inject, a runner.
+
+The extractor talks HTTP to moto's ThreadedMotoServer exactly as it would to AWS (through
+AWS_ENDPOINT_URL); nothing of the extractor is mocked. Where moto lacks an API (inference
+components, Studio user profiles, spaces and apps) the runner puts a botocore Stubber in front of
+that one kind: the Stubber checks requests and responses against the real API shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pyarrow.dataset as pads
+import pytest
+from botocore.stub import Stubber
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+
+import moto_gaps
+import scenario
+from smcost.extractor import Extraction, RunResult, add_arguments
+from smcost.extractor.options import from_args
+from smcost.schemas import DATASETS
+
+MOTO_LACKS = {"inference_components", "studio_user_profiles", "studio_spaces", "studio_apps"}
+
+
+# --------------------------------------------------------------------------------------------
+# Fault injection: AWS errors returned by the server, before moto sees the request
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Fault:
+    code: str
+    service: str = "sagemaker"
+    operation: str | None = None  # e.g. "Search"; None = every operation
+    region: str | None = None
+    times: int | None = None  # None = every matching request
+    status: int = 400
+    hits: int = 0
+
+
+@dataclass
+class Faults:
+    rules: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, code: str, **match) -> Fault:
+        fault = Fault(code, **match)
+        with self.lock:
+            self.rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rules.clear()
+
+    def match(self, environ: dict) -> Fault | None:
+        scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request", environ.get("HTTP_AUTHORIZATION", ""))
+        region, service = scope.groups() if scope else (None, None)
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] or None
+        with self.lock:
+            for fault in self.rules:
+                if fault.times is not None and fault.hits >= fault.times:
+                    continue
+                if fault.service != service or fault.region not in (None, region):
+                    continue
+                if fault.operation not in (None, operation):
+                    continue
+                fault.hits += 1
+                return fault
+        return None
+
+    def wrap(self, app: Callable) -> Callable:
+        def middleware(environ: dict, start_response: Callable):
+            fault = self.match(environ)
+            if fault is None:
+                return app(environ, start_response)
+            body = json.dumps({"__type": fault.code, "message": f"injected {fault.code}"}).encode()
+            start_response(f"{fault.status} Error", [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Length", str(len(body))),
+                ("x-amzn-ErrorType", fault.code),
+            ])
+            return [body]
+
+        return middleware
+
+
+class FaultInjectingMotoServer(ThreadedMotoServer):
+    """moto's threaded server with a WSGI layer in front that can answer with AWS errors."""
+
+    def __init__(self, faults: Faults) -> None:
+        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+        self.faults = faults
+
+    def _server_entry(self) -> None:
+        app = self.faults.wrap(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+@dataclass
+class MotoAws:
+    url: str
+    faults: Faults
+
+    def client(self, service: str, region: str = "us-east-1", **credentials):
+        credentials = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        return boto3.client(service, region_name=region, endpoint_url=self.url, **credentials)
+
+    def reset(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
+        self.faults.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "policy: checks every AWS call the suite made; runs last")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("policy") is not None)  # stable: policy last
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[FaultInjectingMotoServer]:
+    moto_gaps.install()
+    server = FaultInjectingMotoServer(Faults())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto(moto_server: FaultInjectingMotoServer) -> Iterator[MotoAws]:
+    """AWS_ENDPOINT_URL and dummy credentials for everything in the module; state reset first."""
+    host, port = moto_server.get_host_and_port()
+    handle = MotoAws(f"http://{host}:{port}", moto_server.faults)
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN"):
+            env.delenv(name, raising=False)
+        env.setenv("AWS_ENDPOINT_URL", handle.url)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_REGION", "us-east-1")
+        env.setenv("AWS_CONFIG_FILE", "/nonexistent")
+        env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        handle.reset()
+        yield handle
+        handle.faults.clear()
+
+
+@pytest.fixture
+def aws(moto: MotoAws) -> MotoAws:
+    """A fresh, empty moto for one test."""
+    moto.reset()
+    return moto
+
+
+@pytest.fixture(scope="session")
+def api_calls() -> Counter:
+    """Every AWS operation any extraction in the suite called (the policy test reads it last)."""
+    return Counter()
+
+
+class Extractor:
+    """Runs `smcost extract` options through the real argument parser and the real engine."""
+
+    def __init__(self, moto: MotoAws, api_calls: Counter, out: Path) -> None:
+        self.moto = moto
+        self.api_calls = api_calls
+        self.out = out
+        self.stubs: dict[tuple[str, str, str], list[tuple[str, dict, dict | None]]] = {}
+
+    def stub(self, account: str, region: str, dataset: str, calls: list[tuple[str, dict, dict | None]]) -> None:
+        """Responses a Stubber gives, in order, for one (account, region, dataset) of the next run."""
+        self.stubs[(account, region, dataset)] = calls
+
+    def __call__(self, *argv: str, out: str | Path | None = None, expect: str | None = "complete") -> RunResult:
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        args = parser.parse_args(["--out", str(out or self.out), "--no-progress", *argv])
+        stubbers: list[Stubber] = []
+
+        def overrides(account: str, region: str, service: str, dataset: str):
+            if service != "sagemaker" or dataset not in MOTO_LACKS:
+                return None
+            client = self.moto.client("sagemaker", region)
+            stubber = Stubber(client)
+            for operation, response, expected in self.stubs.get((account, region, dataset), scenario.empty_listing(dataset)):
+                stubber.add_response(operation, response, expected)
+            stubber.activate()
+            stubbers.append(stubber)
+            return client
+
+        result = Extraction(from_args(args), client_overrides=overrides).run()
+        if result.manifest:
+            self.api_calls.update(result.manifest["api_calls"])
+        if expect is not None and result.status != expect:
+            pytest.fail(f"extraction {result.status}, expected {expect}: "
+                        f"{json.dumps((result.manifest or {}).get('errors'), indent=1)}")
+        if result.status == "complete":
+            for stubber in stubbers:
+                stubber.assert_no_pending_responses()
+        self.stubs.clear()
+        return result
+
+
+@pytest.fixture
+def extract(aws: MotoAws, api_calls: Counter, tmp_path: Path) -> Extractor:
+    return Extractor(aws, api_calls, tmp_path / "lake")
+
+
+def partitions(out: Path, dataset: str) -> list[str]:
+    return sorted(p.name.split("=", 1)[1] for p in (out / "sagemaker" / dataset).glob("extract_date=*"))
+
+
+def landed(out: Path, dataset: str, date: str | None = None) -> list[dict]:
+    """The rows of one landed partition (the latest by default), checked against the schema."""
+    date = date or partitions(out, dataset)[-1]
+    table = pads.dataset(out / "sagemaker" / dataset / f"extract_date={date}", format="parquet").to_table()
+    expected = DATASETS[dataset].schema
+    assert table.schema.equals(expected, check_metadata=False), f"{dataset} schema differs:\n{table.schema}"
+    return table.to_pylist()
+
+
+def by(rows: list[dict], column: str) -> dict:
+    return {row[column]: row for row in rows}
