@@ -204,6 +204,7 @@ class Extraction:
         self.windows: dict[tuple[str, str], tuple[datetime, datetime]] = {}
         self.previous_dates: dict[str, str | None] = {}
         self.watermarks: dict[str, str] = {}
+        self.calls: Counter = Counter()  # calls made for the run itself, outside any unit
 
     # ---- plan ----------------------------------------------------------------------------
 
@@ -238,12 +239,15 @@ class Extraction:
         return units
 
     def _caller_account(self) -> str:
+        aws.count_calls_into(self.calls)
         try:
             return self.access.caller_account()
         except Exception:
             if self.options.dry_run:  # a plan needs no credentials
                 return "<caller account>"
             raise
+        finally:
+            aws.count_calls_into(None)
 
     def _since(self, unit_id: str, dataset: str, overlap: timedelta) -> datetime | None:
         if self.options.since is not None:
@@ -420,7 +424,7 @@ class Extraction:
         for unit in units:
             if unit.status == "ok" and unit.kind.history in (INCREMENTAL, WINDOW):
                 watermarks[unit.id] = _iso(unit.until)
-        calls: Counter = Counter()
+        calls: Counter = Counter(self.calls)
         for unit in units:
             calls.update(unit.calls)
         windows = list(self.windows.values())

@@ -9,7 +9,9 @@ that one kind: the Stubber checks requests and responses against the real API sh
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import logging
 import re
 import threading
 import urllib.request
@@ -45,6 +47,7 @@ class Fault:
     service: str = "sagemaker"
     operation: str | None = None  # e.g. "Search"; None = every operation
     region: str | None = None
+    body_contains: str | None = None  # e.g. an account id in an AssumeRole request
     times: int | None = None  # None = every matching request
     status: int = 400
     hits: int = 0
@@ -65,17 +68,19 @@ class Faults:
         with self.lock:
             self.rules.clear()
 
-    def match(self, environ: dict) -> Fault | None:
+    def match(self, environ: dict, body: str) -> Fault | None:
         scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/aws4_request", environ.get("HTTP_AUTHORIZATION", ""))
         region, service = scope.groups() if scope else (None, None)
         operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] or None
+        if operation is None and "Action=" in body:  # query protocol (STS)
+            operation = re.search(r"Action=(\w+)", body)[1]
         with self.lock:
             for fault in self.rules:
                 if fault.times is not None and fault.hits >= fault.times:
                     continue
                 if fault.service != service or fault.region not in (None, region):
                     continue
-                if fault.operation not in (None, operation):
+                if fault.operation not in (None, operation) or (fault.body_contains or "") not in body:
                     continue
                 fault.hits += 1
                 return fault
@@ -83,14 +88,21 @@ class Faults:
 
     def wrap(self, app: Callable) -> Callable:
         def middleware(environ: dict, start_response: Callable):
-            fault = self.match(environ)
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(raw)
+            fault = self.match(environ, raw.decode("utf-8", "replace"))
             if fault is None:
                 return app(environ, start_response)
-            body = json.dumps({"__type": fault.code, "message": f"injected {fault.code}"}).encode()
+            if environ.get("HTTP_X_AMZ_TARGET"):
+                content_type = "application/x-amz-json-1.1"
+                body = json.dumps({"__type": fault.code, "message": f"injected {fault.code}"}).encode()
+            else:
+                content_type = "text/xml"
+                body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.code}</Code>"
+                        f"<Message>injected {fault.code}</Message></Error></ErrorResponse>").encode()
             start_response(f"{fault.status} Error", [
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("Content-Length", str(len(body))),
-                ("x-amzn-ErrorType", fault.code),
+                ("Content-Type", content_type), ("Content-Length", str(len(body))), ("x-amzn-ErrorType", fault.code),
             ])
             return [body]
 
@@ -130,6 +142,7 @@ class MotoAws:
 # --------------------------------------------------------------------------------------------
 
 def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per moto request otherwise
     config.addinivalue_line("markers", "policy: checks every AWS call the suite made; runs last")
 
 
