@@ -88,9 +88,10 @@ class Faults:
 
     def wrap(self, app: Callable) -> Callable:
         def middleware(environ: dict, start_response: Callable):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            raw = environ["wsgi.input"].read(length) if length else b""
-            environ["wsgi.input"] = io.BytesIO(raw)
+            raw = b""
+            if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):  # STS: read it
+                raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                environ["wsgi.input"] = io.BytesIO(raw)
             fault = self.match(environ, raw.decode("utf-8", "replace"))
             if fault is None:
                 return app(environ, start_response)
