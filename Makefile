@@ -38,7 +38,6 @@ profiles.yml: profiles.yml.example
 
 demo: install ## Generate the demo account, build every model on DuckDB, print a summary
 	$(BIN)/smcost demo --out $(LAKE) --seed $(SEED) --months $(MONTHS) --scale $(SCALE) --focus-version $(FOCUS_VERSION)
-	$(BIN)/dbt seed --target local --quiet
 	$(BIN)/dbt build --target local --vars '{focus_version: "$(FOCUS_VERSION)"}'
 	$(BIN)/smcost summary --database $(DB)
 

@@ -931,7 +931,9 @@ def to_tables(scenario: Scenario, focus_version: str) -> tuple[pa.Table, pa.Tabl
 
 # ------------------------------------------------------------------------------------ CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=lake.DEFAULT_LAKE_ROOT, help="lake root to write (default: %(default)s)")
+    parser.add_argument("--out", default=lake.DEFAULT_LAKE_ROOT,
+                        help="lake root to write; its billing/<export>, sagemaker/ and demo/ folders are replaced "
+                             "(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default: %(default)s)")
     parser.add_argument("--months", type=int, default=3, help="billing periods to generate, at least 3 for every case (default: %(default)s)")
     parser.add_argument("--start-month", default="2026-08", help="first billing period, YYYY-MM (default: %(default)s)")
@@ -943,6 +945,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _clear_previous_demo(out: str, export_name: str) -> None:
+    """The demo owns its lake: drop what an earlier run wrote (other periods, dates, versions)."""
+    fs, base = lake.filesystem(out)
+    for sub in (f"billing/{export_name}", "sagemaker", "demo"):
+        path = f"{base}/{sub}"
+        if fs.get_file_info(path).type == lake.pafs.FileType.Directory:
+            fs.delete_dir(path)
+
+
 def generate(out: str, *, seed: int = 42, months: int = 3, start_month: str = "2026-08", scale: int = 1,
              focus_version: str = "1.2", export_name: str = lake.DEFAULT_EXPORT_NAME, progress: bool = False) -> dict:
     """Write the demo account under ``out``; returns counts per output."""
@@ -950,6 +961,7 @@ def generate(out: str, *, seed: int = 42, months: int = 3, start_month: str = "2
         raise ValueError("--months must be at least 2 (the correction restates an earlier period)")
     if scale < 1:
         raise ValueError("--scale must be at least 1")
+    _clear_previous_demo(out, export_name)
     periods = [datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m") for ms in _month_starts(start_month, months)[:-1]]
     schema = focus_schema(focus_version)
     bill_writers = {p: lake.PartitionWriter(out, lake.billing_partition(p, export_name), schema) for p in periods}
