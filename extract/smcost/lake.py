@@ -93,7 +93,9 @@ class PartitionWriter:
             self._writer.close()
         name = self._tmp_name(len(self._files))
         self._files.append(name)
-        self._writer = pq.ParquetWriter(self.fs.open_output_stream(name), self.schema, compression="snappy")
+        # Given a path and filesystem, the writer owns the stream and closes it on close(): an S3
+        # multipart upload only completes when its stream is closed.
+        self._writer = pq.ParquetWriter(name, self.schema, filesystem=self.fs, compression="snappy")
         self._rows_in_file = 0
 
     def close(self) -> None:

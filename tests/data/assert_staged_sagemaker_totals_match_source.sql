@@ -1,0 +1,37 @@
+{#- Staging keeps every SageMaker dollar of the export: per billing period and account, the staged
+    SageMaker billed and effective totals equal the raw export's. Fails on any difference. -#}
+with
+
+source_totals as (
+    select
+        {{ year_month('cast(billingperiodstart as timestamp)') }} as billing_period,
+        cast(subaccountid as varchar) as sub_account_id,
+        sum({{ dbt.safe_cast('billedcost', 'double') }}) as billed_cost,
+        sum({{ dbt.safe_cast('effectivecost', 'double') }}) as effective_cost
+    from {{ focus_source() }}
+    where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
+    group by 1, 2
+),
+
+staged_totals as (
+    select
+        billing_period,
+        sub_account_id,
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost
+    from {{ ref('stg_focus__charges') }}
+    where is_sagemaker
+    group by 1, 2
+)
+
+select
+    coalesce(s.billing_period, t.billing_period) as billing_period,
+    coalesce(s.sub_account_id, t.sub_account_id) as sub_account_id,
+    s.billed_cost as source_billed_cost,
+    t.billed_cost as staged_billed_cost
+from source_totals as s
+full outer join staged_totals as t
+    on s.billing_period = t.billing_period
+    and s.sub_account_id is not distinct from t.sub_account_id
+where abs(coalesce(s.billed_cost, 0) - coalesce(t.billed_cost, 0)) >= 0.000001
+    or abs(coalesce(s.effective_cost, 0) - coalesce(t.effective_cost, 0)) >= 0.000001
