@@ -1,17 +1,21 @@
 {#- Reconciliation: per group, sum(column) in the model equals sum(compare_column) in compare_model
-    (restricted by compare_where), within tolerance. Every group present on either side is checked. -#}
-{% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=0.000001) %}
+    (restricted by where / compare_where), within tolerance. Every group present on either side is
+    checked. windowed=true compares only the billing periods this run rebuilt (an incremental fact
+    keeps older periods that staging no longer reads). -#}
+{% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=0.000001, windowed=false) %}
     with model_totals as (
         select {{ group_by | join(', ') }}, sum({{ column_name }}) as total
         from {{ model }}
-        {% if where %}where {{ where }}{% endif %}
+        where {{ where or 'true' }}
+        {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}
         group by {{ group_by | join(', ') }}
     ),
 
     compare_totals as (
         select {{ group_by | join(', ') }}, sum({{ compare_column }}) as total
         from {{ compare_model }}
-        {% if compare_where %}where {{ compare_where }}{% endif %}
+        where {{ compare_where or 'true' }}
+        {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}
         group by {{ group_by | join(', ') }}
     )
 

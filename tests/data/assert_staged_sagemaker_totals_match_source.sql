@@ -10,6 +10,7 @@ source_totals as (
         sum({{ dbt.safe_cast('effectivecost', 'double') }}) as effective_cost
     from {{ focus_source() }}
     where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
+        and {{ in_billing_period_window('billing_period') }}
     group by 1, 2
 ),
 
@@ -20,7 +21,7 @@ staged_totals as (
         sum(billed_cost) as billed_cost,
         sum(effective_cost) as effective_cost
     from {{ ref('stg_focus__charges') }}
-    where is_sagemaker
+    where is_sagemaker and {{ in_billing_period_window('billing_period') }}
     group by 1, 2
 )
 

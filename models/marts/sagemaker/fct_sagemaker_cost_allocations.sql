@@ -3,7 +3,11 @@
         bill tag -> API tag -> metadata link -> seed rule -> unattributed (with a reason).
     On shared endpoints the usage split decides the model (one model tag cannot be right for all).
     Grain: one charge x one allocation target. Shares sum to 1 per charge, so every dollar of the
-    staged SageMaker bill appears here exactly once (reconciliation tests fail the build if not). -#}
+    staged SageMaker bill appears here exactly once (reconciliation tests fail the build if not).
+    Incremental by billing period: a run rewrites the periods staging holds (the lookback window,
+    or everything on --full-refresh) — Athena overwrites those partitions, DuckDB deletes and
+    re-inserts them — and keeps the rest. -#}
+{{ config(**billing_period_incremental_config()) }}
 with
 
 charges as (
@@ -88,7 +92,6 @@ final as (
     select
         {{ hash_key(['charge_id', 'resolved_model', 'allocation_method']) }} as allocation_id,
         charge_id,
-        billing_period,
         billing_account_id,
         sub_account_id,
         region_id,
@@ -128,7 +131,9 @@ final as (
         is_commitment_covered,
         coalesce(is_time_matched, false) as is_time_matched,
         charge_period_start_at as charge_period_start,
-        charge_period_end_at as charge_period_end
+        charge_period_end_at as charge_period_end,
+        -- Last: the partition column of the Athena table.
+        billing_period
     from resolved
 )
 

@@ -1,11 +1,14 @@
-{#- Every row of the FOCUS export, typed and snake_cased, for both export versions. No rows are
-    filtered here: reconciliation compares the marts against this model. ARN parts, instance type
+{#- Every row of the FOCUS export in the billing periods this run rebuilds (all of them on a full
+    refresh; see macros/billing_period_window.sql), typed and snake_cased, for both export versions.
+    No other row is filtered: reconciliation compares the marts against this model. ARN parts, instance type
     and usage hours are row-local derivations; classification (a seed lookup) happens in
     int_sagemaker_charges_classified. -#}
 with
 
 source as (
     select * from {{ focus_source() }}
+    -- On the export's BILLING_PERIOD partition column, so Athena prunes to the periods this run rebuilds.
+    where {{ in_billing_period_window('billing_period') }}
 ),
 
 renamed as (

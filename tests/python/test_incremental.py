@@ -1,0 +1,51 @@
+"""Incremental runs rebuild only the lookback window of billing periods and end up identical to a
+full refresh — on DuckDB, with the same replace-whole-periods semantics the Athena marts use."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from conftest import run_dbt
+from smcost import lake as lakes
+from smcost.demo import generate
+
+FACT = "fct_sagemaker_cost_allocations"
+
+
+def table_rows(database, table: str) -> list[tuple]:
+    """All rows, sorted; floats rounded to 1e-9 (sums may add up in a different order)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(f"select * from {table}").fetchall()
+    return sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows), key=repr)
+
+
+def test_run_after_a_new_month_rebuilds_only_the_lookback_window_and_equals_a_full_refresh(tmp_path):
+    lake = tmp_path / "lake"
+    generate(str(lake), seed=11, months=3, start_month="2026-08")
+    newest = lake / lakes.billing_partition("2026-10")
+    hidden = tmp_path / "not-yet-delivered"
+    shutil.move(str(newest), str(hidden))
+
+    incremental, full = tmp_path / "incremental", tmp_path / "full"
+    incremental.mkdir()
+    full.mkdir()
+    # First run: two months delivered; the fact does not exist yet, so everything is built.
+    run_dbt(["build"], lake_root=lake, database=incremental / "db.duckdb", work=incremental,
+            vars={"as_of_billing_period": "2026-09"})
+    # October arrives (with a correction restating August): a normal run rebuilds Sep-Oct only.
+    shutil.move(str(hidden), str(newest))
+    run_dbt(["build"], lake_root=lake, database=incremental / "db.duckdb", work=incremental,
+            vars={"as_of_billing_period": "2026-10"})
+    with duckdb.connect(str(incremental / "db.duckdb"), read_only=True) as con:
+        staged_periods = {p for (p,) in con.execute("select distinct billing_period from stg_focus__charges").fetchall()}
+        fact_periods = {p for (p,) in con.execute(f"select distinct billing_period from {FACT}").fetchall()}
+    assert staged_periods == {"2026-09", "2026-10"}  # only the lookback window was read
+    assert fact_periods == {"2026-08", "2026-09", "2026-10"}  # August kept from the first run
+
+    run_dbt(["build", "--full-refresh"], lake_root=lake, database=full / "db.duckdb", work=full,
+            vars={"as_of_billing_period": "2026-10"})
+    assert table_rows(incremental / "db.duckdb", FACT) == table_rows(full / "db.duckdb", FACT)
+    assert table_rows(incremental / "db.duckdb", "fct_sagemaker_cost_by_team_monthly") == table_rows(
+        full / "db.duckdb", "fct_sagemaker_cost_by_team_monthly")
