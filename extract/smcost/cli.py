@@ -13,8 +13,10 @@ import sys
 SUBCOMMANDS = {
     "demo": ("smcost.demo", "Generate a realistic demo SageMaker account (bill, metadata, ground truth)."),
     "extract": ("smcost.extractor", "Land SageMaker, CloudWatch, S3 and ECR metadata as Parquet."),
+    "pipeline": ("smcost.pipeline", "The scheduled job: extract, then dbt build (incremental), under a lock."),
     "summary": ("smcost.summary", "Print what the marts say about the bill (reads the DuckDB file)."),
     "docs": ("smcost.docs", "Render generated files (dbt source YAML) from the shared schemas."),
+    "athena": ("smcost.athena", "Athena setup: `smcost athena ddl` creates the lake's tables (partition projection)."),
 }
 
 

@@ -1,0 +1,81 @@
+"""`smcost pipeline`: the scheduled job, run end to end in local mode, twice, under its lock."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+
+from conftest import REPO
+from smcost import lake as lakes
+from smcost.demo import generate
+
+
+def pipeline(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smcost", "pipeline", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+
+
+def summary_of(result: subprocess.CompletedProcess) -> dict:
+    last = result.stdout.strip().splitlines()[-1]
+    return json.loads(last)  # the one-line JSON summary is the last line on stdout
+
+
+def make_env(tmp_path) -> dict:
+    work = tmp_path / "profiles"
+    work.mkdir()
+    shutil.copy(REPO / "profiles.yml.example", work / "profiles.yml")
+    return {**os.environ, "DBT_PROFILES_DIR": str(work), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb"),
+            "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+
+
+def test_pipeline_runs_twice_second_run_incremental(tmp_path):
+    lake = tmp_path / "lake"
+    generate(str(lake), seed=5, months=3, start_month="2026-08")
+    october = lake / lakes.billing_partition("2026-10")
+    shutil.move(str(october), str(tmp_path / "october"))
+    env = make_env(tmp_path)
+    common = ["--target", "local", "--lake", str(lake), "--skip-extract", "--lock-file", str(tmp_path / "lock"),
+              "--vars", '{as_of_billing_period: "2026-09"}']
+
+    first = pipeline(*common, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert summary_of(first)["status"] == "success"
+
+    shutil.move(str(tmp_path / "october"), str(october))
+    common[-1] = '{as_of_billing_period: "2026-10"}'
+    second = pipeline(*common, env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    result = summary_of(second)
+    assert result["status"] == "success" and result["dbt"]["full_refresh"] is False
+    with duckdb.connect(str(tmp_path / "db.duckdb"), read_only=True) as con:
+        staged = {p for (p,) in con.execute("select distinct billing_period from stg_focus__charges").fetchall()}
+        allocated = {p for (p,) in con.execute(
+            "select distinct billing_period from fct_sagemaker_cost_allocations").fetchall()}
+    assert staged == {"2026-09", "2026-10"}  # the second run read only the lookback window
+    assert allocated == {"2026-08", "2026-09", "2026-10"}
+
+
+def test_pipeline_refuses_to_overlap_a_running_one(tmp_path):
+    lock_path = tmp_path / "lock"
+    with open(lock_path, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = pipeline("--skip-extract", "--lake", str(tmp_path), "--lock-file", str(lock_path),
+                          env=make_env(tmp_path))
+    assert result.returncode == 75
+    assert summary_of(result) == {**summary_of(result), "status": "locked", "exit_code": 75}
+    assert "another run holds" in result.stderr
+
+
+def test_pipeline_reports_a_failed_build(tmp_path):
+    env = make_env(tmp_path)  # an empty lake: the sources have no files, so dbt build fails
+    result = pipeline("--skip-extract", "--lake", str(tmp_path / "empty"), "--lock-file", str(tmp_path / "lock"),
+                      env=env)
+    assert result.returncode == 6
+    assert summary_of(result)["status"] == "dbt_failed"
