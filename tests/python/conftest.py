@@ -1,48 +1,12 @@
-"""Shared fixtures: run the real CLI and the real dbt against DuckDB files in temporary folders."""
+"""Shared fixtures: the demo account, generated and built once per test session."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def run_dbt(args: list[str], *, lake_root: Path, database: Path, work: Path, vars: dict | None = None,
-            check: bool = True) -> subprocess.CompletedProcess:
-    """Run dbt in the repo with its own target/log folders, so tests never collide with each other."""
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(work),
-        "SMCOST_LAKE_ROOT": str(lake_root),
-        "SMCOST_DUCKDB_PATH": str(database),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    profile = work / "profiles.yml"
-    if not profile.exists():
-        profile.write_text((REPO / "profiles.yml.example").read_text())
-    command = [str(BIN / "dbt"), *args, "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    if vars:
-        import json
-
-        command += ["--vars", json.dumps(vars)]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
-    return result
-
-
-def run_smcost(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "smcost", *args], cwd=REPO, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})})
-    if check and result.returncode != 0:
-        raise AssertionError(f"smcost {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+from smcost_testing import run_dbt
 
 
 @pytest.fixture(scope="session")

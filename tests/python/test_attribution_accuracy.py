@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import run_dbt
+from smcost_testing import run_dbt
 
 # Allocations and truth are compared at the bill-row key the ground truth documents.
 KEY = ["billing_period", "sub_account_id", "resource_id", "charge_period_start", "usage_type",

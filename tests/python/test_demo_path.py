@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from conftest import REPO, run_dbt, run_smcost
+from smcost_testing import REPO, run_dbt, run_smcost
 
 
 def test_demo_commands_end_to_end_at_small_scale(tmp_path):

@@ -23,7 +23,7 @@ import pytest
 from smcost import lake
 from smcost.schemas import DATASETS, focus_schema
 
-from conftest import REPO, run_dbt
+from smcost_testing import REPO, run_dbt
 
 SAMPLE = REPO.parent / "shared" / "data" / "focus-sample-1.0" / "focus_sample.csv"
 pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="shared FOCUS sample not present")

@@ -7,7 +7,7 @@ import shutil
 
 import duckdb
 
-from conftest import run_dbt
+from smcost_testing import run_dbt
 from smcost import lake as lakes
 from smcost.demo import generate
 

@@ -11,7 +11,7 @@ import sys
 
 import duckdb
 
-from conftest import REPO
+from smcost_testing import REPO
 from smcost import lake as lakes
 from smcost.demo import generate
 
