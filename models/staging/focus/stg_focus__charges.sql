@@ -42,7 +42,7 @@ renamed as (
         cast(commitmentdiscountcategory as varchar) as commitment_discount_category,
         cast(commitmentdiscountstatus as varchar) as commitment_discount_status,
         cast(commitmentdiscounttype as varchar) as commitment_discount_type,
-        {{ tags_as_map('tags') }},
+        {{ tags_as_map('tags') }} as tags,  -- noqa: AL09 (a parsed expression when Tags is JSON text)
         {{ dbt.safe_cast('billedcost', 'double') }} as billed_cost,
         {{ dbt.safe_cast('effectivecost', 'double') }} as effective_cost,
         {{ dbt.safe_cast('listcost', 'double') }} as list_cost,
