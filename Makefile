@@ -54,7 +54,8 @@ athena-check: install ## dbt parse + compile for Athena, offline
 	$(BIN)/dbt compile --target athena --no-populate-cache --quiet
 
 bench: install ## Benchmarks (print figures; not part of `make test`)
-	$(BIN)/python scripts/bench_demo.py
+	$(BIN)/python scripts/bench_demo.py --quick
+	$(BIN)/python scripts/bench_extract.py
 
 clean: ## Remove generated data and dbt artefacts (keeps .venv)
 	rm -rf data target logs

@@ -272,7 +272,8 @@ DATASETS: dict[str, Dataset] = {
             "Endpoint history: one row per endpoint incarnation and endpoint config it used, with "
             "the interval that config was in force. Kept across runs because replaced configs and "
             "deleted endpoints disappear from the API.",
-            ("endpoint_arn", "endpoint_created_at", "endpoint_config_name"),
+            # A config can come back (A -> B -> A): each interval it was in force is its own row.
+            ("endpoint_arn", "endpoint_created_at", "endpoint_config_name", "config_active_from"),
             [
                 _field("endpoint_arn", STR, "EndpointArn (the same string when a name is reused)."),
                 _field("endpoint_name", STR, "EndpointName."),

@@ -8,7 +8,7 @@ latest as (
     {{ latest_snapshot('source', [
         'account_id', 'region', 'metric_dimension', 'endpoint_name', 'variant_name',
         'inference_component_name', 'target_model', 'metric_hour_at',
-    ]) }}
+    ], latest_partition_only=false) }}
 ),
 
 final as (

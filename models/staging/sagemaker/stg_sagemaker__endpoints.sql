@@ -5,7 +5,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_snapshot('source', ['endpoint_arn', 'endpoint_created_at', 'endpoint_config_name']) }}
+    {{ latest_snapshot('source', ['endpoint_arn', 'endpoint_created_at', 'endpoint_config_name', 'config_active_from']) }}
 ),
 
 final as (

@@ -1,0 +1,137 @@
+"""Command-line options of `smcost extract`, and the run options they become."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from smcost import lake
+
+
+@dataclass
+class Options:
+    out: str = lake.DEFAULT_LAKE_ROOT
+    regions: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    role_arn_template: str | None = None
+    external_id: str | None = None
+    role_session_name: str = "smcost-extract"
+    datasets: list[str] = field(default_factory=list)
+    extract_date: date | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    backfill_days: int = 14
+    overlap_hours: float = 6.0
+    full: bool = False
+    workers: int = 8
+    max_pages: int = 10_000
+    max_attempts: int = 10
+    mme_metric_namespace: str | None = None
+    mme_metric_name: str = "Invocations"
+    mme_model_dimension: str = "TargetModel"
+    dry_run: bool = False
+    progress: bool | None = None  # None: a bar when stderr is a terminal
+
+
+def usage_error(message: str) -> SystemExit:
+    """Exit status 2, as argparse uses for bad arguments: ``raise usage_error("...")``."""
+    print(f"smcost extract: error: {message}", file=sys.stderr)
+    return SystemExit(2)
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _utc(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_argument_group("where")
+    where.add_argument("--out", default=os.environ.get("SMCOST_LAKE_ROOT", lake.DEFAULT_LAKE_ROOT),
+                       help="lake root: a folder or s3://bucket/prefix (default: $SMCOST_LAKE_ROOT or data/lake)")
+    where.add_argument("--regions", type=_csv, default=[],
+                       help="comma-separated regions (default: the session's region, e.g. AWS_REGION)")
+    where.add_argument("--accounts", type=_csv, default=[],
+                       help="comma-separated member accounts to assume a role in (default: the caller's account)")
+    where.add_argument("--role-name", help="role to assume in each of --accounts, e.g. smcost-extract")
+    where.add_argument("--role-arn-template",
+                       help="role ARN with {account_id}, for other partitions or paths "
+                            "(e.g. arn:aws-cn:iam::{account_id}:role/ops/smcost)")
+    where.add_argument("--external-id", help="ExternalId the member roles' trust policy requires")
+
+    what = parser.add_argument_group("what")
+    what.add_argument("--datasets", type=_csv, default=[],
+                      help="comma-separated datasets (default: all); the kinds they need are added")
+    what.add_argument("--extract-date", type=date.fromisoformat,
+                      help="partition to write, YYYY-MM-DD (default: today, UTC); a rerun replaces it")
+    what.add_argument("--since", type=_utc,
+                      help="read changes and metric hours from this UTC time instead of the last run's watermark")
+    what.add_argument("--until", type=_utc,
+                      help="end of the metrics window, UTC (default: the start of the current hour)")
+    what.add_argument("--backfill-days", type=int, default=14,
+                      help="metrics window of a first run (default 14; CloudWatch keeps hourly data 455 days)")
+    what.add_argument("--overlap-hours", type=float, default=6.0,
+                      help="re-read this much before each watermark, for late data and index lag (default 6)")
+    what.add_argument("--full", action="store_true",
+                      help="ignore watermarks: re-read every job, model, config, artifact and image")
+
+    mme = parser.add_argument_group("multi-model endpoints (per-model invocations)")
+    mme.add_argument("--mme-metric-namespace",
+                     help="CloudWatch namespace of your per-target-model custom metric (default: not read)")
+    mme.add_argument("--mme-metric-name", default="Invocations", help="its metric name (default Invocations)")
+    mme.add_argument("--mme-model-dimension", default="TargetModel",
+                     help="its model dimension, alongside EndpointName (default TargetModel)")
+
+    how = parser.add_argument_group("how")
+    how.add_argument("--workers", type=int, default=8,
+                     help="units (account x region x dataset) run in parallel (default 8)")
+    how.add_argument("--max-attempts", type=int, default=10,
+                     help="attempts per API call, adaptive retry mode (default 10)")
+    how.add_argument("--max-pages", type=int, default=10_000,
+                     help="pages any one listing may return before its unit fails (default 10000)")
+    how.add_argument("--dry-run", action="store_true", help="print the plan; call and write nothing")
+    how.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress bar (default: when stderr is a terminal; plain logs otherwise)")
+    how.add_argument("-v", "--verbose", action="store_true", help="log every unit and API error")
+
+
+def from_args(args: argparse.Namespace) -> Options:
+    template = args.role_arn_template
+    if template is None and args.role_name:
+        template = "arn:aws:iam::{account_id}:role/" + args.role_name
+    if args.accounts and template is None:
+        raise usage_error("--accounts needs --role-name or --role-arn-template")
+    if template is not None and "{account_id}" not in template:
+        raise usage_error("--role-arn-template must contain {account_id}")
+    if args.workers < 1 or args.max_attempts < 1 or args.max_pages < 1:
+        raise usage_error("--workers, --max-attempts and --max-pages must be at least 1")
+    return Options(
+        out=args.out,
+        regions=args.regions,
+        accounts=args.accounts,
+        role_arn_template=template,
+        external_id=args.external_id,
+        datasets=args.datasets,
+        extract_date=args.extract_date,
+        since=args.since,
+        until=args.until,
+        backfill_days=args.backfill_days,
+        overlap_hours=args.overlap_hours,
+        full=args.full,
+        workers=args.workers,
+        max_pages=args.max_pages,
+        max_attempts=args.max_attempts,
+        mme_metric_namespace=args.mme_metric_namespace,
+        mme_metric_name=args.mme_metric_name,
+        mme_model_dimension=args.mme_model_dimension,
+        dry_run=args.dry_run,
+        progress=args.progress,
+    )

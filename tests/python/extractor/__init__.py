@@ -1,0 +1,1 @@
+"""Tests of `smcost extract` against moto's server (see harness.py)."""

@@ -1,0 +1,340 @@
+"""A small SageMaker account, created over HTTP on moto, with what each test expects back.
+
+Account 123456789012, us-east-1 (and one job in us-west-2): tagged and untagged training jobs with
+experiment configs, a spot job with a warm pool, a heterogeneous-cluster job, an HPO job and its
+child, a processing job under a data-prep role, a batch transform, a multi-model endpoint with its
+config and model, a single-model endpoint, a notebook, a Studio domain, an experiment with a trial
+and a trial component, hourly metrics, S3 artifacts, ECR images and log groups. Fields moto leaves
+empty are set on its backend objects (moto_gaps). The APIs moto lacks come from STUBS (Stubber).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from extractor import moto_gaps
+
+ACCOUNT = moto_gaps.ACCOUNT
+REGION = "us-east-1"
+WEST = "us-west-2"
+ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+BUCKET = "ml-artifacts-123"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/"
+ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
+MME_NAMESPACE = "SMCost/TargetModel"
+
+
+def hour(offset: int) -> datetime:
+    """The start of the hour ``offset`` hours before the current one (naive UTC)."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return now - timedelta(hours=offset)
+
+
+@dataclass
+class Built:
+    """What the scenario created, for tests to compare landed rows with."""
+
+    times: dict[str, datetime] = field(default_factory=dict)
+    images: dict[str, dict] = field(default_factory=dict)
+
+
+def training_job(sm, name: str, *, image: str = f"{ECR}/fraud-train:1.0", tags=None, experiment=None,
+                 role: str = ROLE + "training", resources=None, spot: bool = False) -> None:
+    params = dict(
+        TrainingJobName=name,
+        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+        RoleArn=role,
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/training"},
+        ResourceConfig=resources or {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 86400},
+        EnableManagedSpotTraining=spot,
+        Tags=tags or [],
+    )
+    if experiment:
+        params["ExperimentConfig"] = experiment
+    sm.create_training_job(**params)
+
+
+def set_job_times(job, created: datetime, minutes: int) -> None:
+    job.creation_time = created
+    job.training_start_time = created + timedelta(minutes=5)
+    job.training_end_time = created + timedelta(minutes=5 + minutes)
+    job.last_modified_time = job.training_end_time
+
+
+def populate(aws) -> Built:
+    built = Built()
+    sm = aws.client("sagemaker")
+    backend = moto_gaps.sagemaker(REGION)
+    two_days_ago = hour(48)
+
+    # ---- training, tuning ------------------------------------------------------------------
+    training_job(
+        sm, "train-fraud-1", spot=True,
+        tags=[{"Key": "team", "Value": "fraud"}, {"Key": "project", "Value": "fraud-model"}],
+        experiment={"ExperimentName": "fraud-exp", "TrialName": "fraud-trial-1", "RunName": "run-1"},
+        resources={"InstanceType": "ml.p3.2xlarge", "InstanceCount": 2, "VolumeSizeInGB": 50},
+    )
+    job = backend.training_jobs["train-fraud-1"]
+    set_job_times(job, two_days_ago, 60)
+    job.training_time_in_seconds = 3600
+    job.billable_time_in_seconds = 1800
+    job.warm_pool_status = {"Status": "Available", "ResourceRetainedBillableTimeInSeconds": 600}
+    built.times["train-fraud-1"] = job.creation_time
+
+    training_job(sm, "train-untagged-2")
+    set_job_times(backend.training_jobs["train-untagged-2"], two_days_ago + timedelta(hours=1), 30)
+
+    training_job(sm, "train-hetero-3", resources={"InstanceGroups": [
+        {"InstanceGroupName": "gpu", "InstanceType": "ml.p4d.24xlarge", "InstanceCount": 2},
+        {"InstanceGroupName": "cpu", "InstanceType": "ml.c5.18xlarge", "InstanceCount": 3},
+    ], "VolumeSizeInGB": 100})
+    set_job_times(backend.training_jobs["train-hetero-3"], two_days_ago + timedelta(hours=2), 20)
+
+    sm.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="hpo-fraud",
+        HyperParameterTuningJobConfig={
+            "Strategy": "Bayesian",
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 20, "MaxParallelTrainingJobs": 4},
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:loss"},
+        },
+        TrainingJobDefinition={
+            "AlgorithmSpecification": {"TrainingImage": f"{ECR}/fraud-train:1.0", "TrainingInputMode": "File"},
+            "RoleArn": ROLE + "training",
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/hpo"},
+            "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+        Tags=[{"Key": "team", "Value": "fraud"}],
+    )
+    training_job(sm, "hpo-fraud-001-a1b2")
+    child = backend.training_jobs["hpo-fraud-001-a1b2"]
+    set_job_times(child, two_days_ago + timedelta(hours=3), 10)
+    child.tuning_job_arn = ARN + "hyper-parameter-tuning-job/hpo-fraud"
+
+    # ---- processing, transform --------------------------------------------------------------
+    sm.create_processing_job(
+        ProcessingJobName="prep-fraud",
+        ProcessingResources={
+            "ClusterConfig": {"InstanceCount": 3, "InstanceType": "ml.m5.4xlarge", "VolumeSizeInGB": 30}
+        },
+        AppSpecification={"ImageUri": f"{ECR}/prep:2.0"},
+        RoleArn=ROLE + "data-prep",
+        ExperimentConfig={"ExperimentName": "fraud-exp", "TrialName": "fraud-trial-1"},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+        Tags=[{"Key": "team", "Value": "data-platform"}],
+    )
+    processing = backend.processing_jobs["prep-fraud"]
+    processing.processing_resources = {  # moto drops it (REFERENCE §5)
+        "ClusterConfig": {"InstanceCount": 3, "InstanceType": "ml.m5.4xlarge", "VolumeSizeInGB": 30}
+    }
+    processing.processing_start_time = two_days_ago - timedelta(hours=1)
+
+    # ---- models, configs, endpoints ---------------------------------------------------------
+    sm.create_model(
+        ModelName="fraud-model-v1", ExecutionRoleArn=ROLE + "serving",
+        PrimaryContainer={"Image": f"{ECR}/fraud-serve:1.0",
+                          "ModelDataUrl": f"s3://{BUCKET}/training/train-fraud-1/output/model.tar.gz"},
+        Tags=[{"Key": "team", "Value": "fraud"}],
+    )
+    sm.create_model(
+        ModelName="mme-shared", ExecutionRoleArn=ROLE + "serving",
+        PrimaryContainer={"Image": f"{ECR}/mme-serve:2.1", "Mode": "MultiModel", "ModelDataUrl": f"s3://{BUCKET}/mme/"},
+        Tags=[{"Key": "team", "Value": "platform"}],
+    )
+    sm.create_model(  # a JumpStart-style model: AWS's image and bucket, not on this bill
+        ModelName="jumpstart-llm", ExecutionRoleArn=ROLE + "serving",
+        PrimaryContainer={
+            "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1",
+            "ModelDataUrl": "s3://jumpstart-cache-prod-us-east-1/llm/model.tar.gz",
+        },
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="mme-config-v1",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "mme-shared", "InitialInstanceCount": 2,
+                             "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}],
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="fraud-config-v1",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "fraud-model-v1", "InitialInstanceCount": 1,
+                             "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1.0}],
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="fraud-serverless",
+        ProductionVariants=[{"VariantName": "Serverless", "ModelName": "fraud-model-v1",
+                             "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}],
+    )
+    sm.create_endpoint(EndpointName="mme-endpoint", EndpointConfigName="mme-config-v1",
+                       Tags=[{"Key": "team", "Value": "platform"}])
+    sm.create_endpoint(EndpointName="fraud-endpoint", EndpointConfigName="fraud-config-v1")
+    for name in ("mme-endpoint", "fraud-endpoint"):  # in service since before the metric hours
+        backend.endpoints[name].creation_time = backend.endpoints[name].last_modified_time = two_days_ago
+        built.times[name] = two_days_ago
+
+    sm.create_transform_job(
+        TransformJobName="batch-score", ModelName="fraud-model-v1",
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/in/"}}},
+        TransformOutput={"S3OutputPath": f"s3://{BUCKET}/scored/"},
+        TransformResources={"InstanceType": "ml.c5.2xlarge", "InstanceCount": 4},
+        ExperimentConfig={"ExperimentName": "fraud-exp", "TrialName": "fraud-trial-1"},
+        Tags=[{"Key": "team", "Value": "fraud"}],
+    )
+
+    # ---- notebooks, Studio -------------------------------------------------------------------
+    sm.create_notebook_instance(NotebookInstanceName="nb-research", InstanceType="ml.t3.medium",
+                                RoleArn=ROLE + "research", Tags=[{"Key": "team", "Value": "research"}])
+    sm.create_domain(DomainName="studio", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE + "studio"},
+                     SubnetIds=["subnet-1"], VpcId="vpc-1", Tags=[{"Key": "env", "Value": "dev"}])
+
+    # ---- experiments ------------------------------------------------------------------------
+    sm.create_experiment(ExperimentName="fraud-exp")  # moto drops create-time tags here; AddTags works
+    sm.add_tags(ResourceArn=ARN + "experiment/fraud-exp", Tags=[{"Key": "team", "Value": "fraud"}])
+    sm.create_trial(TrialName="fraud-trial-1", ExperimentName="fraud-exp")
+    sm.create_trial_component(TrialComponentName="train-fraud-1-aws-training-job")
+    sm.associate_trial_component(TrialComponentName="train-fraud-1-aws-training-job", TrialName="fraud-trial-1")
+    component = backend.trial_components["train-fraud-1-aws-training-job"]
+    component.source = {"SourceArn": ARN + "training-job/train-fraud-1", "SourceType": "SageMakerTrainingJob"}
+    component.parents = [{"TrialName": "fraud-trial-1", "ExperimentName": "fraud-exp"}]
+
+    # ---- CloudWatch -------------------------------------------------------------------------
+    cw = aws.client("cloudwatch")
+    for offset, calls in ((3, 100.0), (2, 40.0), (1, 10.0)):
+        at = hour(offset).replace(tzinfo=timezone.utc) + timedelta(minutes=10)
+        variant = [{"Name": "EndpointName", "Value": "mme-endpoint"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+        cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=[
+            {"MetricName": "Invocations", "Dimensions": variant, "Timestamp": at, "Value": calls},
+            {"MetricName": "ModelLatency", "Dimensions": variant, "Timestamp": at, "Value": 2500.0},
+            {"MetricName": "Invocations", "Timestamp": at, "Value": 7.0,
+             "Dimensions": [{"Name": "InferenceComponentName", "Value": "ic-llm-a"}]},
+        ])
+        cw.put_metric_data(Namespace=MME_NAMESPACE, MetricData=[
+            {"MetricName": "Invocations", "Timestamp": at, "Value": calls * share, "Dimensions": [
+                {"Name": "EndpointName", "Value": "mme-endpoint"}, {"Name": "TargetModel", "Value": target}]}
+            for target, share in (("model-a.tar.gz", 0.75), ("team-b/model-b.tar.gz", 0.25))
+        ])
+
+    # ---- S3, ECR, logs ----------------------------------------------------------------------
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    for key, size in (
+        ("training/train-fraud-1/output/model.tar.gz", 1234),
+        ("training/train-untagged-2/output/model.tar.gz", 50),
+        ("mme/model-a.tar.gz", 100),
+        ("mme/team-b/model-b.tar.gz", 250),
+        ("mme-other/not-under-the-prefix.tar.gz", 999),
+    ):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x" * size)
+
+    ecr = aws.client("ecr")
+    for repository, tag, layer in (("fraud-train", "1.0", 1000), ("fraud-serve", "1.0", 1500),
+                                   ("mme-serve", "2.1", 2000), ("prep", "2.0", 3000), ("unused", "9.9", 4000)):
+        ecr.create_repository(repositoryName=repository)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 10,
+                       "digest": "sha256:" + f"{layer:064x}"},
+            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": layer,
+                        "digest": "sha256:" + f"{layer + 1:064x}"}],
+        }
+        ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+        built.images[repository] = ecr.describe_images(repositoryName=repository)["imageDetails"][0]
+
+    logs = aws.client("logs")
+    for name in ("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/Endpoints/mme-endpoint", "/ecs/not-sagemaker"):
+        logs.create_log_group(logGroupName=name)
+        logs.create_log_stream(logGroupName=name, logStreamName="stream")
+    logs.put_retention_policy(logGroupName="/aws/sagemaker/Endpoints/mme-endpoint", retentionInDays=30)
+    moto_gaps.logs(REGION).groups["/aws/sagemaker/TrainingJobs"].streams["stream"].stored_bytes = 5_000_000
+
+    # ---- another region ---------------------------------------------------------------------
+    west = aws.client("sagemaker", WEST)
+    training_job(west, "train-west-1", image=f"{ACCOUNT}.dkr.ecr.{WEST}.amazonaws.com/west:1",
+                 tags=[{"Key": "team", "Value": "west"}])
+    set_job_times(moto_gaps.sagemaker(WEST).training_jobs["train-west-1"], two_days_ago, 15)
+    return built
+
+
+# --------------------------------------------------------------------------------------------
+# The APIs moto lacks, answered by botocore's Stubber (in the order the extractor calls them)
+# --------------------------------------------------------------------------------------------
+
+_LIST = {
+    "inference_components": ("list_inference_components", "InferenceComponents"),
+    "studio_user_profiles": ("list_user_profiles", "UserProfiles"),
+    "studio_spaces": ("list_spaces", "Spaces"),
+    "studio_apps": ("list_apps", "Apps"),
+}
+
+
+def empty_listing(dataset: str) -> list[tuple[str, dict, dict]]:
+    operation, key = _LIST[dataset]
+    return [(operation, {key: []}, {"MaxResults": 100})]
+
+
+def _tags(arn: str, tags: dict[str, str]) -> tuple[str, dict, dict]:
+    return ("list_tags", {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]},
+            {"ResourceArn": arn, "MaxResults": 50})
+
+
+DOMAIN = "d-abc123xyz"
+CREATED = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+IC_ARN = ARN + "inference-component/ic-llm-a"
+PROFILE_ARN = ARN + f"user-profile/{DOMAIN}/alice"
+SPACE_ARN = ARN + f"space/{DOMAIN}/team-space"
+APP_ARN = ARN + f"app/{DOMAIN}/team-space/jupyterlab/default"
+
+STUBS = {
+    "inference_components": [
+        ("list_inference_components", {"InferenceComponents": [{
+            "InferenceComponentName": "ic-llm-a", "InferenceComponentArn": IC_ARN, "EndpointName": "ic-endpoint",
+            "EndpointArn": ARN + "endpoint/ic-endpoint", "VariantName": "AllTraffic", "CreationTime": CREATED,
+            "LastModifiedTime": CREATED, "InferenceComponentStatus": "InService",
+        }]}, {"MaxResults": 100}),
+        ("describe_inference_component", {
+            "InferenceComponentName": "ic-llm-a", "InferenceComponentArn": IC_ARN, "EndpointName": "ic-endpoint",
+            "EndpointArn": ARN + "endpoint/ic-endpoint", "VariantName": "AllTraffic",
+            "Specification": {"ModelName": "llm-a", "ComputeResourceRequirements": {
+                "NumberOfCpuCoresRequired": 2.0, "NumberOfAcceleratorDevicesRequired": 1.0,
+                "MinMemoryRequiredInMb": 4096}},
+            "RuntimeConfig": {"DesiredCopyCount": 2, "CurrentCopyCount": 2},
+            "CreationTime": CREATED, "LastModifiedTime": CREATED, "InferenceComponentStatus": "InService",
+        }, {"InferenceComponentName": "ic-llm-a"}),
+        _tags(IC_ARN, {"team": "llm"}),
+    ],
+    "studio_user_profiles": [
+        ("list_user_profiles", {"UserProfiles": [{
+            "DomainId": DOMAIN, "UserProfileName": "alice", "Status": "InService", "CreationTime": CREATED,
+        }]}, {"MaxResults": 100}),
+        ("describe_user_profile", {
+            "DomainId": DOMAIN, "UserProfileArn": PROFILE_ARN, "UserProfileName": "alice", "Status": "InService",
+            "CreationTime": CREATED, "UserSettings": {"ExecutionRole": ROLE + "studio-alice"},
+        }, {"DomainId": DOMAIN, "UserProfileName": "alice"}),
+        _tags(PROFILE_ARN, {"team": "research"}),
+    ],
+    "studio_spaces": [
+        ("list_spaces", {"Spaces": [{
+            "DomainId": DOMAIN, "SpaceName": "team-space", "Status": "InService", "CreationTime": CREATED,
+            "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
+        }]}, {"MaxResults": 100}),
+        ("describe_space", {
+            "DomainId": DOMAIN, "SpaceArn": SPACE_ARN, "SpaceName": "team-space", "Status": "InService",
+            "CreationTime": CREATED, "OwnershipSettings": {"OwnerUserProfileName": "alice"},
+        }, {"DomainId": DOMAIN, "SpaceName": "team-space"}),
+        _tags(SPACE_ARN, {}),
+    ],
+    "studio_apps": [
+        ("list_apps", {"Apps": [{
+            "DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab", "AppName": "default",
+            "Status": "InService", "CreationTime": CREATED, "ResourceSpec": {"InstanceType": "ml.t3.medium"},
+        }]}, {"MaxResults": 100}),
+        ("describe_app", {
+            "AppArn": APP_ARN, "DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab",
+            "AppName": "default", "Status": "InService", "CreationTime": CREATED,
+            "ResourceSpec": {"InstanceType": "ml.t3.medium"},
+        }, {"DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab", "AppName": "default"}),
+        _tags(APP_ARN, {"sagemaker:space-arn": SPACE_ARN}),
+    ],
+}

@@ -1,0 +1,71 @@
+"""Make moto's server answer the way AWS does where the extractor depends on it (REFERENCE §5).
+
+moto runs in this process (ThreadedMotoServer), so its backends can be adjusted in place:
+
+- ``Search`` ignores MaxResults, NextToken and SortBy, returning every record in one page. AWS
+  returns at most MaxResults (100) sorted records and a NextToken. ``install()`` wraps moto's
+  Search so paging and incremental stops are exercised, and so the benchmark counts real pages.
+- Fields moto never fills (BillableTimeInSeconds, WarmPoolStatus, ProcessingResources, trial
+  component Source/Parents, distinct start/end times, log group bytes) are set on the backend
+  objects by the scenario; ``sagemaker()`` and friends hand them out.
+
+Nothing here touches the extractor: it talks HTTP to the server as it would to AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.logs.models import logs_backends
+from moto.sagemaker.models import sagemaker_backends
+from moto.sagemaker.responses import SageMakerResponse
+
+ACCOUNT = "123456789012"
+
+_SEARCHABLE = {  # Search resource -> (backend attribute, result key)
+    "TrainingJob": ("training_jobs", "TrainingJob"),
+    "Endpoint": ("endpoints", "Endpoint"),
+    "Experiment": ("experiments", "Experiment"),
+    "ExperimentTrial": ("trials", "Trial"),
+    "ExperimentTrialComponent": ("trial_components", "TrialComponent"),
+}
+_AWS_DEFAULT_SEARCH_PAGE = 10
+_original_search = SageMakerResponse.search
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _search_like_aws(self: SageMakerResponse) -> ActionResult:
+    resource = self._get_param("Resource")
+    if self._get_param("SearchExpression") is not None or resource not in _SEARCHABLE:
+        return _original_search(self)
+    attribute, result_key = _SEARCHABLE[resource]
+    items = list(getattr(self.sagemaker_backend, attribute).values())
+    sort_by = self._get_param("SortBy")
+    if sort_by:
+        items.sort(key=lambda item: getattr(item, _snake(sort_by)),
+                   reverse=self._get_param("SortOrder", "Descending") == "Descending")
+    start = int(self._get_param("NextToken") or 0)
+    size = self._get_int_param("MaxResults") or _AWS_DEFAULT_SEARCH_PAGE
+    # Records built as moto's own Search builds them, for this page only.
+    page = [{result_key: item.gen_response_object()} for item in items[start:start + size]]
+    response: dict[str, Any] = {"Results": page}
+    if start + size < len(items):
+        response["NextToken"] = str(start + size)
+    return ActionResult(response)
+
+
+def install() -> None:
+    SageMakerResponse.search = _search_like_aws
+
+
+def sagemaker(region: str = "us-east-1", account: str = ACCOUNT):
+    return sagemaker_backends[account][region]
+
+
+def logs(region: str = "us-east-1", account: str = ACCOUNT):
+    return logs_backends[account][region]
