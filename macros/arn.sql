@@ -1,8 +1,10 @@
-{#- ARN parsing, portable SQL (split_part/strpos/substr behave the same on Athena and DuckDB).
+{#- ARN parsing, portable SQL: split_part/strpos/substr behave the same on Athena and DuckDB, except
+    that split_part past the last field is NULL on Athena and '' on DuckDB — so a field is read
+    through nullif(..., ''), and a too-short ARN has no resource on either engine.
     arn:partition:service:region:account:resource, where resource is "<type>/<name...>" for
     SageMaker (app ARNs carry domain/profile-or-space/type/name after "app/"). -#}
 {% macro arn_service(arn) -%}
-    case when {{ arn }} like 'arn:%' then split_part({{ arn }}, ':', 3) end
+    case when {{ arn }} like 'arn:%' then nullif(split_part({{ arn }}, ':', 3), '') end
 {%- endmacro %}
 
 {% macro arn_region(arn) -%}

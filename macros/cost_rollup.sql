@@ -1,18 +1,24 @@
 {#- An analyst rollup of fct_sagemaker_cost_allocations: costs and usage by the given dimensions at
-    a daily or monthly grain. Every rollup is this one macro, so they all agree with the fact. -#}
+    a daily or monthly grain. Every rollup is this one macro, so they all agree with the fact.
+    Incremental by billing period like the fact: a run re-aggregates only the periods it rebuilt
+    (Athena prunes the fact's billing_period partitions), and billing_period comes last because
+    it is the Athena table's partition column. -#}
 {% macro cost_rollup(dimensions, grain) %}
-    {%- set period = 'billing_period' if grain == 'monthly' else 'cast(charge_period_start as date)' -%}
+    {{ config(**billing_period_incremental_config()) }}
     with
 
     allocations as (
         select * from {{ ref('fct_sagemaker_cost_allocations') }}
+        {#- is_incremental() asks the warehouse, so it is skipped on an offline compile. #}
+        {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
+            where {{ in_billing_period_window('billing_period') }}
+        {%- endif %}
     ),
 
     final as (
         select
-            {{ period }} as {{ 'billing_period' if grain == 'monthly' else 'usage_date' }},
             {%- if grain != 'monthly' %}
-            billing_period,
+            cast(charge_period_start as date) as usage_date,
             {%- endif %}
             billing_currency,
             {%- for dimension in dimensions %}
@@ -22,17 +28,18 @@
             sum(effective_cost) as effective_cost,
             sum(list_cost) as list_cost,
             sum(usage_hours) as usage_hours,
-            count(distinct charge_id) as charge_count
+            count(distinct charge_id) as charge_count,
+            billing_period
         from allocations
         group by
-            {{ period }},
             {%- if grain != 'monthly' %}
-            billing_period,
+            cast(charge_period_start as date),
             {%- endif %}
-            billing_currency
-            {%- for dimension in dimensions %},
-            {{ dimension }}
+            billing_currency,
+            {%- for dimension in dimensions %}
+            {{ dimension }},
             {%- endfor %}
+            billing_period
     )
 
     select * from final

@@ -131,7 +131,8 @@ class Scenario:
     """One replica of the demo account. `replica` 0 uses plain names; others get a -rK suffix."""
 
     def __init__(self, seed: int, replica: int, start_month: str, months: int):
-        self.rng = np.random.default_rng([seed, replica])
+        # Every replica draws the same numbers: --scale N is exactly N copies, differing only in names.
+        self.rng = np.random.default_rng(seed)
         self.sfx = "" if replica == 0 else f"-r{replica}"
         self.months = _month_starts(start_month, months)
         self.t0, self.t1 = self.months[0], self.months[-1]
@@ -302,16 +303,26 @@ class Scenario:
             hours = self.hours(start, end)
             # Spot bills only the billable seconds: spread them evenly over the hours the job ran.
             frac = self.overlap_hours(hours, start, end) * (billable / seconds) * g_count
+            if warm_pool and not spot:
+                # Warm-pool retained time bills as the same usage type: one bill line per hour, so
+                # the hour the job ends carries both its last compute and the pool's first minutes.
+                wp_hours = self.hours(end, end + warm_pool * 1000)
+                merged = np.union1d(hours, wp_hours)
+                quantity = np.zeros(len(merged))
+                np.add.at(quantity, np.searchsorted(merged, hours), frac)
+                np.add.at(quantity, np.searchsorted(merged, wp_hours),
+                          self.overlap_hours(wp_hours, end, end + warm_pool * 1000) * g_count)
+                hours, frac = merged, quantity
             usage = f"TrSpt:{g_instance}" if spot else f"Train:{g_instance}"
             rate = PRICES[g_instance] * REGIONS[region][2]
             self.usage_block(acct, region, arn, usage, "AmazonSageMaker", hours, frac, "Hrs", rate, bill_tags,
                              [(owner, None)], pricing="Dynamic" if spot else "Standard",
                              billed_rate=rate * SPOT_DISCOUNT if spot else None, operation="Training")
-            if warm_pool:
+            if warm_pool and spot:  # a spot job's pool bills on-demand: its own Train: line
                 wp_hours = self.hours(end, end + warm_pool * 1000)
-                wp = self.overlap_hours(wp_hours, end, end + warm_pool * 1000) * g_count
-                self.usage_block(acct, region, arn, f"Train:{g_instance}", "AmazonSageMaker", wp_hours, wp, "Hrs",
-                                 rate, bill_tags, [(owner, None)], operation="Training",
+                self.usage_block(acct, region, arn, f"Train:{g_instance}", "AmazonSageMaker", wp_hours,
+                                 self.overlap_hours(wp_hours, end, end + warm_pool * 1000) * g_count, "Hrs", rate,
+                                 bill_tags, [(owner, None)], operation="Training",
                                  description=f"Warm pool retained {g_instance}")
         # The training volume: ML storage, GB-months pro-rated to the job's duration.
         gb_month = 50 * sum(g[2] for g in groups) * seconds / (730 * 3600)
@@ -747,7 +758,8 @@ class Scenario:
         # The plan's recurring fee: billed every hour; its effective cost lives on the covered usage.
         self.usage_block(acct, region, SP_ARN, "MLSP:Recurring", "MachineLearningSavingsPlans", hours,
                          np.ones(len(hours)), "Hrs", SP_HOURLY_COMMITMENT, {}, [(nobody, None)], category="Purchase",
-                         frequency="Recurring", effective_rate=0.0, pricing=None, operation="SavingsPlanRecurringFee",
+                         frequency="Recurring", effective_rate=0.0, pricing="Standard",
+                         operation="SavingsPlanRecurringFee",
                          description="Machine Learning Savings Plan recurring fee", commitment=sp)
         keep = unused > 1e-9
         self.usage_block(acct, region, SP_ARN, "MLSP:Unused", "MachineLearningSavingsPlans", hours[keep], unused[keep],
@@ -776,7 +788,8 @@ class Scenario:
         if len(self.months) > 2 and first_jobs:
             job = first_jobs[0]
             owner = job.owners[0][0]
-            self.usage_block("dev", "us-east-1", job.scalars["ResourceId"], job.scalars["SkuMeter"].split("-", 1)[1],
+            acct = next(k for k, v in ACCOUNTS.items() if v[0] == job.scalars["SubAccountId"])  # the job's own account
+            self.usage_block(acct, job.scalars["RegionId"], job.scalars["ResourceId"], job.scalars["SkuMeter"].split("-", 1)[1],
                              "AmazonSageMaker", [int(job.start_ms[0])], [1.0], "USD", -12.34, dict(job.scalars["Tags"]),
                              [(owner, None)], charge_class="Correction", frequency="Usage-Based", operation="Training",
                              description="Pricing correction for an earlier period",
@@ -808,12 +821,12 @@ class Scenario:
                       last_modified_at=_dt(self.t0 - DAY_MS))
         for model in MODELS:
             self.meta_row("s3_artifacts", acct, region, bucket="acme-ml-artifacts-prod",
-                          key_or_prefix=f"{model}/model.tar.gz", is_prefix_total=False, object_count=1,
+                          key_or_prefix=f"{model}{self.sfx}/model.tar.gz", is_prefix_total=False, object_count=1,
                           size_bytes=int(self.rng.integers(50, 4000)) * 1_000_000, last_modified_at=_dt(self.t0 - DAY_MS))
-            self.meta_row("ecr_images", acct, region, repository_name=f"{model}-serve",
-                          repository_arn=f"arn:aws:ecr:{region}:{ACCOUNTS[acct][0]}:repository/{model}-serve",
-                          image_digest="sha256:" + _hex(model, "img", n=64), image_tags=["1"],
-                          image_uri=f"{ACCOUNTS[acct][0]}.dkr.ecr.{region}.amazonaws.com/{model}-serve:1",
+            self.meta_row("ecr_images", acct, region, repository_name=f"{model}-serve{self.sfx}",
+                          repository_arn=f"arn:aws:ecr:{region}:{ACCOUNTS[acct][0]}:repository/{model}-serve{self.sfx}",
+                          image_digest="sha256:" + _hex(model, "img", self.sfx, n=64), image_tags=["1"],
+                          image_uri=f"{ACCOUNTS[acct][0]}.dkr.ecr.{region}.amazonaws.com/{model}-serve{self.sfx}:1",
                           size_bytes=int(self.rng.integers(2, 9)) * 1_000_000_000, pushed_at=_dt(self.t0 - 60 * DAY_MS))
         for group in ("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs",
                       "/aws/sagemaker/Endpoints/fraud-xgb-prod", "/aws/sagemaker/Endpoints/tabular-mme-prod"):
@@ -938,7 +951,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--months", type=int, default=3, help="billing periods to generate, at least 3 for every case (default: %(default)s)")
     parser.add_argument("--start-month", default="2026-08", help="first billing period, YYYY-MM (default: %(default)s)")
     parser.add_argument("--scale", type=int, default=1,
-                        help="replicate the account's resources N times (about 45k bill rows each at 3 months)")
+                        help="replicate the account's resources N times (about 37k bill rows each at 3 months)")
     parser.add_argument("--focus-version", choices=["1.2", "1.0"], default="1.2",
                         help="which AWS FOCUS export to imitate (default: %(default)s)")
     parser.add_argument("--export-name", default=lake.DEFAULT_EXPORT_NAME, help="export folder name (default: %(default)s)")
@@ -946,8 +959,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _clear_previous_demo(out: str, export_name: str) -> None:
-    """The demo owns its lake: drop what an earlier run wrote (other periods, dates, versions)."""
+    """The demo owns its lake: drop what an earlier run wrote (other periods, dates, versions).
+    A lake the extractor has written to (it has run manifests) is never the demo's: refuse."""
     fs, base = lake.filesystem(out)
+    if fs.get_file_info(f"{base}/sagemaker/_runs").type == lake.pafs.FileType.Directory:
+        raise ValueError(f"{out} holds `smcost extract` runs (sagemaker/_runs): not overwriting real metadata "
+                         "with the demo account; choose another --out")
     for sub in (f"billing/{export_name}", "sagemaker", "demo"):
         path = f"{base}/{sub}"
         if fs.get_file_info(path).type == lake.pafs.FileType.Directory:

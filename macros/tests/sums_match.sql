@@ -1,10 +1,11 @@
 {#- Reconciliation: per group, sum(column) in the model equals sum(compare_column) in compare_model
     (restricted by where / compare_where), within tolerance. Every group present on either side is
-    checked. windowed=true compares only the billing periods this run rebuilt (an incremental fact
+    checked. Sums are exact decimals: double sums of millions of rows differ in the last digits
+    with the order they are added in, which is noise, not lost money. windowed=true compares only the billing periods this run rebuilt (an incremental fact
     keeps older periods that staging no longer reads). -#}
 {% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=0.000001, windowed=false) %}
     with model_totals as (
-        select {{ group_by | join(', ') }}, sum({{ column_name }}) as total
+        select {{ group_by | join(', ') }}, sum(cast({{ column_name }} as decimal(38, 10))) as total
         from {{ model }}
         where {{ where or 'true' }}
         {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}
@@ -12,7 +13,7 @@
     ),
 
     compare_totals as (
-        select {{ group_by | join(', ') }}, sum({{ compare_column }}) as total
+        select {{ group_by | join(', ') }}, sum(cast({{ compare_column }} as decimal(38, 10))) as total
         from {{ compare_model }}
         where {{ compare_where or 'true' }}
         {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}

@@ -6,8 +6,8 @@ source_totals as (
     select
         {{ year_month('cast(billingperiodstart as timestamp)') }} as billing_period,
         cast(subaccountid as varchar) as sub_account_id,
-        sum({{ dbt.safe_cast('billedcost', 'double') }}) as billed_cost,
-        sum({{ dbt.safe_cast('effectivecost', 'double') }}) as effective_cost
+        sum(cast({{ dbt.safe_cast('billedcost', 'double') }} as decimal(38, 10))) as billed_cost,
+        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as decimal(38, 10))) as effective_cost
     from {{ focus_source() }}
     where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
         and {{ in_billing_period_window('billing_period') }}
@@ -18,8 +18,8 @@ staged_totals as (
     select
         billing_period,
         sub_account_id,
-        sum(billed_cost) as billed_cost,
-        sum(effective_cost) as effective_cost
+        sum(cast(billed_cost as decimal(38, 10))) as billed_cost,
+        sum(cast(effective_cost as decimal(38, 10))) as effective_cost
     from {{ ref('stg_focus__charges') }}
     where is_sagemaker and {{ in_billing_period_window('billing_period') }}
     group by 1, 2

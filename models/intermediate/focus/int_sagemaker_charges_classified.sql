@@ -16,16 +16,31 @@ tags as (
     select * from {{ ref('int_focus_charge_tags_normalised') }}
 ),
 
+-- Patterns are matched once per distinct (service, charge category, usage type), not per row:
+-- a bill has millions of rows but a few hundred usage types.
+usage_types as (
+    select distinct
+        service_code,
+        charge_category,
+        usage_type
+    from charges
+),
+
 matches as (
     select
-        charges.charge_id,
+        usage_types.service_code,
+        usage_types.charge_category,
+        usage_types.usage_type,
         taxonomy.sagemaker_category,
-        row_number() over (partition by charges.charge_id order by taxonomy.priority) as match_rank
-    from charges
+        row_number() over (
+            partition by usage_types.service_code, usage_types.charge_category, usage_types.usage_type
+            order by taxonomy.priority
+        ) as match_rank
+    from usage_types
     inner join taxonomy
-        on (taxonomy.service_code = '*' or charges.service_code = taxonomy.service_code)
-            and (taxonomy.charge_category = '*' or charges.charge_category = taxonomy.charge_category)
-            and coalesce(charges.usage_type, '') like taxonomy.usage_type_pattern
+        on (taxonomy.service_code = '*' or usage_types.service_code = taxonomy.service_code)
+            and (taxonomy.charge_category = '*' or usage_types.charge_category = taxonomy.charge_category)
+            and coalesce(usage_types.usage_type, '') like taxonomy.usage_type_pattern
 ),
 
 final as (
@@ -38,7 +53,9 @@ final as (
         tags.tag_environment
     from charges
     left join matches
-        on charges.charge_id = matches.charge_id
+        on charges.service_code is not distinct from matches.service_code
+            and charges.charge_category is not distinct from matches.charge_category
+            and charges.usage_type is not distinct from matches.usage_type
             and matches.match_rank = 1
     left join tags
         on charges.charge_id = tags.charge_id

@@ -147,7 +147,7 @@ multi_model_shares as (
         charge_id,
         '__idle__' as model,
         allocation_method,
-        1.0 as allocation_share
+        cast(1 as double) as allocation_share
     from multi_model_state
     where allocation_method = 'idle_no_traffic'
 
@@ -157,7 +157,8 @@ multi_model_shares as (
         charge_id,
         model,
         'even_split_missing_metrics' as allocation_method,
-        1.0 / model_count as allocation_share
+        -- A double: Trino keeps 1.0 / 3 as a decimal of scale 1 (0.3), and shares must sum to 1.
+        cast(1 as double) / model_count as allocation_share
     from even_split
 
     union all
@@ -167,7 +168,7 @@ multi_model_shares as (
         multi_model_state.charge_id,
         cast(null as varchar) as model,
         'missing_metrics' as allocation_method,
-        1.0 as allocation_share
+        cast(1 as double) as allocation_share
     from multi_model_state
     where multi_model_state.allocation_method = 'even_split_missing_metrics'
         and not exists (
@@ -254,7 +255,7 @@ component_shares as (
         case
             when coalesce(component_totals.capacity_units, 0) > 0
                 then 1 - component_totals.reserved_units / component_totals.capacity_units
-            else 1.0
+            else cast(1 as double)
         end as allocation_share
     from charges
     left join component_totals

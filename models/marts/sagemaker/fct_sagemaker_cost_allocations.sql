@@ -28,7 +28,7 @@ allocated as (
         shares.model as split_model,
         shares.charge_id is not null as is_split,
         coalesce(shares.allocation_method, 'direct') as allocation_method,
-        coalesce(shares.allocation_share, 1.0) as allocation_share,
+        coalesce(shares.allocation_share, cast(1 as double)) as allocation_share,
         account_rules.environment as rule_environment,
         charges.sagemaker_category in ('savings_plan_fee', 'savings_plan_unused') as is_commitment_charge
     from charges

@@ -1,6 +1,11 @@
 {#- Every row of the FOCUS export in the billing periods this run rebuilds (all of them on a full
     refresh; see macros/billing_period_window.sql), typed and snake_cased, for both export versions.
-    No other row is filtered: reconciliation compares the marts against this model. ARN parts, instance type
+    No other row is filtered: reconciliation compares the marts against this model.
+    A table, not a view (the one exception in staging): its key needs a window over the whole scan,
+    and a dozen downstream models and tests would otherwise re-scan the export — on Athena, bytes
+    billed each time. -#}
+{{ config(materialized='table') }}
+{#- ARN parts, instance type
     and usage hours are row-local derivations; classification (a seed lookup) happens in
     int_sagemaker_charges_classified. -#}
 with
