@@ -40,26 +40,38 @@ model_tags as (
 ),
 
 -- Multi-model endpoints ------------------------------------------------------------------------
-target_model_traffic as (
+-- The endpoint's metric hours inside each charge period: per target model and for the whole variant.
+charge_invocations as (
     select
         charges.charge_id,
+        invocations.metric_dimension,
         {{ target_model_name('invocations.target_model') }} as model,
-        sum(
-            invocations.invocations
-            {% if var('multi_model_weighting') == 'invocations_x_latency' %}
-                * coalesce(invocations.model_latency_us, 1)
-            {% endif %}
-        ) as weight
+        invocations.invocations,
+        invocations.model_latency_us
     from charges
     inner join invocations
         on charges.resource_account_id = invocations.account_id
             and charges.resource_region = invocations.region
             and charges.resource_name_lower = lower(invocations.endpoint_name)
-            and invocations.metric_dimension = 'target_model'
+            and invocations.metric_dimension in ('target_model', 'variant')
             and charges.charge_period_start_at <= invocations.metric_hour_at
             and charges.charge_period_end_at > invocations.metric_hour_at
     where charges.endpoint_mode = 'multi_model'
-    group by charges.charge_id, {{ target_model_name('invocations.target_model') }}
+),
+
+target_model_traffic as (
+    select
+        charge_id,
+        model,
+        sum(
+            invocations
+            {% if var('multi_model_weighting') == 'invocations_x_latency' %}
+                * coalesce(model_latency_us, 1)
+            {% endif %}
+        ) as weight
+    from charge_invocations
+    where metric_dimension = 'target_model'
+    group by charge_id, model
 ),
 
 target_model_totals as (
@@ -72,18 +84,11 @@ target_model_totals as (
 
 endpoint_traffic as (
     select
-        charges.charge_id,
-        sum(invocations.invocations) as invocations
-    from charges
-    inner join invocations
-        on charges.resource_account_id = invocations.account_id
-            and charges.resource_region = invocations.region
-            and charges.resource_name_lower = lower(invocations.endpoint_name)
-            and invocations.metric_dimension = 'variant'
-            and charges.charge_period_start_at <= invocations.metric_hour_at
-            and charges.charge_period_end_at > invocations.metric_hour_at
-    where charges.endpoint_mode = 'multi_model'
-    group by charges.charge_id
+        charge_id,
+        sum(invocations) as invocations
+    from charge_invocations
+    where metric_dimension = 'variant'
+    group by charge_id
 ),
 
 known_models as (
