@@ -49,9 +49,10 @@ test-python: install
 lint: install ## sqlfluff (athena dialect) on every model
 	$(BIN)/sqlfluff lint models
 
-athena-check: install ## dbt parse + compile for Athena, offline
+athena-check: install ## dbt parse + compile for Athena (Hive/FOCUS 1.2 and Iceberg/FOCUS 1.0), offline
 	$(BIN)/dbt parse --target athena
 	$(BIN)/dbt compile --target athena --no-populate-cache --quiet
+	$(BIN)/dbt compile --target athena --no-populate-cache --quiet --vars '{athena_table_type: iceberg, focus_version: "1.0"}'
 
 bench: install ## Benchmarks (print figures; not part of `make test`)
 	$(BIN)/python scripts/bench_demo.py --quick
