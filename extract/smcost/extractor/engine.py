@@ -399,6 +399,10 @@ class Extraction:
                     for unit in ok:
                         unit.status, unit.error = "error", {**error, "kind": "LandFailed"}
                     info.update(units_ok=0, units_failed=len(own), error=error)
+            elif own and self.previous_dates.get(kind.dataset) is None:
+                # Nothing known about this dataset yet: land it empty, so every dataset is readable
+                # (dbt, Athena) from the first run on; the manifest still records the failed units.
+                info.update(self._land_dataset(kind, []))
             landed[kind.dataset] = info
         return landed
 

@@ -118,7 +118,9 @@ def test_a_runaway_listing_stops_at_the_page_bound(aws, extract):
     assert result.exit_code == 4  # nothing extracted
     assert result.units[0].error["kind"] == "PageBound"
     assert result.manifest["api_calls"]["sagemaker:Search"] == 2
-    assert not (extract.out / "sagemaker" / "training_jobs").exists()
+    # Nothing of the runaway listing lands; the dataset exists, empty, so readers still work.
+    assert landed(extract.out, "training_jobs") == []
+    assert result.manifest["datasets"]["training_jobs"]["units_failed"] == 1
 
 
 def test_lands_in_s3_and_reads_back_with_pyarrow_and_duckdb(aws, extract):
