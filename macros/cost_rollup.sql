@@ -24,10 +24,12 @@
             {%- for dimension in dimensions %}
             {{ dimension }},
             {%- endfor %}
-            sum(billed_cost) as billed_cost,
-            sum(effective_cost) as effective_cost,
-            sum(list_cost) as list_cost,
-            sum(usage_hours) as usage_hours,
+            {#- Summed as exact decimals, then stored as double: the rollups agree with the fact to the
+                cent however many millions of rows they add up, in whatever order. #}
+            cast(sum(cast(billed_cost as decimal(38, 10))) as double) as billed_cost,
+            cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+            cast(sum(cast(list_cost as decimal(38, 10))) as double) as list_cost,
+            cast(sum(cast(usage_hours as decimal(38, 10))) as double) as usage_hours,
             count(distinct charge_id) as charge_count,
             billing_period
         from allocations
