@@ -9,9 +9,11 @@
     {%- endif -%}
 {% endmacro %}
 
-{% macro default__json_tags_as_map(column) %}try_cast(json_parse({{ column }}) as map(varchar, varchar)){% endmacro %}
+{#- Text that is not a JSON object becomes NULL (flagged by staging's has_malformed_tags), never an error:
+    Trino's try() catches json_parse failures, DuckDB's try_cast to json does the same. -#}
+{% macro default__json_tags_as_map(column) %}try_cast(try(json_parse({{ column }})) as map(varchar, varchar)){% endmacro %}
 
-{% macro duckdb__json_tags_as_map(column) %}try_cast(json({{ column }}) as map(varchar, varchar)){% endmacro %}
+{% macro duckdb__json_tags_as_map(column) %}try_cast(try_cast({{ column }} as json) as map(varchar, varchar)){% endmacro %}
 
 {#- Rows of (<id column>, tag_key, tag_value) from a relation with a map column: one per entry. -#}
 {% macro unnest_map(relation, id_column, map_column) %}

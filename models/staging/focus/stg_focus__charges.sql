@@ -48,6 +48,9 @@ renamed as (
         cast(commitmentdiscountstatus as varchar) as commitment_discount_status,
         cast(commitmentdiscounttype as varchar) as commitment_discount_type,
         {{ tags_as_map('tags') }} as tags,  -- noqa: AL09 (a parsed expression when Tags is JSON text)
+        -- Tags that arrived but could not be read as a key/value map: counted by a warn test, and the
+        -- charge stays (untagged), never dropped.
+        coalesce(tags is not null and {{ tags_as_map('tags') }} is null, false) as has_malformed_tags,
         {{ dbt.safe_cast('billedcost', 'double') }} as billed_cost,
         {{ dbt.safe_cast('effectivecost', 'double') }} as effective_cost,
         {{ dbt.safe_cast('listcost', 'double') }} as list_cost,
@@ -149,6 +152,7 @@ final as (
         is_sagemaker,
         is_commitment_covered,
         has_null_cost,
+        has_malformed_tags,
         billing_period_start_at,
         billing_period_end_at,
         charge_period_start_at,
