@@ -296,7 +296,7 @@ class Scenario:
         role = GENERIC_ROLE if profile == "none" else f"{team}-sagemaker-training"
         evidence = {"bill": "bill_tag", "drift": "bill_tag", "api_only": "api_tag", "experiment": "metadata",
                     "rule": "rule", "none": "none"}[profile]
-        owner = owner or Owner(model if profile != "none" else model, team, experiment, env, evidence)
+        owner = owner or Owner(model, team, experiment, env, evidence)
         end = start + seconds * 1000
         groups = groups or [("main", instance, count)]
         for _, g_instance, g_count in groups:
@@ -332,7 +332,7 @@ class Scenario:
             "training_jobs", acct, region, training_job_arn=arn, training_job_name=name,
             training_job_status="Completed", created_at=_dt(start - 120_000), last_modified_at=_dt(end + 60_000),
             training_start_at=_dt(start), training_end_at=_dt(end),
-            role_arn=self.role(acct, GENERIC_ROLE if profile == "none" else role),
+            role_arn=self.role(acct, role),
             instance_type=None if len(groups) > 1 else groups[0][1], instance_count=sum(g[2] for g in groups),
             instance_groups=[{"instance_group_name": g, "instance_type": t, "instance_count": c} for g, t, c in groups]
             if len(groups) > 1 else None,
@@ -715,7 +715,7 @@ class Scenario:
                 hours = hours[(hod >= 8) & (hod < 19) & (dow < 5)]
             bill_tags = {"ml:team": team, "ml:environment": env} if profile == "bill" else {}
             evidence = {"bill": "bill_tag", "rule": "rule", "none": "none"}[profile]
-            owner = Owner(None, team, None, env if profile != "none" else env, evidence)
+            owner = Owner(None, team, None, env, evidence)
             self.usage_block(acct, region, arn, f"Notebk:{instance}", "AmazonSageMaker", hours, np.ones(len(hours)),
                              "Hrs", PRICES[instance], bill_tags, [(owner, None)])
             self.meta_row("notebook_instances", acct, region, notebook_instance_arn=arn, notebook_instance_name=name,
