@@ -11,7 +11,8 @@ from pathlib import Path
 
 from smcost.schemas import source_yaml
 
-SOURCES_PATH = Path("models/staging/sagemaker/_sagemaker__sources.yml")
+# The checkout this package is installed from (editable install), whatever the working directory.
+SOURCES_PATH = Path(__file__).resolve().parents[2] / "models/staging/sagemaker/_sagemaker__sources.yml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
