@@ -151,20 +151,33 @@ class TableSpec:
     partition: DateProjection
 
 
+def literal(value: str) -> str:
+    """A string literal for Hive DDL. Hive escapes with backslashes, Trino doubles quotes; rather than
+    bet on one, refuse anything that could end or bend the literal (every value is a generated
+    property or an s3:// URI that s3_uri() already held to a safe character set)."""
+    if re.search(r"['\\\x00-\x1f\x7f]", value):
+        raise ValueError(f"refusing to put {value!r} in a DDL string: quotes, backslashes and control "
+                         "characters are not allowed")
+    return f"'{value}'"
+
+
 def create_database_sql(database: str) -> str:
-    return f"CREATE DATABASE IF NOT EXISTS {quote(database)}"
+    return f"CREATE DATABASE IF NOT EXISTS {quote(lake.validate_name('Glue database name', database, sql=True))}"
 
 
 def create_table_sql(table: TableSpec) -> str:
+    lake.validate_name("Glue database name", table.database, sql=True)
+    lake.validate_name("Glue table name", table.name, sql=True)
     columns = ",\n".join(f"  {quote(f.name.lower())} {athena_type(f.type)}" for f in table.schema)
-    properties = ",\n".join(f"  '{k}' = '{v}'" for k, v in table.partition.properties(table.location).items())
+    properties = ",\n".join(f"  {literal(k)} = {literal(v)}"
+                             for k, v in table.partition.properties(table.location).items())
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {quote(table.database)}.{quote(table.name)} (\n{columns}\n)\n"
         f"PARTITIONED BY ({quote(table.partition.column)} string)\n"
         f"ROW FORMAT SERDE '{PARQUET_SERDE}'\n"
         f"STORED AS INPUTFORMAT '{PARQUET_INPUT_FORMAT}'\n"
         f"OUTPUTFORMAT '{PARQUET_OUTPUT_FORMAT}'\n"
-        f"LOCATION '{table.location}'\n"
+        f"LOCATION {literal(table.location)}\n"
         f"TBLPROPERTIES (\n{properties}\n)"
     )
 
@@ -187,7 +200,10 @@ def _folder(uri: str) -> str:
 
 def table_specs(options: DdlOptions) -> list[TableSpec]:
     """Every table, in creation order: the landed datasets, then the FOCUS export."""
-    root = options.lake.rstrip("/")
+    root = s3_uri(options.lake, "lake URI").rstrip("/")
+    if options.export_location is not None:
+        s3_uri(options.export_location, "export location URI")
+    lake.validate_name("Glue table prefix", options.table_prefix, sql=True, allow_empty=True)
     by_day = DateProjection("extract_date", "extract_date", "yyyy-MM-dd", options.extract_date_start, "DAYS")
     specs = [
         TableSpec(
@@ -299,10 +315,27 @@ def athena_client(region: str | None) -> Any:
 # Command line
 # --------------------------------------------------------------------------------------------
 
-def _s3_uri(value: str) -> str:
-    if not re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$", value):
-        raise argparse.ArgumentTypeError(f"Athena reads only S3: expected s3://bucket/prefix, got {value!r}")
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<key>.*))?", re.DOTALL)
+
+
+def s3_uri(value: str, kind: str = "s3:// URI") -> str:
+    """``value`` if it is ``s3://bucket[/folder/...][/]`` with every folder a safe name (lake.validate_name:
+    letters, digits, '-', '_', '.'), so it can go into a DDL string literal as it is; else ValueError."""
+    match = _S3_URI.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"Athena reads only S3: expected s3://bucket/prefix, got {value!r}")
+    key = match["key"] or ""
+    folders = key[:-1].split("/") if key.endswith("/") else key.split("/")
+    for folder in folders if key else []:
+        lake.validate_name(f"each folder of the {kind}", folder)
     return value
+
+
+def _s3_uri(value: str) -> str:
+    try:
+        return s3_uri(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _iso_date(value: str) -> str:
@@ -315,10 +348,11 @@ def _iso_date(value: str) -> str:
 
 
 def _identifier(value: str) -> str:
-    # Glue database and table names: lowercase letters, digits and underscores.
-    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
-        raise argparse.ArgumentTypeError(f"Glue names use letters, digits and underscores only, got {value!r}")
-    return value.lower()
+    # Glue database and table names: letters, digits and underscores, stored lowercase.
+    try:
+        return lake.validate_name("a Glue name", value, sql=True).lower()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _prefix(value: str) -> str:
@@ -393,7 +427,10 @@ def run_ddl(args: argparse.Namespace) -> int:
         include_focus_table=args.include_focus_table,
         extract_date_start=args.extract_date_start,
     )
-    statements = ddl_statements(options)
+    try:
+        statements = ddl_statements(options)
+    except ValueError as exc:  # the argparse types let nothing unsafe through; this is the backstop
+        return _error(str(exc))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(as_script(statements))

@@ -25,7 +25,8 @@ from moto.server import ThreadedMotoServer
 from sqlglot import exp
 
 from smcost import cli, lake
-from smcost.athena import AthenaError, DateProjection, TableSpec, create_table_sql, execute
+from smcost.athena import (AthenaError, DateProjection, DdlOptions, TableSpec, create_table_sql, ddl_statements,
+                           execute)
 from smcost.schemas import DATASETS, focus_schema
 
 LAKE = "s3://smcost-test-lake/lake"
@@ -187,13 +188,16 @@ def test_focus_table_projects_billing_period_by_month_as_aws_delivers_it(default
 
 
 def test_locations_follow_the_lake_layout_the_writers_use(default_tables):
+    # The writers' helpers only take safe names, so lay out a real value and put the projection
+    # placeholder in its place.
     for dataset in DATASETS:
         table = default_tables[f"sagemaker_{dataset}"]
-        folder = lake.dataset_partition(dataset, "${extract_date}")
+        folder = lake.dataset_partition(dataset, "2026-01-31").replace("2026-01-31", "${extract_date}")
         assert table.properties["storage.location.template"] == f"{LAKE}/{folder}/"
         assert table.location == f"{LAKE}/{posixpath.dirname(folder)}/"
     focus = default_tables["focus_export"]
-    assert focus.properties["storage.location.template"] == f"{LAKE}/{lake.billing_partition('${billing_period}')}/"
+    billing = lake.billing_partition("2026-01").replace("2026-01", "${billing_period}")
+    assert focus.properties["storage.location.template"] == f"{LAKE}/{billing}/"
 
 
 @pytest.mark.parametrize("version, count", [("1.2", 60), ("1.0", 48)])
@@ -288,6 +292,50 @@ def test_bad_arguments_exit_2_and_say_what_to_do(smcost, argv, message):
     assert result.code == 2
     assert message in result.err
     assert result.out == ""
+
+
+@pytest.mark.parametrize("flag", ["--lake", "--export-location"])
+@pytest.mark.parametrize("uri", [
+    "s3://bucket/it's",                      # ends the LOCATION literal
+    "s3://bucket/a' ; DROP TABLE x; --",
+    "s3://bucket/back\\slash",               # Hive's escape character
+    "s3://bucket/new\nline",
+    "s3://bucket/${billing_period}",          # partition projection would expand it
+    "s3://bucket/a/../b",
+    "s3://bucket//double",
+])
+def test_a_uri_that_could_bend_the_ddl_is_refused_before_any_sql_is_written(smcost, flag, uri):
+    argv = ["athena", "ddl", "--lake", LAKE, flag, uri] if flag != "--lake" else ["athena", "ddl", "--lake", uri]
+    result = smcost(*argv)
+    assert result.code == 2
+    assert f"argument {flag}:" in result.err and "letters, digits, '-', '_' and '.'" in result.err
+    assert result.out == ""
+
+
+def test_every_allowed_character_in_a_uri_lands_in_the_ddl_unchanged(smcost):
+    lake_root = "s3://my.bucket-1/Smcost_Lake-2.0/v1/"
+    found = tables(smcost("athena", "ddl", "--lake", lake_root, "--export-location", lake_root + "exp.x").out)
+    assert found["sagemaker_models"].location == "s3://my.bucket-1/Smcost_Lake-2.0/v1/sagemaker/models/"
+    assert found["focus_export"].location == "s3://my.bucket-1/Smcost_Lake-2.0/v1/exp.x/data/"
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(lake="s3://bucket/it's"), "folder of the lake URI"),
+    (dict(lake=LAKE, export_location="s3://bucket/x'y"), "folder of the export location URI"),
+    (dict(lake=LAKE, database="smcost`; drop"), "Glue database name"),
+    (dict(lake=LAKE, table_prefix="sm'"), "Glue table prefix"),
+    (dict(lake=LAKE, focus_table="a.b"), "Glue table name"),
+])
+def test_the_python_api_refuses_the_same_names_the_cli_does(options, message):
+    with pytest.raises(ValueError, match=message):
+        ddl_statements(DdlOptions(**options))
+
+
+def test_a_quote_in_a_table_location_cannot_reach_the_ddl_even_past_the_uri_check():
+    spec = _synthetic_table()
+    bad = TableSpec("smcost", "t", spec.schema, "s3://b/it's/", spec.partition)
+    with pytest.raises(ValueError, match="quotes, backslashes"):
+        create_table_sql(bad)
 
 
 # --------------------------------------------------------------------------------------------
