@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import hashlib
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ from smcost.schemas import DATASETS, GROUND_TRUTH, USAGE_TYPE_COLUMN, focus_sche
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
+
+# The bucket the demo pretends AWS Data Exports delivers to (manifests name files as s3:// URIs).
+DEMO_EXPORT_BUCKET = "acme-payer-billing-exports"
 
 PAYER = ("999988887777", "acme-payer")
 ACCOUNTS = {
@@ -943,18 +947,71 @@ def to_tables(scenario: Scenario, focus_version: str) -> tuple[pa.Table, pa.Tabl
 
 
 # ------------------------------------------------------------------------------------ CLI
+# Bounds on the knobs. --months: the correction restates an earlier period, so at least 2; at most
+# 36 because each replica's whole bill is built in memory before it streams to disk (peak RSS about
+# 1.4 GB at 36 months, growing linearly), and three years covers every case several times over.
+# --scale: replicas stream one at a time (memory stays flat), but 1,000 replicas are ~37M bill rows
+# at 3 months, several GB of Parquet and a long dbt build: a bigger number is almost surely a typo.
+# --start-month: a real calendar month (01-12, never rolled over into the next year) in 2000-2099.
+MIN_MONTHS, MAX_MONTHS = 2, 36
+MAX_SCALE = 1000
+_YEAR_MONTH = re.compile(r"(20\d\d)-(0[1-9]|1[0-2])")
+
+
+def check_options(*, months: int, start_month: str, scale: int, seed: int, export_name: str) -> None:
+    """ValueError, with a one-line message naming the flag, for any knob generate() cannot honour."""
+    if not isinstance(start_month, str) or not _YEAR_MONTH.fullmatch(start_month):
+        raise ValueError(f"--start-month must be YYYY-MM with month 01-12 and year 2000-2099, got {start_month!r}")
+    if not MIN_MONTHS <= months <= MAX_MONTHS:
+        raise ValueError(f"--months must be between {MIN_MONTHS} (the correction restates an earlier period) "
+                         f"and {MAX_MONTHS}, got {months}")
+    if not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"--scale must be between 1 and {MAX_SCALE}, got {scale}")
+    if seed < 0:
+        raise ValueError(f"--seed must be 0 or more, got {seed}")
+    try:
+        lake.validate_name("--export-name", export_name)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (it becomes the folder billing/<export-name> under --out)") from None
+
+
+def _checked(flag: str, convert):
+    """An argparse type: convert, then check_options() judges this one flag (one-line error, exit 2)."""
+    defaults = dict(months=3, start_month="2026-08", scale=1, seed=0, export_name=lake.DEFAULT_EXPORT_NAME)
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        try:
+            check_options(**{**defaults, flag: value})
+        except ValueError as exc:  # argparse already says "argument --months: "
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("--" + flag.replace("_", "-") + " ")) from None
+        return value
+
+    parse.__name__ = flag  # argparse names the type in its messages
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=lake.DEFAULT_LAKE_ROOT,
                         help="lake root to write; its billing/<export>, sagemaker/ and demo/ folders are replaced "
                              "(default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default: %(default)s)")
-    parser.add_argument("--months", type=int, default=3, help="billing periods to generate, at least 3 for every case (default: %(default)s)")
-    parser.add_argument("--start-month", default="2026-08", help="first billing period, YYYY-MM (default: %(default)s)")
-    parser.add_argument("--scale", type=int, default=1,
-                        help="replicate the account's resources N times (about 37k bill rows each at 3 months)")
+    parser.add_argument("--seed", type=_checked("seed", int), default=42,
+                        help="random seed; same seed, same files (default: %(default)s)")
+    parser.add_argument("--months", type=_checked("months", int), default=3,
+                        help=f"billing periods to generate, {MIN_MONTHS}-{MAX_MONTHS}; at least 3 for every case "
+                             "(default: %(default)s)")
+    parser.add_argument("--start-month", type=_checked("start_month", str), default="2026-08",
+                        help="first billing period, YYYY-MM (default: %(default)s)")
+    parser.add_argument("--scale", type=_checked("scale", int), default=1,
+                        help=f"replicate the account's resources N times, 1-{MAX_SCALE} (about 37k bill rows "
+                             "each at 3 months)")
     parser.add_argument("--focus-version", choices=["1.2", "1.0"], default="1.2",
                         help="which AWS FOCUS export to imitate (default: %(default)s)")
-    parser.add_argument("--export-name", default=lake.DEFAULT_EXPORT_NAME, help="export folder name (default: %(default)s)")
+    parser.add_argument("--export-name", type=_checked("export_name", str), default=lake.DEFAULT_EXPORT_NAME,
+                        help="export folder name: letters, digits, '-', '_', '.' (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -965,19 +1022,17 @@ def _clear_previous_demo(out: str, export_name: str) -> None:
     if fs.get_file_info(f"{base}/sagemaker/_runs").type == lake.pafs.FileType.Directory:
         raise ValueError(f"{out} holds `smcost extract` runs (sagemaker/_runs): not overwriting real metadata "
                          "with the demo account; choose another --out")
+    lake.validate_name("export name", export_name)
     for sub in (f"billing/{export_name}", "sagemaker", "demo"):
         path = f"{base}/{sub}"
         if fs.get_file_info(path).type == lake.pafs.FileType.Directory:
-            fs.delete_dir(path)
+            lake.delete_inside(fs, base, path, directory=True)  # never outside --out, even through a symlink
 
 
 def generate(out: str, *, seed: int = 42, months: int = 3, start_month: str = "2026-08", scale: int = 1,
              focus_version: str = "1.2", export_name: str = lake.DEFAULT_EXPORT_NAME, progress: bool = False) -> dict:
     """Write the demo account under ``out``; returns counts per output."""
-    if months < 2:
-        raise ValueError("--months must be at least 2 (the correction restates an earlier period)")
-    if scale < 1:
-        raise ValueError("--scale must be at least 1")
+    check_options(months=months, start_month=start_month, scale=scale, seed=seed, export_name=export_name)
     _clear_previous_demo(out, export_name)
     periods = [datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m") for ms in _month_starts(start_month, months)[:-1]]
     schema = focus_schema(focus_version)
@@ -1011,6 +1066,9 @@ def generate(out: str, *, seed: int = 42, months: int = 3, start_month: str = "2
     counts = {"bill_rows": sum(w.rows for w in bill_writers.values()), "ground_truth_rows": truth_writer.rows}
     for writer in [*bill_writers.values(), truth_writer, *meta_writers.values()]:
         writer.close()
+    for period, writer in bill_writers.items():  # as AWS delivers it: the period's files, then its manifest
+        lake.write_export_manifest(out, period, export_name, writer.paths, schema, bucket=DEMO_EXPORT_BUCKET,
+                                   execution_id=_hex(seed, period, n=16))
     counts.update({f"sagemaker.{name}": w.rows for name, w in meta_writers.items()})
     return counts
 
