@@ -1,25 +1,114 @@
-{#- The FOCUS export as a relation. On Athena the Glue table declares its columns. On DuckDB the
+{#- The FOCUS export as a relation, read the way AWS Data Exports defines it, plus `export_file`: the
+    path of the data file each row came from.
+
+    Which files count (docs/export.md is the user-facing statement of these rules):
+    - Hidden files (a name starting with '.' or '_': in-flight writes, tool markers) never count:
+      Athena skips them, and so does DuckDB here.
+    - A billing period with a manifest (metadata/BILLING_PERIOD=YYYY-MM/…Manifest.json) counts only
+      the data files its latest manifest lists: AWS names the files of the current delivery there,
+      so a stray copy, an older delivery or a file dropped in by hand is not read (it is reported by
+      stg_focus__export_files). Without a manifest, every data file of the period counts, and the
+      duplicate and partition tests guard what was read.
+    - Files in sub-folders of a period folder are read (AWS's "create new report" deliveries live
+      there) and decided by the same rules.
+    read='all' returns every visible data file regardless of manifests (for the file inventory).
+
+    On Athena the Glue table is the relation; it has no manifest filter, so the export must be set
+    to overwrite each delivery (docs/export.md); `export_file` is Athena's "$path". On DuckDB the
     Parquet files are read as they are, so columns that one export version or tool does not write
-    (x_ServiceCode in a plain FOCUS file, SkuMeter in the 1.0 export, ...) are added as typed NULLs
-    by a UNION ALL BY NAME with an empty template: staging then reads the same columns either way. -#}
-{% macro focus_source() %}{{ return(adapter.dispatch('focus_source', 'smcost')()) }}{% endmacro %}
+    (x_ServiceCode in a plain FOCUS file, SkuMeter in the 1.0 export, ...) are added as typed NULLs by
+    a UNION ALL BY NAME with an empty template: staging then reads the same columns either way. -#}
+{% macro focus_source(read='delivered') %}{{ return(adapter.dispatch('focus_source', 'smcost')(read)) }}{% endmacro %}
 
-{% macro default__focus_source() %}{{ source('focus', 'focus_export') }}{% endmacro %}
+{% macro default__focus_source(read='delivered') %}
+    (select *, "$path" as export_file from {{ source('focus', 'focus_export') }})
+{% endmacro %}
 
-{% macro duckdb__focus_source() %}
+{% macro duckdb__focus_source(read='delivered') %}
     (
-        select *
+        select * rename (filename as export_file)
         from (
             select
                 {%- for name, type in focus_optional_columns().items() %}
-                cast(null as {{ type }}) as {{ name }}{% if not loop.last %},{% endif %}
+                cast(null as {{ type }}) as {{ name }},
                 {%- endfor %}
+                cast(null as varchar) as filename
             where false
+            union all by name
+            select * from {{ source('focus', 'focus_export') }}
         )
-        union all by name
-        select * from {{ source('focus', 'focus_export') }}
+        {%- if read == 'delivered' %}
+        where {{ focus_file_is_delivered('filename') }}
+        {%- endif %}
     )
 {% endmacro %}
+
+{#- The rule above as a predicate on a data file's path (DuckDB): not hidden, and listed by its
+    period's latest manifest when the period has one. -#}
+{% macro focus_file_is_delivered(path) -%}
+    not {{ focus_file_is_hidden(path) }}
+    {%- if focus_export_has_manifests() %}
+    and (
+        {{ focus_file_key(path) }} in (select data_file_key from {{ focus_manifest_files() }})
+        or coalesce({{ focus_file_period(path) }} not in (select billing_period from {{ focus_manifest_files() }}), true)
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Where the export lives in the local lake (DuckDB target): the same vars as the source's
+    external_location in models/staging/focus/_focus__sources.yml (YAML cannot call a macro). -#}
+{% macro focus_export_location() -%}
+    {{ var('lake_root', env_var('SMCOST_LAKE_ROOT', 'data/lake')) }}/billing/{{ var('focus_export_name') }}
+{%- endmacro %}
+
+{#- Whether the local export has any manifest. Asked at run time (DuckDB's glob() is empty, not an
+    error, when nothing matches, while read_text() of an empty glob fails). -#}
+{% macro focus_export_has_manifests() %}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query("select count(*) from glob('" ~ focus_export_location() ~ "/metadata/**/*Manifest.json')") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{% endmacro %}
+
+{#- (billing_period, data_file_key, manifest_file) of the latest manifest of each billing period:
+    the newest by modification time (a re-delivery overwrites it; "create new report" adds one per
+    execution), ties broken by path. -#}
+{% macro focus_manifest_files() %}
+    (
+        select
+            manifests.billing_period,
+            {{ focus_file_key('data_files.data_file') }} as data_file_key,
+            manifests.manifest_file
+        from (
+            select
+                filename as manifest_file,
+                regexp_extract(filename, 'BILLING_PERIOD=([0-9]{4}-[0-9]{2})', 1) as billing_period,
+                json_extract_string(content, '$.dataFiles[*]') as data_files
+            from read_text('{{ focus_export_location() }}/metadata/**/*Manifest.json')
+            qualify row_number() over (
+                partition by regexp_extract(filename, 'BILLING_PERIOD=([0-9]{4}-[0-9]{2})', 1)
+                order by last_modified desc, filename desc
+            ) = 1
+        ) as manifests,
+        unnest(manifests.data_files) as data_files (data_file)
+    )
+{% endmacro %}
+
+{#- A data file's identity across copies of the export: its path from `BILLING_PERIOD=` on. The
+    manifest names files as s3:// URIs, the local lake (or an `aws s3 sync` of the bucket) holds
+    them under another root; this part of the path is the same in both. -#}
+{% macro focus_file_key(path) -%}
+    regexp_extract({{ path }}, '(BILLING_PERIOD=[^/]+/.*)$', 1)
+{%- endmacro %}
+
+{#- The billing period a data file's folder names ('YYYY-MM'), NULL outside a BILLING_PERIOD= folder. -#}
+{% macro focus_file_period(path) -%}
+    nullif(regexp_extract({{ path }}, 'BILLING_PERIOD=([0-9]{4}-[0-9]{2})', 1), '')
+{%- endmacro %}
+
+{#- A file Athena would skip: its name starts with '.' or '_'. -#}
+{% macro focus_file_is_hidden(path) -%}
+    coalesce(regexp_extract({{ path }}, '/([._])[^/]*$', 1), '') <> ''
+{%- endmacro %}
 
 {#- Columns staging reads that an export may lack. -#}
 {% macro focus_optional_columns() %}
@@ -31,10 +120,63 @@
     }) }}
 {% endmacro %}
 
-{#- The usage-type column of the configured export version. -#}
-{% macro focus_usage_type_column() %}
-    {%- if var('focus_version') | string == '1.0' -%}x_usagetype
-    {%- elif var('focus_version') | string == '1.2' -%}skumeter
-    {%- else -%}{{ exceptions.raise_compiler_error("var focus_version must be '1.0' or '1.2', got '" ~ var('focus_version') ~ "'") }}
+{#- The usage-type column of the configured export version, as AWS names it. -#}
+{% macro focus_usage_type_column_name() %}
+    {%- set by_version = {'1.0': 'x_UsageType', '1.2': 'SkuMeter'} -%}
+    {%- set version = var('focus_version') | string -%}
+    {%- if version not in by_version -%}
+        {{ exceptions.raise_compiler_error("var focus_version must be '1.0' or '1.2', got '" ~ version ~ "'") }}
     {%- endif -%}
+    {{ return(by_version[version]) }}
+{% endmacro %}
+
+{% macro focus_usage_type_column() %}{{ return(focus_usage_type_column_name() | lower) }}{% endmacro %}
+
+{#- Columns every data file must carry. A file without one would read as NULLs for it (a whole month's
+    cost NULL, or every charge outside the SageMaker scope), so the build stops instead. The FOCUS
+    columns staging cannot do without, plus AWS's service code and usage type unless var
+    focus_aws_columns is false (FOCUS files from other tools, e.g. the FinOps Foundation sample). -#}
+{% macro focus_required_columns() %}
+    {%- set columns = [
+        'BilledCost', 'EffectiveCost', 'ListCost', 'ContractedCost', 'ChargeCategory',
+        'BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd',
+        'BillingAccountId', 'BillingCurrency',
+    ] -%}
+    {%- if var('focus_aws_columns', true) -%}
+        {%- do columns.extend(['x_ServiceCode', focus_usage_type_column_name()]) -%}
+    {%- endif -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+{#- Stops the build, naming the file and the columns, when a data file that counts lacks a required
+    column (a pre-hook of stg_focus__charges). DuckDB reads each file's own schema; on Athena the Glue
+    table declares the columns for every file, and tests/data/assert_focus_required_values_present.sql
+    finds the file whose values are missing. -#}
+{% macro assert_focus_files_have_required_columns() %}
+    {{- return(adapter.dispatch('assert_focus_files_have_required_columns', 'smcost')()) -}}
+{% endmacro %}
+
+{% macro default__assert_focus_files_have_required_columns() %}{% endmacro %}
+
+{% macro duckdb__assert_focus_files_have_required_columns() %}
+    {%- set files = "parquet_schema('" ~ focus_export_location() ~ "/data/**/*.parquet')" -%}
+    {%- set usage_type = focus_usage_type_column_name() -%}
+    select error(
+        'FOCUS export file ' || file_name || ' lacks required column(s) ' || missing || '. '
+        || case
+            when missing like '%{{ usage_type }}%'
+                then 'FOCUS 1.2 exports carry the usage type in SkuMeter, 1.0 exports in x_UsageType: '
+                    || 'is var focus_version (now {{ var("focus_version") }}) right?'
+            else 'Re-deliver the billing period from AWS Data Exports, or move the file out of the export folder.'
+        end
+    )
+    from (
+        select files.file_name, string_agg(required.column_name, ', ' order by required.column_name) as missing
+        from (select distinct file_name from {{ files }} where {{ focus_file_is_delivered('file_name') }}) as files
+        cross join (values {% for c in focus_required_columns() %}('{{ c }}'){% if not loop.last %}, {% endif %}{% endfor %}) as required (column_name)
+        left join {{ files }} as present
+            on present.file_name = files.file_name and lower(present.name) = lower(required.column_name)
+        where present.name is null
+        group by files.file_name
+    )
 {% endmacro %}

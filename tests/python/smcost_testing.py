@@ -5,8 +5,10 @@ A module of its own (not conftest) so that test files import it unambiguously.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,3 +45,22 @@ def run_smcost(*args: str, check: bool = True, env: dict | None = None) -> subpr
     if check and result.returncode != 0:
         raise AssertionError(f"smcost {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def withhold_billing_period(lake_root: Path, period: str, parking: Path) -> Callable[[], None]:
+    """Take a billing period's delivery (data files and manifest) out of the lake, as if AWS had not
+    delivered it yet; returns the function that delivers it."""
+    from smcost import lake
+
+    moves = [(lake_root / lake.billing_partition(period), parking / "data"),
+             (lake_root / lake.billing_manifest(period).rsplit("/", 1)[0], parking / "metadata")]
+    parking.mkdir(parents=True)
+    for source, target in moves:
+        if source.exists():
+            shutil.move(str(source), str(target))
+
+    def deliver() -> None:
+        for source, target in moves:
+            if target.exists():
+                shutil.move(str(target), str(source))
+    return deliver

@@ -3,12 +3,9 @@ full refresh — on DuckDB, with the same replace-whole-periods semantics the At
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 
-from smcost_testing import run_dbt
-from smcost import lake as lakes
+from smcost_testing import run_dbt, withhold_billing_period
 from smcost.demo import generate
 
 FACT = "fct_sagemaker_cost_allocations"
@@ -24,9 +21,7 @@ def table_rows(database, table: str) -> list[tuple]:
 def test_run_after_a_new_month_rebuilds_only_the_lookback_window_and_equals_a_full_refresh(tmp_path):
     lake = tmp_path / "lake"
     generate(str(lake), seed=11, months=3, start_month="2026-08")
-    newest = lake / lakes.billing_partition("2026-10")
-    hidden = tmp_path / "not-yet-delivered"
-    shutil.move(str(newest), str(hidden))
+    deliver_october = withhold_billing_period(lake, "2026-10", tmp_path / "not-yet-delivered")
 
     incremental, full = tmp_path / "incremental", tmp_path / "full"
     incremental.mkdir()
@@ -35,7 +30,7 @@ def test_run_after_a_new_month_rebuilds_only_the_lookback_window_and_equals_a_fu
     run_dbt(["build"], lake_root=lake, database=incremental / "db.duckdb", work=incremental,
             vars={"as_of_billing_period": "2026-09"})
     # October arrives (with a correction restating August): a normal run rebuilds Sep-Oct only.
-    shutil.move(str(hidden), str(newest))
+    deliver_october()
     run_dbt(["build"], lake_root=lake, database=incremental / "db.duckdb", work=incremental,
             vars={"as_of_billing_period": "2026-10"})
     with duckdb.connect(str(incremental / "db.duckdb"), read_only=True) as con:

@@ -11,8 +11,7 @@ import sys
 
 import duckdb
 
-from smcost_testing import REPO
-from smcost import lake as lakes
+from smcost_testing import REPO, withhold_billing_period
 from smcost.demo import generate
 
 
@@ -38,8 +37,7 @@ def make_env(tmp_path) -> dict:
 def test_pipeline_runs_twice_second_run_incremental(tmp_path):
     lake = tmp_path / "lake"
     generate(str(lake), seed=5, months=3, start_month="2026-08")
-    october = lake / lakes.billing_partition("2026-10")
-    shutil.move(str(october), str(tmp_path / "october"))
+    deliver_october = withhold_billing_period(lake, "2026-10", tmp_path / "october")
     env = make_env(tmp_path)
     common = ["--target", "local", "--lake", str(lake), "--skip-extract", "--lock-file", str(tmp_path / "lock"),
               "--vars", '{as_of_billing_period: "2026-09"}']
@@ -48,7 +46,7 @@ def test_pipeline_runs_twice_second_run_incremental(tmp_path):
     assert first.returncode == 0, first.stderr[-3000:]
     assert summary_of(first)["status"] == "success"
 
-    shutil.move(str(tmp_path / "october"), str(october))
+    deliver_october()
     common[-1] = '{as_of_billing_period: "2026-10"}'
     second = pipeline(*common, env=env)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -1,10 +1,12 @@
 {#- Every row of the FOCUS export in the billing periods this run rebuilds (all of them on a full
     refresh; see macros/billing_period_window.sql), typed and snake_cased, for both export versions.
-    No other row is filtered: reconciliation compares the marts against this model.
+    The export is read as AWS defines it (macros/engine/focus_source.sql: the files the period's
+    manifest lists); a file lacking a required column stops the build (the pre-hook). No other row is
+    filtered: reconciliation compares the marts against this model.
     A table, not a view (the one exception in staging): its key needs a window over the whole scan,
     and a dozen downstream models and tests would otherwise re-scan the export — on Athena, bytes
     billed each time. -#}
-{{ config(materialized='table') }}
+{{ config(materialized='table', pre_hook="{{ assert_focus_files_have_required_columns() }}") }}
 {#- ARN parts, instance type
     and usage hours are row-local derivations; classification (a seed lookup) happens in
     int_sagemaker_charges_classified. -#}
@@ -18,6 +20,8 @@ source as (
 
 renamed as (
     select
+        cast(export_file as varchar) as export_file,
+        cast(billing_period as varchar) as export_billing_period,
         cast(billingaccountid as varchar) as billing_account_id,
         cast(billingaccountname as varchar) as billing_account_name,
         cast(subaccountid as varchar) as sub_account_id,
@@ -51,6 +55,14 @@ renamed as (
         -- Tags that arrived but could not be read as a key/value map: counted by a warn test, and the
         -- charge stays (untagged), never dropped.
         coalesce(tags is not null and {{ tags_as_map('tags') }} is null, false) as has_malformed_tags,
+        -- A cost that arrived but is not a number ('N/A', '1,234.50' in text exports) is quarantined:
+        -- the row stays, flagged and counted, its cost NULL; reconciliation then fails the build.
+        coalesce(
+            {%- for column in ['billedcost', 'effectivecost', 'listcost', 'contractedcost'] %}
+            ({{ column }} is not null and {{ dbt.safe_cast(column, 'double') }} is null){% if not loop.last %} or{% endif %}
+            {%- endfor %},
+            false
+        ) as has_unparseable_cost,
         {{ dbt.safe_cast('billedcost', 'double') }} as billed_cost,
         {{ dbt.safe_cast('effectivecost', 'double') }} as effective_cost,
         {{ dbt.safe_cast('listcost', 'double') }} as list_cost,
@@ -152,11 +164,14 @@ final as (
         is_sagemaker,
         is_commitment_covered,
         has_null_cost,
+        has_unparseable_cost,
         has_malformed_tags,
         billing_period_start_at,
         billing_period_end_at,
         charge_period_start_at,
-        charge_period_end_at
+        charge_period_end_at,
+        export_file,
+        export_billing_period
     from keyed
 )
 
