@@ -20,7 +20,7 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 from tqdm import tqdm
 
-from smcost.extractor.aws import describe_error
+from smcost.extractor.aws import GaveUp, describe_error, last_call
 from smcost.extractor.engine import EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL, Extraction, RunResult
 from smcost.extractor.options import Options, add_arguments, from_args
 
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     _configure_logging(args.verbose)
     try:
         result = Extraction(options).run()
-    except (BotoCoreError, ClientError) as exc:  # before any unit: no credentials, STS unreachable
-        error = describe_error(exc)
+    except (BotoCoreError, ClientError, GaveUp) as exc:  # before any unit: no credentials, STS unreachable
+        error = describe_error(exc, last_call())
         print(f"smcost extract: {error['code']}: {error['message']}"
               + (f" -> {error['hint']}" if error.get("hint") else ""), file=sys.stderr)
         return 1

@@ -4,15 +4,23 @@ Credentials come only from the standard chain (environment, profile, instance or
 member accounts the extractor assumes a role through STS with auto-refreshing credentials, so a
 run longer than the role session never fails half way. Endpoints come from boto3's own
 ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` handling: an emulator needs no code path.
+
+Every call is bounded in time (``Limits``): connect and read timeouts per attempt, and a retry
+budget per call that adaptive retries cannot outlast. An endpoint that stopped answering is not
+called again in the run, so one dead endpoint costs one call's budget, not one per unit.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -23,9 +31,11 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError as BotoConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
 )
+from botocore.retries import standard as botocore_retries
 
 USER_AGENT = "smcost-extract"
 
@@ -51,10 +61,22 @@ def count_calls_into(counter: Counter | None) -> None:
     _current.counter = counter
 
 
+def _call_name(model: Any) -> str:
+    """``"sagemaker:Search"``: the service's IAM prefix and the operation (``iam_action`` maps the rest)."""
+    return f"{model.service_model.service_name}:{model.name}"
+
+
 def _count_call(model: Any, **_: Any) -> None:
+    name = _call_name(model)
+    _current.last_call = name  # the call an exception on this thread came from (describe_error)
     counter = getattr(_current, "counter", None)
     if counter is not None:
-        counter[f"{model.service_model.service_name}:{model.name}"] += 1
+        counter[name] += 1
+
+
+def last_call() -> str | None:
+    """The API call this thread started last: the one that failed, when a unit ends in an error."""
+    return getattr(_current, "last_call", None)
 
 
 def instrument(client: BaseClient) -> BaseClient:
@@ -65,6 +87,151 @@ def instrument(client: BaseClient) -> BaseClient:
     """
     client.meta.events.register("before-parameter-build", _count_call, unique_id="smcost-count-calls")
     return client
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one API call may take (``--connect-timeout``, ``--read-timeout``, ``--max-attempts``,
+    ``--max-retry-seconds``)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 10  # attempts in all, the first one included
+    max_retry_seconds: float = 300.0
+
+    @property
+    def attempt_seconds(self) -> float:
+        """The longest one attempt can wait on the network: connecting, then one silent read."""
+        return self.connect_timeout + self.read_timeout
+
+
+class GaveUp(Exception):
+    """A call stopped before botocore's retries would have stopped it: the run's time bounds said so.
+
+    ``kind`` is what went wrong (EndpointUnresponsive, EndpointUnreachable, Throttling, ServiceError),
+    ``code`` the last attempt's error, and the message names the call, the endpoint and the bound.
+    """
+
+    def __init__(self, *, call: str, endpoint: str, kind: str, code: str, detail: str, hint: str,
+                 attempts: int, seconds: float) -> None:
+        super().__init__(f"{call} at {endpoint}: {detail}")
+        self.call, self.endpoint, self.kind, self.code, self.hint = call, endpoint, kind, code, hint
+        self.attempts, self.seconds = attempts, seconds
+
+
+# botocore's standard backoff sleeps at most this long before a retry (retries/standard.py).
+_MAX_BACKOFF = float(getattr(botocore_retries.ExponentialBackoff, "_MAX_BACKOFF", 20))
+_CALL_STARTED = "smcost_call_started"  # key in botocore's per-call request context
+
+
+def _origin(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else (url or "?")
+
+
+def _longest_backoff(attempts: int) -> float:
+    """The longest sleep botocore may take before attempt ``attempts + 1`` (2^(n-1) s, capped)."""
+    return min(2.0 ** (attempts - 1), _MAX_BACKOFF)
+
+
+class RetryGuard:
+    """Bounds the total time of every call, retries included, and remembers endpoints that died.
+
+    botocore bounds attempts, not time: with adaptive retries, ten attempts against an endpoint
+    that accepts connections and never answers wait ten read timeouts, per call, per unit: hours.
+    The guard hooks each client's ``needs-retry`` event (ahead of botocore's own handler) and
+    raises ``GaveUp`` instead of letting a retry start that could end after
+    ``max_retry_seconds``. A call that gave up on a network failure marks its endpoint dead for
+    the rest of the run: later calls to it fail at once, with a message pointing at the first.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._dead: dict[str, GaveUp] = {}
+        # The conditions botocore's standard and adaptive modes retry on (attempt count aside):
+        # only those are bounded here; anything else fails as botocore raises it.
+        self._retryable = botocore_retries.StandardRetryConditions(max_attempts=sys.maxsize)
+        self._adapter = botocore_retries.RetryEventAdapter()
+
+    def attach(self, client: BaseClient) -> BaseClient:
+        service_id = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-call.{service_id}", self._before_call, unique_id="smcost-guard-start")
+        client.meta.events.register_first(
+            f"needs-retry.{service_id}", self._needs_retry, unique_id="smcost-guard-retry"
+        )
+        return client
+
+    def _before_call(self, model: Any, params: dict, context: dict, **_: Any) -> None:
+        endpoint = _origin(params.get("url"))
+        with self._lock:
+            dead = self._dead.get(endpoint)
+        if dead is not None:
+            raise GaveUp(
+                call=_call_name(model), endpoint=endpoint, kind=dead.kind, code=dead.code, hint=dead.hint,
+                attempts=0, seconds=0.0,
+                detail=f"not called: the endpoint stopped answering earlier in this run ({dead})",
+            )
+        context[_CALL_STARTED] = time.monotonic()
+
+    def _needs_retry(self, *, attempts: int, operation: Any, request_dict: dict, response: Any,
+                     caught_exception: BaseException | None, **kwargs: Any) -> None:
+        retry_context = self._adapter.create_retry_context(
+            attempts=attempts, operation=operation, request_dict=request_dict, response=response,
+            caught_exception=caught_exception, **kwargs,
+        )
+        if not self._retryable.is_retryable(retry_context):
+            return None  # it succeeded, or failed in a way no retry fixes: botocore carries on
+        limits = self.limits
+        now = time.monotonic()
+        elapsed = now - request_dict["context"].get(_CALL_STARTED, now)
+        endpoint = _origin(request_dict.get("url"))
+        network = isinstance(caught_exception, (BotoConnectionError, HTTPClientError))
+        with self._lock:
+            dead = self._dead.get(endpoint) if network else None
+        if dead is not None:
+            reason = f"stopped: the endpoint already failed {dead.call} in this run"
+        elif elapsed + _longest_backoff(attempts) + limits.attempt_seconds > limits.max_retry_seconds:
+            reason = f"gave up: another attempt could end after --max-retry-seconds {limits.max_retry_seconds:g}"
+        elif network and attempts >= limits.max_attempts:
+            reason = f"gave up: --max-attempts {limits.max_attempts} reached"
+        else:
+            return None  # retry: botocore's handler picks the backoff
+        error = self._gave_up(_call_name(operation), endpoint, attempts, elapsed, response, caught_exception, reason)
+        if network:
+            with self._lock:
+                self._dead.setdefault(endpoint, error)
+        raise error
+
+    def _gave_up(self, call: str, endpoint: str, attempts: int, elapsed: float, response: Any,
+                 caught: BaseException | None, reason: str) -> GaveUp:
+        limits = self.limits
+        tried = f"{attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.1f}s; {reason}"
+        if isinstance(caught, HTTPClientError):  # read timeout, or the connection dropped mid-answer
+            kind, code = "EndpointUnresponsive", type(caught).__name__
+            detail = f"no complete answer within --read-timeout {limits.read_timeout:g}s ({code}) on {tried}"
+            hint = ("the endpoint took the connection but did not answer: check the network path (proxy, "
+                    "VPC endpoint, firewall) and AWS_ENDPOINT_URL*; if it is only slow, raise --read-timeout "
+                    "or --max-retry-seconds; rerun to fill in the failed units")
+        elif isinstance(caught, BotoConnectionError):
+            kind, code = "EndpointUnreachable", type(caught).__name__
+            detail = f"could not connect within --connect-timeout {limits.connect_timeout:g}s ({code}) on {tried}"
+            hint = ("check network access to the endpoint (DNS, security groups, proxy) or AWS_ENDPOINT_URL*; "
+                    "rerun to fill in the failed units")
+        else:
+            http, parsed = response if response is not None else (None, {})
+            code = (parsed or {}).get("Error", {}).get("Code") or f"HTTP {getattr(http, 'status_code', '?')}"
+            if caught is not None:
+                kind, code = "ServiceError", type(caught).__name__
+            elif "Throttl" in code or code in {"RequestLimitExceeded", "TooManyRequestsException"}:
+                kind = "Throttling"
+            else:
+                kind = "ServiceError"
+            detail = f"{code} on {tried}"
+            hint = (f"AWS kept refusing this call for {elapsed:.0f}s: rerun later, lower --workers, "
+                    "or raise --max-retry-seconds")
+        return GaveUp(call=call, endpoint=endpoint, kind=kind, code=code, detail=detail, hint=hint,
+                      attempts=attempts, seconds=round(elapsed, 3))
 
 
 # (account_id, region, service, dataset) -> a client to use instead of a built one, or None.
@@ -81,7 +248,7 @@ class AwsAccess:
         sts_region: str | None = None,
         external_id: str | None = None,
         role_session_name: str = USER_AGENT,
-        max_attempts: int = 10,
+        limits: Limits = Limits(),
         max_pool_connections: int = 10,
         overrides: ClientOverrides | None = None,
     ) -> None:
@@ -90,10 +257,14 @@ class AwsAccess:
         self._external_id = external_id
         self._role_session_name = role_session_name
         self._config = Config(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=limits.connect_timeout,
+            read_timeout=limits.read_timeout,
+            # total_max_attempts counts the first attempt (botocore's max_attempts counts retries).
+            retries={"mode": "adaptive", "total_max_attempts": limits.max_attempts},
             max_pool_connections=max_pool_connections,
             user_agent_extra=USER_AGENT,
         )
+        self.guard = RetryGuard(limits)
         self._base = boto3.Session()
         self._lock = threading.Lock()
         self._sessions: dict[str, boto3.Session] = {}
@@ -113,9 +284,12 @@ class AwsAccess:
         """The account of the credentials the run started with (one STS call, cached)."""
         with self._lock:
             if self._caller_account is None:
-                sts = instrument(self._sts())
+                sts = self._instrument(self._sts())
                 self._caller_account = sts.get_caller_identity()["Account"]
             return self._caller_account
+
+    def _instrument(self, client: BaseClient) -> BaseClient:
+        return self.guard.attach(instrument(client))
 
     def _sts(self) -> BaseClient:
         # Regional STS: in the first region extracted, unless the session names one.
@@ -144,7 +318,7 @@ class AwsAccess:
         return session
 
     def _assumed_session(self, role_arn: str) -> boto3.Session:
-        sts = instrument(self._sts())
+        sts = self._instrument(self._sts())
         params = {"RoleArn": role_arn, "RoleSessionName": self._role_session_name}
         if self._external_id:
             params["ExternalId"] = self._external_id
@@ -172,13 +346,13 @@ class AwsAccess:
                 key = (account_id, region, service, dataset)
                 if key not in self._clients:
                     override = self._overrides(account_id, region, service, dataset)
-                    self._clients[key] = instrument(override) if override is not None else None
+                    self._clients[key] = self._instrument(override) if override is not None else None
                 if self._clients[key] is not None:
                     return self._clients[key]
             key = (account_id, region, service, "")
             if key not in self._clients:
                 session = self._session(account_id)
-                self._clients[key] = instrument(session.client(service, region_name=region, config=self._config))
+                self._clients[key] = self._instrument(session.client(service, region_name=region, config=self._config))
             return self._clients[key]
 
     def partition(self, region: str) -> str:
@@ -204,6 +378,7 @@ def paginate(
     warning; more than ``max_pages`` pages in total is an error for the unit.
     """
     call = getattr(client, operation)
+    name = f"{client.meta.service_model.service_name}:{client.meta.method_to_api_mapping.get(operation, operation)}"
     token_in, token_out = token  # (request parameter, response field): S3 and Logs name them differently
     next_token: str | None = None
     pages = empty = 0
@@ -218,11 +393,12 @@ def paginate(
         empty = 0 if items else empty + 1
         if empty >= max_empty_pages:
             if warn is not None:
-                warn(f"{operation}: {empty} empty pages in a row with a NextToken; stopped listing")
+                warn(f"{name}: {empty} empty pages in a row with a NextToken; stopped listing")
             return
         if pages >= max_pages:
             raise PageBoundExceeded(
-                f"{operation} returned more than {max_pages} pages; raise --max-pages or narrow the window"
+                f"{name} returned more than {max_pages} pages (--max-pages) and still a NextToken; "
+                "raise --max-pages or narrow the window"
             )
 
 
@@ -240,21 +416,31 @@ def is_not_found(exc: ClientError) -> bool:
 
 def is_expected(exc: BaseException) -> bool:
     """AWS said no, or could not be reached: an operational error, not a bug in a kind."""
-    return isinstance(exc, (ClientError, BotoCoreError, PageBoundExceeded))
+    return isinstance(exc, (ClientError, BotoCoreError, PageBoundExceeded, GaveUp))
 
 
 _HINTS = {
     "AccessDenied": "grant the actions in extract/iam-policy.json to the role used for this account",
-    "Throttling": "throttled after every retry: rerun later or lower --workers",
+    "Throttling": "throttled on every one of --max-attempts attempts: rerun later, lower --workers or raise "
+                  "--max-attempts",
     "EndpointUnreachable": "check network access to the AWS endpoint (or AWS_ENDPOINT_URL)",
+    "EndpointUnresponsive": "the endpoint did not answer: check the network path and AWS_ENDPOINT_URL*, or raise "
+                            "--read-timeout if it is only slow",
     "NoCredentials": "configure credentials (AWS_PROFILE, an instance/task role, or environment variables)",
     "AssumeRoleFailed": "check the member account's role name and its trust policy for this identity",
     "PageBound": "a listing kept returning NextTokens; raise --max-pages if the account is that large",
 }
 
 
-def describe_error(exc: BaseException) -> dict[str, str]:
-    """A JSON-ready description of why a unit failed, with what to do next."""
+def describe_error(exc: BaseException, call: str | None = None) -> dict[str, str]:
+    """A JSON-ready description of why a unit failed, with what to do next.
+
+    ``call`` ("sagemaker:Search", see ``last_call``) names the API call that failed, so an access
+    error can say which IAM action is missing.
+    """
+    if isinstance(exc, GaveUp):
+        return {"code": exc.code, "kind": exc.kind, "message": str(exc)[:500], "call": exc.call,
+                "operation": exc.call.partition(":")[2], "endpoint": exc.endpoint, "hint": exc.hint}
     code = type(exc).__name__
     operation = ""
     message = str(exc)
@@ -262,6 +448,11 @@ def describe_error(exc: BaseException) -> dict[str, str]:
         code = exc.response.get("Error", {}).get("Code", "ClientError") or "ClientError"
         operation = exc.operation_name
         message = exc.response.get("Error", {}).get("Message", message) or message
+        if call is None or call.partition(":")[2] != operation:
+            call = None  # the thread's last call was another one: do not guess the service
+        message = f"{call}: {message}" if call else message
+    else:
+        call = None
     kind = code
     if "AccessDenied" in code or code in {"UnauthorizedOperation", "AuthorizationError"}:
         kind = "AccessDenied"
@@ -269,6 +460,8 @@ def describe_error(exc: BaseException) -> dict[str, str]:
         kind = "Throttling"
     elif isinstance(exc, BotoConnectionError):
         kind = "EndpointUnreachable"
+    elif isinstance(exc, HTTPClientError):
+        kind = "EndpointUnresponsive"
     elif isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         kind = "NoCredentials"
     elif isinstance(exc, PageBoundExceeded):
@@ -278,6 +471,12 @@ def describe_error(exc: BaseException) -> dict[str, str]:
     result = {"code": code, "kind": kind, "message": message[:500]}
     if operation:
         result["operation"] = operation
+    if call:
+        result["call"] = call
     if kind in _HINTS:
         result["hint"] = _HINTS[kind]
+    if kind == "AccessDenied" and call:
+        result["action"] = iam_action(call)
+        result["hint"] = (f"grant {result['action']} to the role used for this account "
+                          "(extract/iam-policy.json has every action the extractor needs)")
     return result

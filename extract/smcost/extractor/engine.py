@@ -192,7 +192,12 @@ class Extraction:
             sts_region=options.regions[0] if options.regions else None,
             external_id=options.external_id,
             role_session_name=options.role_session_name,
-            max_attempts=options.max_attempts,
+            limits=aws.Limits(
+                connect_timeout=options.connect_timeout,
+                read_timeout=options.read_timeout,
+                max_attempts=options.max_attempts,
+                max_retry_seconds=options.max_retry_seconds,
+            ),
             max_pool_connections=max(10, options.workers),
             overrides=client_overrides,
         )
@@ -358,7 +363,7 @@ class Extraction:
             unit.rows, unit.spill, unit.status = spill.count, spill.path, "ok"
         except Exception as exc:  # one unit's failure, whatever it is, must not stop the others
             spill.discard()
-            unit.status, unit.error = "error", aws.describe_error(exc)
+            unit.status, unit.error = "error", aws.describe_error(exc, aws.last_call())
             if not aws.is_expected(exc):
                 log.exception("%s failed unexpectedly", unit.id)
         finally:

@@ -29,6 +29,9 @@ class Options:
     workers: int = 8
     max_pages: int = 10_000
     max_attempts: int = 10
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_retry_seconds: float = 300.0
     mme_metric_namespace: str | None = None
     mme_metric_name: str = "Invocations"
     mme_model_dimension: str = "TargetModel"
@@ -94,7 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument("--workers", type=int, default=8,
                      help="units (account x region x dataset) run in parallel (default 8)")
     how.add_argument("--max-attempts", type=int, default=10,
-                     help="attempts per API call, adaptive retry mode (default 10)")
+                     help="attempts per API call, the first included; adaptive retry mode (default 10)")
+    how.add_argument("--connect-timeout", type=float, default=10.0,
+                     help="seconds to wait for a connection to an AWS endpoint (default 10)")
+    how.add_argument("--read-timeout", type=float, default=60.0,
+                     help="seconds to wait for an answer on an open connection (default 60)")
+    how.add_argument("--max-retry-seconds", type=float, default=300.0,
+                     help="seconds one API call may take, retries included, before its unit fails "
+                          "(default 300)")
     how.add_argument("--max-pages", type=int, default=10_000,
                      help="pages any one listing may return before its unit fails (default 10000)")
     how.add_argument("--dry-run", action="store_true", help="print the plan; call and write nothing")
@@ -113,6 +123,10 @@ def from_args(args: argparse.Namespace) -> Options:
         raise usage_error("--role-arn-template must contain {account_id}")
     if args.workers < 1 or args.max_attempts < 1 or args.max_pages < 1:
         raise usage_error("--workers, --max-attempts and --max-pages must be at least 1")
+    for flag, seconds in (("--connect-timeout", args.connect_timeout), ("--read-timeout", args.read_timeout),
+                          ("--max-retry-seconds", args.max_retry_seconds)):
+        if not seconds > 0 or seconds == float("inf"):  # also rejects nan: it would disable the bound
+            raise usage_error(f"{flag} must be a positive number of seconds, not {seconds:g}")
     return Options(
         out=args.out,
         regions=args.regions,
@@ -129,6 +143,9 @@ def from_args(args: argparse.Namespace) -> Options:
         workers=args.workers,
         max_pages=args.max_pages,
         max_attempts=args.max_attempts,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
+        max_retry_seconds=args.max_retry_seconds,
         mme_metric_namespace=args.mme_metric_namespace,
         mme_metric_name=args.mme_metric_name,
         mme_model_dimension=args.mme_model_dimension,
