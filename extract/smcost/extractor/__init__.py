@@ -17,10 +17,9 @@ import argparse
 import logging
 import sys
 
-from botocore.exceptions import BotoCoreError, ClientError
 from tqdm import tqdm
 
-from smcost.extractor.aws import GaveUp, describe_error, last_call
+from smcost.extractor.aws import EXPECTED_ERRORS, describe_error, last_call
 from smcost.extractor.engine import EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL, Extraction, RunResult
 from smcost.extractor.options import Options, add_arguments, from_args
 
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     _configure_logging(args.verbose)
     try:
         result = Extraction(options).run()
-    except (BotoCoreError, ClientError, GaveUp) as exc:  # before any unit: no credentials, STS unreachable
+    except EXPECTED_ERRORS as exc:  # before any unit: no credentials, STS unreachable or silent
         error = describe_error(exc, last_call())
         print(f"smcost extract: {error['code']}: {error['message']}"
               + (f" -> {error['hint']}" if error.get("hint") else ""), file=sys.stderr)

@@ -13,6 +13,7 @@ called again in the run, so one dead endpoint costs one call's budget, not one p
 from __future__ import annotations
 
 import os
+import random
 import sys
 import threading
 import time
@@ -31,10 +32,12 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError as BotoConnectionError,
+    ConnectTimeoutError,
     HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
 )
+from botocore.parsers import ResponseParserError
 from botocore.retries import standard as botocore_retries
 
 USER_AGENT = "smcost-extract"
@@ -129,6 +132,24 @@ def _origin(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else (url or "?")
 
 
+def _cut_short(response: Any, method: str | None) -> tuple[int, int] | None:
+    """(bytes received, bytes promised) of an answer shorter than its Content-Length.
+
+    botocore reads answers with urllib3's length check off, and its JSON parser turns a body that
+    does not parse into ``{"message": ...}``: a listing page cut off mid-body would read as an empty
+    last page, and a unit would "complete" with rows missing. Such an answer is retried instead.
+    (botocore's S3 handlers turn an unparseable 200 into a 500, so the status is not checked.)
+    """
+    if response is None or method == "HEAD":
+        return None
+    http = response[0]
+    promised = (http.headers or {}).get("content-length")
+    if not promised or not promised.isdigit():
+        return None
+    received = len(http.content or b"")
+    return (received, int(promised)) if received < int(promised) else None
+
+
 def _longest_backoff(attempts: int) -> float:
     """The longest sleep botocore may take before attempt ``attempts + 1`` (2^(n-1) s, capped)."""
     return min(2.0 ** (attempts - 1), _MAX_BACKOFF)
@@ -143,6 +164,8 @@ class RetryGuard:
     raises ``GaveUp`` instead of letting a retry start that could end after
     ``max_retry_seconds``. A call that gave up on a network failure marks its endpoint dead for
     the rest of the run: later calls to it fail at once, with a message pointing at the first.
+    It also retries success answers cut short of their Content-Length, which botocore would parse
+    as an empty page (``_cut_short``).
     """
 
     def __init__(self, limits: Limits) -> None:
@@ -170,44 +193,60 @@ class RetryGuard:
             raise GaveUp(
                 call=_call_name(model), endpoint=endpoint, kind=dead.kind, code=dead.code, hint=dead.hint,
                 attempts=0, seconds=0.0,
-                detail=f"not called: the endpoint stopped answering earlier in this run ({dead})",
+                detail=(f"not called: the endpoint stopped answering earlier in this run ({dead.call}: {dead.code} "
+                        f"on {dead.attempts} attempts over {dead.seconds:.1f}s)"),
             )
         context[_CALL_STARTED] = time.monotonic()
 
     def _needs_retry(self, *, attempts: int, operation: Any, request_dict: dict, response: Any,
-                     caught_exception: BaseException | None, **kwargs: Any) -> None:
+                     caught_exception: BaseException | None, **kwargs: Any) -> float | None:
+        cut = _cut_short(response, request_dict.get("method"))
         retry_context = self._adapter.create_retry_context(
             attempts=attempts, operation=operation, request_dict=request_dict, response=response,
             caught_exception=caught_exception, **kwargs,
         )
-        if not self._retryable.is_retryable(retry_context):
+        if cut is None and not self._retryable.is_retryable(retry_context):
             return None  # it succeeded, or failed in a way no retry fixes: botocore carries on
         limits = self.limits
         now = time.monotonic()
         elapsed = now - request_dict["context"].get(_CALL_STARTED, now)
         endpoint = _origin(request_dict.get("url"))
-        network = isinstance(caught_exception, (BotoConnectionError, HTTPClientError))
+        # No connection, or no answer on one: the endpoint itself is at fault (a cut-short answer is
+        # retried the same way, but says nothing about the endpoint's other calls).
+        unanswered = isinstance(caught_exception, (BotoConnectionError, HTTPClientError))
+        network = unanswered or cut is not None
         with self._lock:
-            dead = self._dead.get(endpoint) if network else None
+            dead = self._dead.get(endpoint) if unanswered else None
         if dead is not None:
             reason = f"stopped: the endpoint already failed {dead.call} in this run"
         elif elapsed + _longest_backoff(attempts) + limits.attempt_seconds > limits.max_retry_seconds:
             reason = f"gave up: another attempt could end after --max-retry-seconds {limits.max_retry_seconds:g}"
         elif network and attempts >= limits.max_attempts:
             reason = f"gave up: --max-attempts {limits.max_attempts} reached"
+        elif cut is not None:
+            # botocore took it for a success and will not retry it: retry here, with its jittered
+            # backoff for errors that are not throttling (0.05 s x 2^(n-1), at most 20 s).
+            return random.random() * min(0.05 * 2 ** (attempts - 1), _MAX_BACKOFF)
         else:
             return None  # retry: botocore's handler picks the backoff
-        error = self._gave_up(_call_name(operation), endpoint, attempts, elapsed, response, caught_exception, reason)
-        if network:
+        error = self._gave_up(
+            _call_name(operation), endpoint, attempts, elapsed, response, caught_exception, reason, cut
+        )
+        if unanswered:
             with self._lock:
                 self._dead.setdefault(endpoint, error)
         raise error
 
     def _gave_up(self, call: str, endpoint: str, attempts: int, elapsed: float, response: Any,
-                 caught: BaseException | None, reason: str) -> GaveUp:
+                 caught: BaseException | None, reason: str, cut: tuple[int, int] | None) -> GaveUp:
         limits = self.limits
         tried = f"{attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.1f}s; {reason}"
-        if isinstance(caught, HTTPClientError):  # read timeout, or the connection dropped mid-answer
+        if cut is not None:
+            kind, code = "EndpointUnresponsive", "TruncatedAnswer"
+            detail = f"answers cut short ({cut[0]} of {cut[1]} bytes) on {tried}"
+            hint = ("something between the extractor and AWS (a proxy, a VPC endpoint, the network) drops "
+                    "answers mid-way: check it, then rerun to fill in the failed units")
+        elif isinstance(caught, HTTPClientError):  # read timeout, or the connection dropped mid-answer
             kind, code = "EndpointUnresponsive", type(caught).__name__
             detail = f"no complete answer within --read-timeout {limits.read_timeout:g}s ({code}) on {tried}"
             hint = ("the endpoint took the connection but did not answer: check the network path (proxy, "
@@ -215,7 +254,9 @@ class RetryGuard:
                     "or --max-retry-seconds; rerun to fill in the failed units")
         elif isinstance(caught, BotoConnectionError):
             kind, code = "EndpointUnreachable", type(caught).__name__
-            detail = f"could not connect within --connect-timeout {limits.connect_timeout:g}s ({code}) on {tried}"
+            timed_out = isinstance(caught, ConnectTimeoutError)  # else refused, or no such host
+            within = f" within --connect-timeout {limits.connect_timeout:g}s" if timed_out else ""
+            detail = f"could not connect{within} ({code}) on {tried}"
             hint = ("check network access to the endpoint (DNS, security groups, proxy) or AWS_ENDPOINT_URL*; "
                     "rerun to fill in the failed units")
         else:
@@ -414,9 +455,14 @@ def is_not_found(exc: ClientError) -> bool:
     )
 
 
+# ResponseParserError: an XML answer (S3, STS) that does not parse, e.g. one cut short. botocore
+# raises it after the attempt, where no retry applies; it fails the unit with a clear message.
+EXPECTED_ERRORS = (ClientError, BotoCoreError, PageBoundExceeded, GaveUp, ResponseParserError)
+
+
 def is_expected(exc: BaseException) -> bool:
     """AWS said no, or could not be reached: an operational error, not a bug in a kind."""
-    return isinstance(exc, (ClientError, BotoCoreError, PageBoundExceeded, GaveUp))
+    return isinstance(exc, EXPECTED_ERRORS)
 
 
 _HINTS = {
@@ -429,6 +475,8 @@ _HINTS = {
     "NoCredentials": "configure credentials (AWS_PROFILE, an instance/task role, or environment variables)",
     "AssumeRoleFailed": "check the member account's role name and its trust policy for this identity",
     "PageBound": "a listing kept returning NextTokens; raise --max-pages if the account is that large",
+    "BadAnswer": "the endpoint's answer did not parse (cut short, or not from AWS): check proxies and "
+                 "AWS_ENDPOINT_URL*, then rerun to fill in the failed units",
 }
 
 
@@ -451,6 +499,9 @@ def describe_error(exc: BaseException, call: str | None = None) -> dict[str, str
         if call is None or call.partition(":")[2] != operation:
             call = None  # the thread's last call was another one: do not guess the service
         message = f"{call}: {message}" if call else message
+    elif isinstance(exc, ResponseParserError):
+        message = message.splitlines()[0] if message else message  # not the raw answer that follows
+        message = f"{call}: {message}" if call else message  # raised inside the call: it is the last one
     else:
         call = None
     kind = code
@@ -466,6 +517,8 @@ def describe_error(exc: BaseException, call: str | None = None) -> dict[str, str
         kind = "NoCredentials"
     elif isinstance(exc, PageBoundExceeded):
         kind = "PageBound"
+    elif isinstance(exc, ResponseParserError):
+        kind = "BadAnswer"
     if operation == "AssumeRole":
         kind = "AssumeRoleFailed"
     result = {"code": code, "kind": kind, "message": message[:500]}

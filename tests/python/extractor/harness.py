@@ -1,9 +1,13 @@
-"""The extractor tests' harness: moto's server with injectable AWS errors, a runner, lake readers.
+"""The extractor tests' harness: moto's server with injectable AWS faults, a runner, lake readers.
 
 The extractor talks HTTP to moto's ThreadedMotoServer exactly as it would to AWS (through
 AWS_ENDPOINT_URL); nothing of the extractor is mocked. Where moto lacks an API (inference
 components, Studio user profiles, spaces and apps) the runner puts a botocore Stubber in front of
 that one kind: the Stubber checks requests and responses against the real API shapes.
+
+Faults are injected on the wire: AWS error bodies, pages AWS might send, answers cut in half
+(``Faults``), an endpoint that accepts connections and never answers (``SilentEndpoint``), a port
+that refuses them (``closed_port_url``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import io
 import json
 import re
+import socket
 import threading
 import urllib.request
 from collections import Counter
@@ -41,13 +46,15 @@ MOTO_LACKS = {"inference_components", "studio_user_profiles", "studio_spaces", "
 
 @dataclass
 class Fault:
-    code: str
+    code: str  # the AWS error code to answer with ("" for an answer or a truncation)
     service: str = "sagemaker"
     operation: str | None = None  # e.g. "Search"; None = every operation
     region: str | None = None
     body_contains: str | None = None  # e.g. an account id in an AssumeRole request
     times: int | None = None  # None = every matching request
     status: int = 400
+    answer: dict | None = None  # answer 200 with this JSON instead: a page as AWS might send it
+    truncate: bool = False  # let moto answer, but send only half of its answer's bytes
     hits: int = 0
 
 
@@ -61,6 +68,14 @@ class Faults:
         with self.lock:
             self.rules.append(fault)
         return fault
+
+    def answer(self, body: dict, **match) -> Fault:
+        """Answer matching JSON-protocol requests with ``body`` (HTTP 200), before moto sees them."""
+        return self.add("", answer=body, status=200, **match)
+
+    def truncate(self, **match) -> Fault:
+        """Cut moto's answer to matching requests in half (the Content-Length still promises it all)."""
+        return self.add("", truncate=True, **match)
 
     def clear(self) -> None:
         with self.lock:
@@ -93,6 +108,13 @@ class Faults:
             fault = self.match(environ, raw.decode("utf-8", "replace"))
             if fault is None:
                 return app(environ, start_response)
+            if fault.truncate:
+                return _truncated(app, environ, start_response)
+            if fault.answer is not None:
+                body = json.dumps(fault.answer).encode()
+                start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"),
+                                          ("Content-Length", str(len(body)))])
+                return [body]
             if environ.get("HTTP_X_AMZ_TARGET"):
                 content_type = "application/x-amz-json-1.1"
                 body = json.dumps({"__type": fault.code, "message": f"injected {fault.code}"}).encode()
@@ -106,6 +128,60 @@ class Faults:
             return [body]
 
         return middleware
+
+
+def _truncated(app: Callable, environ: dict, start_response: Callable) -> list[bytes]:
+    """moto's answer with its headers intact and only the first half of its body."""
+    captured: dict = {}
+
+    def capture(status: str, headers: list, exc_info=None):
+        captured.update(status=status, headers=headers)
+        return lambda data: None
+
+    body = b"".join(app(environ, capture))
+    headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+    start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+    return [body[: len(body) // 2]]
+
+
+class SilentEndpoint:
+    """A TCP endpoint that accepts connections and never answers (a hung proxy, a black-holed VPC
+    endpoint). ``accepted`` counts connections: one per attempt the client made."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.05)  # so the accept loop notices close() promptly
+        self._open: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="silent-endpoint", daemon=True)
+        self.accepted = 0
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            self._open.append(connection)  # held open, never read from or written to
+            self.accepted += 1
+
+    def __enter__(self) -> SilentEndpoint:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        for connection in [*self._open, self._server]:
+            connection.close()
+
+
+def closed_port_url() -> str:
+    """The URL of a local port nothing listens on: connections are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 class FaultInjectingMotoServer(ThreadedMotoServer):

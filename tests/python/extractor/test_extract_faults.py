@@ -1,13 +1,16 @@
-"""Faults: throttling, access denied, unreachable endpoints, reruns, partial runs, S3 output.
+"""Faults across runs: reruns after a partial run, kept rows, idempotent dates, S3 output, dry run.
 
-Errors come from the server (a WSGI layer in front of moto answers with real AWS error bodies),
-so the extractor meets them through botocore exactly as it would meet AWS's.
+One fault, one run (throttling, access denied, silent and refused endpoints, runaway and
+truncated pages) is the table in tests/python/hostile_inputs/test_extractor_faults.py; this module
+covers what faults leave behind for the next run. Errors come from the server (a WSGI layer in front
+of moto answers with real AWS error bodies), so the extractor meets them through botocore exactly
+as it would meet AWS's.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import socket
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +22,8 @@ from extractor import moto_gaps
 from extractor.harness import landed, partitions
 from extractor.extract_scenario import ACCOUNT, REGION, WEST, hour, set_job_times, training_job
 from smcost.cli import main
-from smcost.extractor import EXIT_PARTIAL
+from smcost.extractor import Extraction, add_arguments
+from smcost.extractor.options import from_args
 from smcost.schemas import DATASETS
 
 
@@ -31,30 +35,6 @@ def _jobs_in_both_regions(aws) -> None:
 
 def _manifests(out: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted((out / "sagemaker" / "_runs").glob("*.json"))]
-
-
-def test_throttled_search_is_retried_until_it_succeeds(aws, extract):
-    _jobs_in_both_regions(aws)
-    throttle = aws.faults.add("ThrottlingException", operation="Search", region=REGION, times=2)
-    result = extract("--datasets", "training_jobs")
-    assert throttle.hits == 2
-    assert result.manifest["api_calls"]["sagemaker:Search"] == 1  # one call, three attempts
-    assert [r["training_job_name"] for r in landed(extract.out, "training_jobs") if r["region"] == REGION] == ["east-1"]
-
-
-def test_access_denied_in_one_region_is_reported_and_the_other_region_lands(aws, extract, capsys):
-    _jobs_in_both_regions(aws)
-    aws.faults.add("AccessDeniedException", region=WEST)
-    code = main(["extract", "--out", str(extract.out), "--regions", f"{REGION},{WEST}", "--no-progress",
-                 "--datasets", "training_jobs,log_groups"])
-    assert code == EXIT_PARTIAL == 3
-    (manifest,) = _manifests(extract.out)
-    assert manifest["status"] == "partial"
-    assert [(e["unit"], e["kind"]) for e in manifest["errors"]] == [(f"{ACCOUNT}/{WEST}/training_jobs", "AccessDenied")]
-    assert "iam-policy.json" in manifest["errors"][0]["hint"]
-    assert {r["training_job_name"] for r in landed(extract.out, "training_jobs")} == {"east-1"}
-    assert {u["unit"]: u["status"] for u in manifest["units"]}[f"{ACCOUNT}/{WEST}/log_groups"] == "ok"
-    assert "AccessDeniedException" in capsys.readouterr().out
 
 
 def test_a_rerun_after_a_partial_run_fills_in_what_it_missed(aws, extract):
@@ -96,33 +76,6 @@ def test_rerunning_the_same_date_replaces_the_partition_and_never_duplicates(aws
     assert len(_manifests(extract.out)) == 3
 
 
-def test_an_unreachable_endpoint_fails_only_the_units_that_need_it(aws, extract, monkeypatch):
-    _jobs_in_both_regions(aws)
-    with socket.socket() as closed:  # a port nothing listens on
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    monkeypatch.setenv("AWS_ENDPOINT_URL_ECR", f"http://127.0.0.1:{port}")
-    training_job(aws.client("sagemaker"), "with-image", image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/img:1")
-    result = extract("--datasets", "ecr_images", "--max-attempts", "2", expect="partial")
-    status = {u.kind.dataset: (u.status, (u.error or {}).get("kind")) for u in result.units}
-    assert status == {"training_jobs": ("ok", None), "processing_jobs": ("ok", None), "models": ("ok", None),
-                      "ecr_images": ("error", "EndpointUnreachable")}
-    assert len(landed(extract.out, "training_jobs")) == 2
-
-
-def test_a_runaway_listing_stops_at_the_page_bound(aws, extract):
-    sm = aws.client("sagemaker")
-    for i in range(201):  # three pages of 100
-        training_job(sm, f"job-{i}")
-    result = extract("--datasets", "training_jobs", "--max-pages", "2", expect="failed")
-    assert result.exit_code == 4  # nothing extracted
-    assert result.units[0].error["kind"] == "PageBound"
-    assert result.manifest["api_calls"]["sagemaker:Search"] == 2
-    # Nothing of the runaway listing lands; the dataset exists, empty, so readers still work.
-    assert landed(extract.out, "training_jobs") == []
-    assert result.manifest["datasets"]["training_jobs"]["units_failed"] == 1
-
-
 def test_lands_in_s3_and_reads_back_with_pyarrow_and_duckdb(aws, extract):
     _jobs_in_both_regions(aws)
     aws.client("s3").create_bucket(Bucket="cost-lake")
@@ -147,11 +100,31 @@ def test_dry_run_prints_the_plan_and_writes_nothing(aws, extract, capsys):
     assert sum(Counter(u.calls).total() for u in result.units) == 0
 
 
-def test_throttling_that_outlasts_the_retries_fails_only_that_unit(aws, extract):
-    _jobs_in_both_regions(aws)
-    aws.faults.add("ThrottlingException", operation="Search", region=WEST)
-    result = extract("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--max-attempts", "2",
-                     expect="partial")
-    assert [(e["unit"], e["kind"]) for e in result.manifest["errors"]] == [
-        (f"{ACCOUNT}/{WEST}/training_jobs", "Throttling")]
-    assert [r["region"] for r in landed(extract.out, "training_jobs")] == [REGION]
+def _options(*argv: str):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return from_args(parser.parse_args(["--out", "unused", *argv]))
+
+
+def test_every_client_gets_the_timeouts_and_attempts_by_default_and_from_the_flags(aws):
+    for argv, expected in (
+        ((), (10.0, 60.0, 10)),
+        (("--connect-timeout", "2.5", "--read-timeout", "7", "--max-attempts", "3"), (2.5, 7.0, 3)),
+    ):
+        access = Extraction(_options(*argv)).access
+        for service in ("sagemaker", "cloudwatch", "s3", "ecr", "logs"):
+            config = access.client(ACCOUNT, REGION, service).meta.config
+            # total_max_attempts counts the first attempt, as --max-attempts does
+            assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == expected
+            assert config.retries["mode"] == "adaptive"
+
+
+def test_time_bounds_that_would_disable_themselves_are_refused(tmp_path, capsys):
+    for flag, value in (("--read-timeout", "0"), ("--connect-timeout", "-1"), ("--max-retry-seconds", "nan"),
+                        ("--max-retry-seconds", "inf")):
+        try:  # argparse's convention is SystemExit(2); the CLI may turn it into a return value
+            code = main(["extract", "--out", str(tmp_path), "--dry-run", flag, value])
+        except SystemExit as exit_:
+            code = exit_.code
+        assert code == 2, f"{flag} {value} was accepted"
+        assert f"{flag} must be a positive number of seconds" in capsys.readouterr().err
