@@ -7,7 +7,23 @@ line on stdout is a one-line JSON summary for schedulers (cron, Airflow, Step Fu
 
 Exit status: 0 done; 3 built, but the extraction was partial (some units failed: see its
 manifest; the next run fills them in); 5 extraction failed, nothing built; 6 dbt build failed;
-75 another run holds the lock (try later); 2 bad arguments.
+75 another run holds the lock (try later); 2 bad arguments; 143 / 130 stopped by SIGTERM / SIGINT.
+
+Signals and the lock: each step runs in its own process group and inherits the locked file
+descriptor, so the lock is held while any step is alive, even if this process is killed with
+SIGKILL (a second run then exits 75 instead of overlapping the orphan). On SIGTERM or SIGINT the
+signal is forwarded to the running step's process group; after --grace-seconds the group gets
+SIGKILL (a second signal: at once); then the run exits 128+signal with status "terminated".
+
+Local target (DuckDB): dbt builds a copy of the database (`<file>.building`, next to it) and the
+copy replaces the file atomically (os.replace) only after a successful build, so a dashboard that
+holds the file open never makes the run fail and keeps reading the previous build until it
+reopens it; a failed or stopped build leaves the file as it was. New files are written in DuckDB
+storage format $SMCOST_DUCKDB_STORAGE_VERSION (default v1.0.0: every DuckDB since 1.0 reads it);
+a file in a newer format is converted on the next run.
+
+$SMCOST_DBT overrides the dbt executable (a command line, shell-quoted; default: the dbt next
+to this Python).
 """
 
 from __future__ import annotations
@@ -16,15 +32,30 @@ import argparse
 import fcntl
 import json
 import os
+import re
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 EXIT_OK, EXIT_EXTRACT_PARTIAL, EXIT_EXTRACT_FAILED, EXIT_DBT_FAILED, EXIT_LOCKED = 0, 3, 5, 6, 75
+EXIT_BAD_ARGS = 2
 EXTRACT_PARTIAL = 3  # smcost extract's own code for a partial run
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The DuckDB storage format new database files are written in (profiles.yml.example's default too,
+# which a test checks). v1.0.0 is read by every DuckDB since 1.0 (June 2024): the CLI on PyPI, the
+# JDBC driver DBeaver downloads, the DuckDB that Grafana's plugin embeds. DuckDB 2.x would write
+# its own v2.0.0 format by default, which no 1.x reader can open.
+DUCKDB_STORAGE_VERSION = "v1.0.0"
+DEFAULT_DUCKDB_PATH = "data/smcost.duckdb"  # the profile's default, relative to the project
+BUILD_SUFFIX = ".building"  # appended, so DuckDB derives the same catalog name from the copy
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,51 +67,223 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-extract", action="store_true",
                         help="build from what is already landed (e.g. the demo account)")
     parser.add_argument("--extract-args", default="",
-                        help="extra arguments for `smcost extract`, quoted, e.g. \"--regions us-east-1,eu-west-1\"")
+                        help="extra arguments for `smcost extract`, one string split with shell rules, "
+                             "e.g. \"--regions us-east-1,eu-west-1 --external-id 'a b'\"")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild every billing period")
     parser.add_argument("--vars", default=None, help="dbt --vars (YAML), e.g. '{focus_version: \"1.0\"}'")
     parser.add_argument("--project-dir", default=str(REPO_ROOT), help="the dbt project (default: this checkout)")
     parser.add_argument("--lock-file", default=None,
                         help="lock file (default: <project>/data/.smcost-pipeline.lock)")
+    parser.add_argument("--grace-seconds", type=float, default=30.0,
+                        help="on SIGTERM/SIGINT, how long the running step may take to stop before it "
+                             "gets SIGKILL (default: %(default)s)")
+
+
+class _BadArguments(Exception):
+    pass
 
 
 def _dbt_command() -> list[str]:
+    override = os.environ.get("SMCOST_DBT", "").strip()
+    if override:
+        try:
+            command = shlex.split(override)
+        except ValueError as error:
+            raise _BadArguments(f"SMCOST_DBT is not a valid command line ({error}): {override}") from None
+        return command
     dbt = Path(sys.executable).parent / "dbt"
     return [str(dbt)] if dbt.exists() else ["dbt"]
 
 
-def _step(command: list[str], cwd: str, env: dict) -> tuple[int, float]:
-    started = time.perf_counter()
-    # Output goes to stderr so the JSON summary stays the only thing on stdout.
-    code = subprocess.run(command, cwd=cwd, env=env, stdout=sys.stderr, stderr=sys.stderr).returncode
-    return code, round(time.perf_counter() - started, 1)
+def _storage_version() -> str:
+    version = os.environ.get("SMCOST_DUCKDB_STORAGE_VERSION", "").strip() or DUCKDB_STORAGE_VERSION
+    if version != "latest" and not re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        raise _BadArguments(f"SMCOST_DUCKDB_STORAGE_VERSION must look like v1.0.0 (or be latest), not {version!r}")
+    return version
+
+
+def _version_key(version: str) -> tuple[int, ...] | None:
+    match = re.match(r"v(\d+)\.(\d+)\.(\d+)", version or "")
+    return tuple(int(g) for g in match.groups()) if match else None
+
+
+def _finish(summary: dict, code: int, started: float | None = None) -> int:
+    summary["exit_code"] = code
+    if started is not None:
+        summary["duration_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(summary), flush=True)
+    return code
 
 
 def run(args: argparse.Namespace) -> int:
     project = Path(args.project_dir).resolve()
     lock_path = Path(args.lock_file or project / "data" / ".smcost-pipeline.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
     summary: dict = {"status": None, "target": args.target, "lake": args.lake,
                      "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     started = time.perf_counter()
-    with open(lock_path, "w") as lock:
+    try:
+        extract_args = shlex.split(args.extract_args or "")
+        dbt = _dbt_command()
+        storage_version = _storage_version()
+        if not args.grace_seconds >= 0:
+            raise _BadArguments(f"--grace-seconds must be 0 or more, not {args.grace_seconds}")
+    except ValueError as error:  # shlex: "No closing quotation", "No escaped character"
+        return _bad_arguments(summary, f"--extract-args is not valid shell syntax ({error}): {args.extract_args}")
+    except _BadArguments as error:
+        return _bad_arguments(summary, str(error))
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # not inheritable unless passed on
+    except OSError as error:
+        return _bad_arguments(summary, f"cannot open the lock file {lock_path}: {error.strerror}")
+    try:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            summary.update(status="locked", exit_code=EXIT_LOCKED)
-            print(f"smcost pipeline: another run holds {lock_path}; try again when it has finished",
-                  file=sys.stderr)
-            print(json.dumps(summary))
-            return EXIT_LOCKED
-        lock.write(str(os.getpid()))
-        lock.flush()
-        code = _run_steps(args, project, summary)
-    summary.update(exit_code=code, duration_s=round(time.perf_counter() - started, 1))
-    print(json.dumps(summary))
-    return code
+            holder = os.pread(lock_fd, 300, 0).decode(errors="replace").strip()
+            print(f"smcost pipeline: another run holds {lock_path}" + (f" ({holder})" if holder else "")
+                  + "; try again when it has finished", file=sys.stderr)
+            summary.update(status="locked")
+            return _finish(summary, EXIT_LOCKED)
+        supervisor = _Supervisor(lock_fd, args.grace_seconds)
+        with supervisor.handling_signals():
+            supervisor.note(f"pipeline pid {os.getpid()}")
+            code = _run_steps(args, project, summary, supervisor, extract_args, dbt, storage_version)
+            if supervisor.signum is not None:
+                summary.update(status="terminated", signal=signal.Signals(supervisor.signum).name)
+                code = 128 + supervisor.signum
+                print(f"smcost pipeline: stopped by {summary['signal']}", file=sys.stderr)
+            return _finish(summary, code, started)
+    finally:
+        os.close(lock_fd)
 
 
-def _run_steps(args: argparse.Namespace, project: Path, summary: dict) -> int:
+def _bad_arguments(summary: dict, message: str) -> int:
+    print(f"smcost pipeline: error: {message}", file=sys.stderr)
+    summary.update(status="bad_arguments", error=message)
+    return _finish(summary, EXIT_BAD_ARGS)
+
+
+class _Supervisor:
+    """Runs each step in its own process group, holding the lock's open file description.
+
+    flock() belongs to the open file description, which the step inherits (pass_fds): the lock
+    stays taken until this process and every step that inherited it have exited, so an orphaned
+    step (this process got SIGKILL) still keeps a second run out. SIGTERM/SIGINT received here are
+    forwarded to the step's process group; a timer sends SIGKILL after the grace period.
+    """
+
+    def __init__(self, lock_fd: int, grace: float):
+        self.lock_fd, self.grace = lock_fd, grace
+        self.signum: int | None = None
+        self.signalled_at: float | None = None
+        self.child: subprocess.Popen | None = None
+        self.killed = False
+        self._timer: threading.Timer | None = None
+
+    @contextmanager
+    def handling_signals(self):
+        previous = {s: signal.signal(s, self._on_signal) for s in HANDLED_SIGNALS}
+        try:
+            yield self
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def note(self, text: str) -> None:
+        """What the lock file says about its holder (shown to a run that finds it locked)."""
+        try:
+            os.ftruncate(self.lock_fd, 0)
+            os.pwrite(self.lock_fd, text.encode() + b"\n", 0)
+        except OSError:
+            pass
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.signum is None:
+            self.signum, self.signalled_at = signum, time.monotonic()
+            self._forward(signum)
+        else:  # a second signal: no more grace
+            self._forward(signal.SIGKILL)
+
+    def _forward(self, signum: int) -> None:
+        child = self.child
+        if child is None or child.returncode is not None:
+            return
+        if signum == signal.SIGKILL:
+            self.killed = True
+        _killpg(child.pid, signum)
+        if signum != signal.SIGKILL and self._timer is None:
+            self._timer = threading.Timer(self.grace, self._forward, args=(signal.SIGKILL,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def step(self, name: str, command: list[str], cwd: str, env: dict) -> tuple[int, float]:
+        if self.signum is not None:  # stopped before this step began: do not start it
+            return 128 + self.signum, 0.0
+        started = time.perf_counter()
+        try:
+            # Output goes to stderr so the JSON summary stays the only thing on stdout.
+            child = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr,
+                                     stderr=sys.stderr, start_new_session=True, pass_fds=(self.lock_fd,))
+        except OSError as error:
+            print(f"smcost pipeline: cannot start {name} ({command[0]}): {error.strerror}", file=sys.stderr)
+            return 127, 0.0
+        self.child = child
+        self.note(f"pipeline pid {os.getpid()}; {name} pid {child.pid}")
+        if self.signum is not None:  # arrived while the step was starting
+            self._forward(self.signum)
+        code = child.wait()
+        self.child = None
+        if self.signum is not None:
+            self._stop_group(child.pid)
+        self.note(f"pipeline pid {os.getpid()}")
+        return code, round(time.perf_counter() - started, 1)
+
+    def _stop_group(self, pgid: int) -> None:
+        """The step has exited; what it started in its group goes too (SIGKILL once the grace is up)."""
+        deadline = (self.signalled_at or time.monotonic()) + self.grace
+        while _group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _group_alive(pgid):
+            self.killed = True
+            _killpg(pgid, signal.SIGKILL)
+            until = time.monotonic() + 10
+            while _group_alive(pgid) and time.monotonic() < until:
+                time.sleep(0.05)
+
+
+def _killpg(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still running (zombies awaiting their reaper are not)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _run_steps(args: argparse.Namespace, project: Path, summary: dict, supervisor: _Supervisor,
+               extract_args: list[str], dbt: list[str], storage_version: str) -> int:
     env = {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(project))}
     if not args.lake.startswith("s3://"):
         env["SMCOST_LAKE_ROOT"] = str(Path(args.lake).resolve())
@@ -88,23 +291,188 @@ def _run_steps(args: argparse.Namespace, project: Path, summary: dict) -> int:
     if args.skip_extract:
         summary["extract"] = {"status": "skipped"}
     else:
-        command = [sys.executable, "-m", "smcost", "extract", "--out", args.lake, *args.extract_args.split()]
-        extract_code, seconds = _step(command, str(project), env)
+        command = [sys.executable, "-m", "smcost", "extract", "--out", args.lake, *extract_args]
+        extract_code, seconds = supervisor.step("extract", command, str(project), env)
         status = {0: "complete", EXTRACT_PARTIAL: "partial"}.get(extract_code, "failed")
+        if supervisor.signum is not None:
+            status = "terminated"
         summary["extract"] = {"status": status, "exit_code": extract_code, "seconds": seconds}
-        if status == "failed":
+        if status in ("failed", "terminated"):
             summary["status"] = "extract_failed"
             return EXIT_EXTRACT_FAILED
-    command = [*_dbt_command(), "build", "--target", args.target, "--project-dir", str(project)]
+    if supervisor.signum is not None:
+        return EXIT_EXTRACT_FAILED
+    database = None
+    if args.target == "local":
+        database = _BuildFile.for_profile(project, env, storage_version)
+        if database is not None:
+            try:
+                summary["database"] = database.prepare()
+            except _DatabaseError as error:
+                print(f"smcost pipeline: {error}", file=sys.stderr)
+                summary.update(status="dbt_failed", database={"path": str(database.live), "error": str(error)})
+                return EXIT_DBT_FAILED
+            env["SMCOST_DUCKDB_PATH"] = str(database.build)
+        env["SMCOST_DUCKDB_STORAGE_VERSION"] = storage_version
+    command = [*dbt, "build", "--target", args.target, "--project-dir", str(project)]
     if args.full_refresh:
         command.append("--full-refresh")
     if args.vars:
         command += ["--vars", args.vars]
-    dbt_code, seconds = _step(command, str(project), env)
-    summary["dbt"] = {"status": "success" if dbt_code == 0 else "failed", "exit_code": dbt_code, "seconds": seconds,
-                      "full_refresh": args.full_refresh}
-    if dbt_code != 0:
-        summary["status"] = "dbt_failed"
-        return EXIT_DBT_FAILED
+    try:
+        dbt_code, seconds = supervisor.step("dbt build", command, str(project), env)
+        dbt_status = "success" if dbt_code == 0 else "failed"
+        if supervisor.signum is not None:
+            dbt_status = "terminated"
+        summary["dbt"] = {"status": dbt_status, "exit_code": dbt_code, "seconds": seconds,
+                          "full_refresh": args.full_refresh}
+        if supervisor.killed:
+            summary["dbt"]["killed"] = True
+        if dbt_status != "success":
+            summary["status"] = "dbt_failed"
+            return EXIT_DBT_FAILED
+        if database is not None:
+            try:
+                summary["database"].update(database.publish())
+            except _DatabaseError as error:
+                print(f"smcost pipeline: {error}", file=sys.stderr)
+                summary["status"] = "dbt_failed"
+                summary["database"]["error"] = str(error)
+                return EXIT_DBT_FAILED
+    finally:
+        if database is not None:
+            database.discard()
     summary["status"] = "partial" if extract_code == EXTRACT_PARTIAL else "success"
     return EXIT_EXTRACT_PARTIAL if extract_code == EXTRACT_PARTIAL else EXIT_OK
+
+
+class _DatabaseError(Exception):
+    pass
+
+
+class _BuildFile:
+    """The DuckDB file is built as a copy beside it and swapped into place after a successful build."""
+
+    def __init__(self, live: Path, storage_version: str):
+        self.live, self.storage_version = live, storage_version
+        self.build = live.with_name(live.name + BUILD_SUFFIX)
+        self.live_stat: tuple | None = None
+
+    @classmethod
+    def for_profile(cls, project: Path, env: dict, storage_version: str) -> "_BuildFile | None":
+        raw = env.get("SMCOST_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
+        if raw == ":memory:" or "://" in raw or raw.startswith("md:"):
+            return None  # not a local file: nothing to swap
+        path = Path(raw).expanduser()
+        # A symlinked file is built and replaced where it really lives.
+        return cls((path if path.is_absolute() else project / path).resolve(), storage_version)
+
+    @staticmethod
+    def _wal(path: Path) -> Path:
+        return path.with_name(path.name + ".wal")
+
+    @staticmethod
+    def _stat(path: Path) -> tuple | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def prepare(self) -> dict:
+        """Copy the current file (an incremental build extends it); convert a newer storage format."""
+        self.discard()  # a build an earlier run left (it was stopped, or SIGKILLed; we hold the lock now)
+        info: dict = {"path": str(self.live)}
+        try:
+            self.live.parent.mkdir(parents=True, exist_ok=True)
+            self.live_stat = self._stat(self.live)
+            if self.live_stat is None:
+                info["storage_version"] = self.storage_version
+                return info  # the first build: dbt creates the file, in the profile's storage version
+            shutil.copyfile(self.live, self.build)
+            if self._wal(self.live).exists():
+                shutil.copyfile(self._wal(self.live), self._wal(self.build))
+        except OSError as error:
+            raise _DatabaseError(f"cannot copy {self.live} to build on it: {error}") from None
+        found = self._checkpoint(self.build)
+        info["storage_version"] = found
+        wanted, current = _version_key(self.storage_version), _version_key(found)
+        if wanted is not None and current is not None and current > wanted:
+            self._convert(self.build, self.storage_version)
+            info.update(storage_version=self._checkpoint(self.build), converted_from=found)
+        return info
+
+    def _checkpoint(self, path: Path) -> str:
+        """Open the copy once (replays a WAL into it) and return its storage version tag."""
+        import duckdb
+
+        try:
+            with duckdb.connect(str(path)) as con:
+                (tags,) = con.execute("select tags from duckdb_databases() "
+                                      "where database_name = current_database()").fetchone()
+                con.execute("checkpoint")
+        except duckdb.Error as error:
+            raise _DatabaseError(f"cannot read the database {self.live}: {error}".splitlines()[0]) from None
+        return dict(tags or {}).get("storage_version", "unknown")
+
+    def _convert(self, path: Path, version: str) -> None:
+        import duckdb
+
+        converted = path.with_name(path.name + ".converting")
+        for stale in (converted, self._wal(converted)):
+            stale.unlink(missing_ok=True)
+        try:
+            with duckdb.connect() as con:
+                con.execute(f"attach '{_sql_string(path)}' as smcost_from (read_only)")
+                con.execute(f"attach '{_sql_string(converted)}' as smcost_to (storage_version '{version}')")
+                con.execute("copy from database smcost_from to smcost_to")
+            os.replace(converted, path)
+        except duckdb.Error as error:
+            converted.unlink(missing_ok=True)
+            raise _DatabaseError(f"cannot convert {self.live} to storage version {version}: "
+                                 f"{error}".splitlines()[0]) from None
+
+    def publish(self) -> dict:
+        """Swap the built copy into place, unless the file changed under us (then keep it, say why)."""
+        if self._stat(self.live) != self.live_stat:
+            raise _DatabaseError(
+                f"{self.live} changed during the build (is something writing to it, or does the profile's "
+                f"`path` ignore SMCOST_DUCKDB_PATH?); kept it and discarded the new build")
+        if not self.build.exists():
+            raise _DatabaseError(f"dbt wrote no {self.build}: does the profile's `path` read SMCOST_DUCKDB_PATH?")
+        info = {"storage_version": self._checkpoint(self.build)}
+        wanted, current = _version_key(self.storage_version), _version_key(info["storage_version"])
+        if wanted is not None and current is not None and current > wanted:  # a profile without the setting
+            self._convert(self.build, self.storage_version)
+            info.update(storage_version=self._checkpoint(self.build), converted_from=info["storage_version"])
+        try:
+            self._wal(self.live).unlink(missing_ok=True)  # a WAL belongs to the file it was written for
+            os.replace(self.build, self.live)
+            _fsync_dir(self.live.parent)
+        except OSError as error:
+            raise _DatabaseError(f"cannot move {self.build} to {self.live}: {error}") from None
+        return {**info, "swapped": True}
+
+    def discard(self) -> None:
+        for path in (self.build, self._wal(self.build)):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

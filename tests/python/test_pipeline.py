@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -77,3 +78,33 @@ def test_pipeline_reports_a_failed_build(tmp_path):
                       env=env)
     assert result.returncode == 6
     assert summary_of(result)["status"] == "dbt_failed"
+
+
+def _no_aws(env: dict) -> dict:
+    """Dummy credentials and a closed local endpoint: nothing can reach AWS or instance metadata."""
+    return {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+
+
+def test_extract_args_are_split_with_shell_rules(tmp_path):
+    stand_in = tmp_path / "dbt_stand_in.py"
+    stand_in.write_text("import sys; sys.exit(0)\n")  # only the extract step is under test here
+    env = _no_aws({**make_env(tmp_path), "SMCOST_DBT": shlex.join([sys.executable, str(stand_in)])})
+    # A quoted value with a space: split on whitespace it became two stray arguments.
+    extract_args = "--dry-run --regions 'us-east-1, eu-west-1' --accounts 111122223333 --role-name SmcostReadOnly"
+    result = pipeline("--target", "athena", "--lake", str(tmp_path / "lake"), "--lock-file", str(tmp_path / "lock"),
+                      "--extract-args", extract_args, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert summary_of(result)["extract"]["status"] == "complete"
+    assert "regions      eu-west-1, us-east-1" in result.stderr  # the dry-run plan saw one --regions value
+
+
+def test_extract_args_with_an_unclosed_quote_are_a_clear_error(tmp_path):
+    result = pipeline("--lake", str(tmp_path / "lake"), "--lock-file", str(tmp_path / "lock"),
+                      "--extract-args", "--role-name 'Smcost", env=make_env(tmp_path))
+    assert result.returncode == 2
+    assert summary_of(result)["status"] == "bad_arguments"
+    assert "--extract-args is not valid shell syntax (No closing quotation)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "lock").exists()  # refused before taking the lock or starting anything
