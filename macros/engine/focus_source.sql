@@ -71,8 +71,17 @@
 
 {#- (billing_period, data_file_key, manifest_file) of the latest manifest of each billing period:
     the newest by modification time (a re-delivery overwrites it; "create new report" adds one per
-    execution), ties broken by path. -#}
+    execution), ties broken by path. No rows where there are no manifests, and on Athena. -#}
 {% macro focus_manifest_files() %}
+    {%- if target.type != 'duckdb' or not focus_export_has_manifests() %}
+    (
+        select
+            cast(null as varchar) as billing_period,
+            cast(null as varchar) as data_file_key,
+            cast(null as varchar) as manifest_file
+        where false
+    )
+    {%- else %}
     (
         select
             manifests.billing_period,
@@ -91,6 +100,7 @@
         ) as manifests,
         unnest(manifests.data_files) as data_files (data_file)
     )
+    {%- endif %}
 {% endmacro %}
 
 {#- A data file's identity across copies of the export: its path from `BILLING_PERIOD=` on. The
@@ -121,16 +131,14 @@
 {% endmacro %}
 
 {#- The usage-type column of the configured export version, as AWS names it. -#}
-{% macro focus_usage_type_column_name() %}
-    {%- set by_version = {'1.0': 'x_UsageType', '1.2': 'SkuMeter'} -%}
-    {%- set version = var('focus_version') | string -%}
-    {%- if version not in by_version -%}
-        {{ exceptions.raise_compiler_error("var focus_version must be '1.0' or '1.2', got '" ~ version ~ "'") }}
+{% macro focus_usage_type_column_name() -%}
+    {%- if var('focus_version') | string == '1.0' -%}x_UsageType
+    {%- elif var('focus_version') | string == '1.2' -%}SkuMeter
+    {%- else -%}{{ exceptions.raise_compiler_error("var focus_version must be '1.0' or '1.2', got '" ~ var('focus_version') ~ "'") }}
     {%- endif -%}
-    {{ return(by_version[version]) }}
-{% endmacro %}
+{%- endmacro %}
 
-{% macro focus_usage_type_column() %}{{ return(focus_usage_type_column_name() | lower) }}{% endmacro %}
+{% macro focus_usage_type_column() -%}{{ focus_usage_type_column_name() | lower }}{%- endmacro %}
 
 {#- Columns every data file must carry. A file without one would read as NULLs for it (a whole month's
     cost NULL, or every charge outside the SageMaker scope), so the build stops instead. The FOCUS
@@ -143,7 +151,7 @@
         'BillingAccountId', 'BillingCurrency',
     ] -%}
     {%- if var('focus_aws_columns', true) -%}
-        {%- do columns.extend(['x_ServiceCode', focus_usage_type_column_name()]) -%}
+        {%- do columns.extend(['x_ServiceCode', focus_usage_type_column_name() | trim]) -%}
     {%- endif -%}
     {{ return(columns) }}
 {% endmacro %}
@@ -160,7 +168,7 @@
 
 {% macro duckdb__assert_focus_files_have_required_columns() %}
     {%- set files = "parquet_schema('" ~ focus_export_location() ~ "/data/**/*.parquet')" -%}
-    {%- set usage_type = focus_usage_type_column_name() -%}
+    {%- set usage_type = focus_usage_type_column_name() | trim -%}
     select error(
         'FOCUS export file ' || file_name || ' lacks required column(s) ' || missing || '. '
         || case

@@ -58,9 +58,10 @@ renamed as (
         -- A cost that arrived but is not a number ('N/A', '1,234.50' in text exports) is quarantined:
         -- the row stays, flagged and counted, its cost NULL; reconciliation then fails the build.
         coalesce(
-            {%- for column in ['billedcost', 'effectivecost', 'listcost', 'contractedcost'] %}
-            ({{ column }} is not null and {{ dbt.safe_cast(column, 'double') }} is null){% if not loop.last %} or{% endif %}
-            {%- endfor %},
+            (billedcost is not null and {{ dbt.safe_cast('billedcost', 'double') }} is null)
+            or (effectivecost is not null and {{ dbt.safe_cast('effectivecost', 'double') }} is null)
+            or (listcost is not null and {{ dbt.safe_cast('listcost', 'double') }} is null)
+            or (contractedcost is not null and {{ dbt.safe_cast('contractedcost', 'double') }} is null),
             false
         ) as has_unparseable_cost,
         {{ dbt.safe_cast('billedcost', 'double') }} as billed_cost,

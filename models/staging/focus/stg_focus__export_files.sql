@@ -13,15 +13,7 @@ export_rows as (
 ),
 
 manifest_files as (
-    {%- if target.type == 'duckdb' and focus_export_has_manifests() %}
     select * from {{ focus_manifest_files() }}
-    {%- else %}
-    select
-        cast(null as varchar) as billing_period,
-        cast(null as varchar) as data_file_key,
-        cast(null as varchar) as manifest_file
-    where false
-    {%- endif %}
 ),
 
 files as (
@@ -31,7 +23,7 @@ files as (
         {{ focus_file_period('export_file') }} as export_billing_period,
         min({{ year_month('cast(billingperiodstart as timestamp)') }}) as first_billing_period,
         max({{ year_month('cast(billingperiodstart as timestamp)') }}) as last_billing_period,
-        count(*) as row_count
+        count(*) as file_rows
     from export_rows
     group by 1, 2, 3
 ),
@@ -49,7 +41,7 @@ found_or_listed as (
         coalesce(files.export_billing_period, manifest_files.billing_period) as export_billing_period,
         files.first_billing_period,
         files.last_billing_period,
-        coalesce(files.row_count, 0) as row_count,
+        coalesce(files.file_rows, 0) as file_rows,
         files.export_file is not null as is_found,
         manifest_files.data_file_key is not null as is_listed_in_manifest
     from files
@@ -71,7 +63,7 @@ final as (
                 then 'not_in_latest_manifest'
             else 'read'
         end as read_status,
-        found_or_listed.row_count,
+        found_or_listed.file_rows,
         found_or_listed.is_found,
         found_or_listed.is_listed_in_manifest,
         periods_with_manifest.manifest_file is not null as has_manifest
