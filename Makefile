@@ -15,8 +15,8 @@ FOCUS_VERSION ?= 1.2
 
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
-export SMCOST_LAKE_ROOT := $(CURDIR)/$(LAKE)
-export SMCOST_DUCKDB_PATH := $(CURDIR)/$(DB)
+export SMCOST_LAKE_ROOT := $(abspath $(LAKE))
+export SMCOST_DUCKDB_PATH := $(abspath $(DB))
 
 .PHONY: help install demo test test-python test-dbt lint athena-check bench clean
 
@@ -36,9 +36,11 @@ install: $(STAMP) profiles.yml ## Create .venv and install smcost, dbt and the t
 profiles.yml: profiles.yml.example
 	cp $< $@
 
+# --full-refresh: the demo rewrites every month it generates (another SEED or MONTHS included), so the
+# build rebuilds them all, not the incremental window around today's date.
 demo: install ## Generate the demo account, build every model on DuckDB, print a summary
 	$(BIN)/smcost demo --out $(LAKE) --seed $(SEED) --months $(MONTHS) --scale $(SCALE) --focus-version $(FOCUS_VERSION)
-	$(BIN)/dbt build --target local --vars '{focus_version: "$(FOCUS_VERSION)"}'
+	$(BIN)/dbt build --target local --full-refresh --vars '{focus_version: "$(FOCUS_VERSION)"}'
 	$(BIN)/smcost summary --database $(DB)
 
 test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import os
+import subprocess
+
 import duckdb
 
 from smcost_testing import REPO, run_dbt, run_smcost
@@ -50,3 +54,29 @@ def test_dbt_source_docs_match_the_shared_schemas():
     result = run_smcost("docs", "sources", "--check", check=False)
     assert result.returncode == 0, result.stdout
     assert (REPO / "models/staging/sagemaker/_sagemaker__sources.yml").exists()
+
+
+def ground_truth_totals(lake) -> dict[str, float]:
+    """Effective cost per billing period from the demo's ground truth (written by the generator)."""
+    with duckdb.connect() as con:
+        return dict(con.execute(
+            f"select billing_period, sum(effective_cost) from read_parquet('{lake}/demo/ground_truth/*.parquet') "
+            "group by 1").fetchall())
+
+
+def test_make_demo_again_with_another_seed_shows_that_seeds_bill(tmp_path):
+    lake, database = tmp_path / "lake", tmp_path / "smcost.duckdb"
+    env = {**os.environ, "MAKEFLAGS": ""}
+    totals = {}
+    for seed in ("42", "7"):
+        result = subprocess.run(["make", "demo", f"LAKE={lake}", f"DB={database}", f"SEED={seed}", "MONTHS=2"],
+                                cwd=REPO, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        with duckdb.connect(str(database), read_only=True) as con:
+            totals[seed] = dict(con.execute(
+                "select billing_period, sum(effective_cost) from fct_sagemaker_cost_allocations group by 1").fetchall())
+        expected = ground_truth_totals(lake)
+        assert totals[seed].keys() == expected.keys()
+        for period, cost in expected.items():
+            assert math.isclose(totals[seed][period], cost, abs_tol=1e-6), (seed, period)
+    assert totals["42"] != totals["7"]  # the seeds' bills differ, so the second build really replaced the first
