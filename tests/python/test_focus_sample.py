@@ -2,7 +2,7 @@
 
 The CSV is converted to Parquet here, column types taken from the FOCUS 1.0 schema, Tags kept as
 JSON text and the extra `Id` column kept: the pipeline is configured for it by vars alone
-(focus_version 1.0, focus_tags_format json). It has no SageMaker rows, so zero dollars may be
+(focus_version 1.0, focus_tags_format json, focus_aws_columns false: it has no x_ columns). It has no SageMaker rows, so zero dollars may be
 classified as SageMaker, and every dollar must survive staging.
 """
 
@@ -25,8 +25,8 @@ from smcost.schemas import DATASETS, focus_schema
 
 from smcost_testing import REPO, run_dbt
 
-SAMPLE = REPO.parent / "shared" / "data" / "focus-sample-1.0" / "focus_sample.csv"
-pytestmark = pytest.mark.skipif(not SAMPLE.exists(), reason="shared FOCUS sample not present")
+# In the repository with its licence and source (tests/fixtures/focus-sample-1.0/SOURCE.md).
+SAMPLE = REPO / "tests" / "fixtures" / "focus-sample-1.0" / "focus_sample.csv"
 
 
 def sample_totals_by_period() -> dict[str, tuple[float, float, int]]:
@@ -59,7 +59,8 @@ def sample_build(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("dbt-sample")
     database = work / "sample.duckdb"
     run_dbt(["build"], lake_root=Path(root), database=database, work=work,
-            vars={"focus_version": "1.0", "focus_tags_format": "json", "focus_export_name": "focus-sample"})
+            vars={"focus_version": "1.0", "focus_tags_format": "json", "focus_export_name": "focus-sample",
+                  "focus_aws_columns": False})
     return database
 
 
