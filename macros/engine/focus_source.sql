@@ -156,10 +156,10 @@
     {{ return(columns) }}
 {% endmacro %}
 
-{#- Stops the build, naming the file and the columns, when a data file that counts lacks a required
-    column (a pre-hook of stg_focus__charges). DuckDB reads each file's own schema; on Athena the Glue
-    table declares the columns for every file, and tests/data/assert_focus_required_values_present.sql
-    finds the file whose values are missing. -#}
+{#- Stops the build, naming the file and what to do, when a data file that counts lacks a required
+    column, or carries Tags in the other shape than var focus_tags_format says (a pre-hook of
+    stg_focus__charges). DuckDB reads each file's own schema; on Athena the Glue table declares the
+    columns for every file, and the reconciliation tests find a file whose values are missing. -#}
 {% macro assert_focus_files_have_required_columns() %}
     {{- return(adapter.dispatch('assert_focus_files_have_required_columns', 'smcost')()) -}}
 {% endmacro %}
@@ -169,22 +169,44 @@
 {% macro duckdb__assert_focus_files_have_required_columns() %}
     {%- set files = "parquet_schema('" ~ focus_export_location() ~ "/data/**/*.parquet')" -%}
     {%- set usage_type = focus_usage_type_column_name() | trim -%}
-    select error(
-        'FOCUS export file ' || file_name || ' lacks required column(s) ' || missing || '. '
-        || case
-            when missing like '%{{ usage_type }}%'
-                then 'FOCUS 1.2 exports carry the usage type in SkuMeter, 1.0 exports in x_UsageType: '
-                    || 'is var focus_version (now {{ var("focus_version") }}) right?'
-            else 'Re-deliver the billing period from AWS Data Exports, or move the file out of the export folder.'
-        end
-    )
-    from (
-        select files.file_name, string_agg(required.column_name, ', ' order by required.column_name) as missing
-        from (select distinct file_name from {{ files }} where {{ focus_file_is_delivered('file_name') }}) as files
+    {%- set tags_format = var('focus_tags_format') -%}
+    with
+
+    delivered as (
+        select distinct file_name from {{ files }} where {{ focus_file_is_delivered('file_name') }}
+    ),
+
+    missing_columns as (
+        select delivered.file_name, string_agg(required.column_name, ', ' order by required.column_name) as missing
+        from delivered
         cross join (values {% for c in focus_required_columns() %}('{{ c }}'){% if not loop.last %}, {% endif %}{% endfor %}) as required (column_name)
         left join {{ files }} as present
-            on present.file_name = files.file_name and lower(present.name) = lower(required.column_name)
+            on present.file_name = delivered.file_name and lower(present.name) = lower(required.column_name)
         where present.name is null
-        group by files.file_name
+        group by delivered.file_name
+    ),
+
+    problems as (
+        select
+            'FOCUS export file ' || file_name || ' lacks required column(s) ' || missing || '. '
+            || case
+                when missing like '%{{ usage_type }}%'
+                    then 'FOCUS 1.2 exports carry the usage type in SkuMeter, 1.0 exports in x_UsageType: '
+                        || 'is var focus_version (now {{ var("focus_version") }}) right?'
+                else 'Re-deliver the billing period from AWS Data Exports, or move the file out of the export folder.'
+            end as problem
+        from missing_columns
+        union all
+        select
+            'FOCUS export file ' || schema.file_name || ' carries Tags as '
+            || {% if tags_format == 'map' %}'text'{% else %}'a map'{% endif %}
+            || ', but var focus_tags_format is {{ tags_format }}: set it to '
+            || {% if tags_format == 'map' %}'json'{% else %}'map'{% endif %} || '.' as problem
+        from {{ files }} as schema
+        inner join delivered on schema.file_name = delivered.file_name
+        where lower(schema.name) = 'tags'
+            and coalesce(schema.converted_type, '') {% if tags_format == 'map' %}<>{% else %}={% endif %} 'MAP'
     )
+
+    select error(problem) from problems
 {% endmacro %}

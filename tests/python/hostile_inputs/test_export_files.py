@@ -157,6 +157,11 @@ def costs_as_text(bad_value: str) -> Callable[[pa.Table], pa.Table]:
     return transform
 
 
+def tags_as_json_text(table: pa.Table) -> pa.Table:
+    text = [None if tags is None else json.dumps(dict(tags)) for tags in table["Tags"].to_pylist()]
+    return table.set_column(table.schema.get_field_index("Tags"), "Tags", pa.array(text, pa.string()))
+
+
 # --------------------------------------------------------------------------------------------------
 # The table
 
@@ -177,6 +182,7 @@ class Case:
     quarantined: int | None = None  # stg_focus__charges rows with has_unparseable_cost
     focus_version: str = "1.2"
     lake_version: str = "1.2"
+    tags_format: str = "map"
 
 
 CASES = {
@@ -215,6 +221,12 @@ CASES = {
     "FOCUS 1.2 files read as 1.0: the error asks about focus_version": Case(
         None, lake_version="1.2", focus_version="1.0",
         error=("lacks required column(s) x_UsageType", "is var focus_version (now 1.0) right?")),
+    "Tags as JSON text, var focus_tags_format map: the error names the var": Case(
+        rewrite_august(tags_as_json_text),
+        error=("carries Tags as text, but var focus_tags_format is map: set it to json",)),
+    "Tags as a map, var focus_tags_format json: the error names the var": Case(
+        None, tags_format="json",
+        error=("carries Tags as a map, but var focus_tags_format is json: set it to map",)),
 }
 
 
@@ -242,7 +254,7 @@ def test_hostile_export(name, pristine_lakes, tmp_path):
     work.mkdir()
     database = work / "smcost.duckdb"
     result = run_dbt(["build"], lake_root=lake, database=database, work=work,
-                     vars={"focus_version": case.focus_version}, check=False)
+                     vars={"focus_version": case.focus_version, "focus_tags_format": case.tags_format}, check=False)
     output = result.stdout + result.stderr
 
     if case.error:
