@@ -7,13 +7,15 @@ line on stdout is a one-line JSON summary for schedulers (cron, Airflow, Step Fu
 
 Exit status: 0 done; 3 built, but the extraction was partial (some units failed: see its
 manifest; the next run fills them in); 5 extraction failed, nothing built; 6 dbt build failed;
-75 another run holds the lock (try later); 2 bad arguments; 143 / 130 stopped by SIGTERM / SIGINT.
+75 another run holds the lock (try later); 2 bad arguments; 143 / 130 / 129 stopped by SIGTERM /
+SIGINT / SIGHUP.
 
 Signals and the lock: each step runs in its own process group and inherits the locked file
 descriptor, so the lock is held while any step is alive, even if this process is killed with
-SIGKILL (a second run then exits 75 instead of overlapping the orphan). On SIGTERM or SIGINT the
-signal is forwarded to the running step's process group; after --grace-seconds the group gets
-SIGKILL (a second signal: at once); then the run exits 128+signal with status "terminated".
+SIGKILL (a second run then exits 75 instead of overlapping the orphan). On SIGTERM, SIGINT or
+SIGHUP the signal is forwarded to the running step's process group; after --grace-seconds the
+group gets SIGKILL (a second signal: at once); then the run exits 128+signal with status
+"terminated".
 
 Local target (DuckDB): dbt builds a copy of the database (`<file>.building`, next to it) and the
 copy replaces the file atomically (os.replace) only after a successful build, so a dashboard that
@@ -55,7 +57,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DUCKDB_STORAGE_VERSION = "v1.0.0"
 DEFAULT_DUCKDB_PATH = "data/smcost.duckdb"  # the profile's default, relative to the project
 BUILD_SUFFIX = ".building"  # appended, so DuckDB derives the same catalog name from the copy
-HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Forwarded to the running step: a step has a session of its own, so the terminal's SIGINT and
+# SIGHUP reach only this process (SIGHUP only where it is not ignored, as under nohup).
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -125,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
         extract_args = shlex.split(args.extract_args or "")
         dbt = _dbt_command()
         storage_version = _storage_version()
-        if not args.grace_seconds >= 0:
-            raise _BadArguments(f"--grace-seconds must be 0 or more, not {args.grace_seconds}")
+        if not 0 <= args.grace_seconds <= 24 * 3600:  # also refuses nan and inf
+            raise _BadArguments(f"--grace-seconds must be between 0 and 86400, not {args.grace_seconds}")
     except ValueError as error:  # shlex: "No closing quotation", "No escaped character"
         return _bad_arguments(summary, f"--extract-args is not valid shell syntax ({error}): {args.extract_args}")
     except _BadArguments as error:
@@ -183,7 +187,11 @@ class _Supervisor:
 
     @contextmanager
     def handling_signals(self):
-        previous = {s: signal.signal(s, self._on_signal) for s in HANDLED_SIGNALS}
+        previous = {}
+        if threading.current_thread() is threading.main_thread():  # signal.signal() works only there
+            for s in HANDLED_SIGNALS:
+                if signal.getsignal(s) is not signal.SIG_IGN:
+                    previous[s] = signal.signal(s, self._on_signal)
         try:
             yield self
         finally:
@@ -201,11 +209,22 @@ class _Supervisor:
             pass
 
     def _on_signal(self, signum, frame) -> None:
+        name = signal.Signals(signum).name
         if self.signum is None:
             self.signum, self.signalled_at = signum, time.monotonic()
+            self._say(f"{name}: stopping (the running step gets {name}, then SIGKILL after "
+                      f"{self.grace:g} s; a second signal sends SIGKILL now)")
             self._forward(signum)
         else:  # a second signal: no more grace
+            self._say(f"{name} again: SIGKILL to the running step")
             self._forward(signal.SIGKILL)
+
+    @staticmethod
+    def _say(text: str) -> None:
+        try:  # os.write, not print: a signal handler may interrupt a print to the same stream
+            os.write(sys.stderr.fileno(), f"smcost pipeline: {text}\n".encode())
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def _forward(self, signum: int) -> None:
         child = self.child

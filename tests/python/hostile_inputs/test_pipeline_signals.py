@@ -32,6 +32,7 @@ state = Path(os.environ["STAND_IN_STATE"])
 if os.environ.get("STAND_IN_STUBBORN"):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # ignored dispositions pass on to the grandchild
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 if not (state / "release").exists():
     grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
     (state / "grandchild.pid.tmp").write_text(str(grandchild.pid))
@@ -103,13 +104,33 @@ class Setup:
         self.args = [sys.executable, "-m", "smcost", "pipeline", "--skip-extract", "--target", "local",
                      "--lake", str(tmp_path / "lake"), "--lock-file", str(self.lock), "--grace-seconds", "2"]
         self.runs = 0
+        self.processes: list[subprocess.Popen] = []
 
     def start(self) -> tuple[subprocess.Popen, Path, Path]:
         self.runs += 1
         out, err = self.tmp / f"run{self.runs}.out", self.tmp / f"run{self.runs}.err"
         with open(out, "w") as stdout, open(err, "w") as stderr:
             process = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=stdout, stderr=stderr)
+        self.processes.append(process)
         return process, out, err
+
+    def clean_up(self) -> None:
+        """After a failed test, nothing of it may linger: the pipelines, the stand-in, its grandchild."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        for name in ("dbt", "grandchild"):
+            path = self.state / f"{name}.pid"
+            if not path.exists():
+                continue
+            pid = int(path.read_text())
+            try:
+                ours = str(self.state).encode() in Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            if ours and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
     def run(self) -> tuple[int, dict, str]:
         process, out, err = self.start()
@@ -122,13 +143,27 @@ class Setup:
         return int(path.read_text())
 
 
+@pytest.fixture
+def make_setup(tmp_path):
+    made: list[Setup] = []
+
+    def make(**extra_env: str) -> Setup:
+        made.append(Setup(tmp_path, **extra_env))
+        return made[-1]
+
+    yield make
+    for setup in made:
+        setup.clean_up()
+
+
 @pytest.mark.parametrize("signum, stubborn", [
     (signal.SIGTERM, False),
     (signal.SIGINT, False),
+    (signal.SIGHUP, False),  # the terminal went away: the step, in a session of its own, hears it from us
     (signal.SIGTERM, True),  # the step ignores SIGTERM: after the grace period it gets SIGKILL
-], ids=["sigterm", "sigint", "sigterm-ignored"])
-def test_a_stop_signal_ends_the_step_group_reports_and_frees_the_lock(tmp_path, signum, stubborn):
-    setup = Setup(tmp_path, **({"STAND_IN_STUBBORN": "1"} if stubborn else {}))
+], ids=["sigterm", "sigint", "sighup", "sigterm-ignored"])
+def test_a_stop_signal_ends_the_step_group_reports_and_frees_the_lock(make_setup, tmp_path, signum, stubborn):
+    setup = make_setup(**({"STAND_IN_STUBBORN": "1"} if stubborn else {}))
     process, out, err = setup.start()
     dbt, grandchild = setup.pid("dbt"), setup.pid("grandchild")
     assert os.getpgid(dbt) == dbt != os.getpgid(process.pid)  # the step leads a process group of its own
@@ -150,8 +185,23 @@ def test_a_stop_signal_ends_the_step_group_reports_and_frees_the_lock(tmp_path, 
     assert not setup.database.exists() and list(tmp_path.glob("smcost.duckdb.*")) == []
 
 
-def test_sigkill_of_the_pipeline_leaves_the_step_holding_the_lock_until_it_ends(tmp_path):
-    setup = Setup(tmp_path)
+def test_a_second_signal_kills_the_step_without_waiting_for_the_grace_period(make_setup):
+    setup = make_setup(STAND_IN_STUBBORN="1")
+    setup.args[-1] = "3600"  # --grace-seconds: far beyond every wait here; only SIGKILL can end the step
+    process, out, err = setup.start()
+    dbt = setup.pid("dbt")
+    process.send_signal(signal.SIGTERM)
+    _wait_for(lambda: "SIGTERM: stopping" in err.read_text(), "the pipeline to take the first SIGTERM")
+    assert _alive(dbt)  # it ignores SIGTERM
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=WAIT) == 143
+    summary = json.loads(out.read_text().strip().splitlines()[-1])
+    assert summary["status"] == "terminated" and summary["dbt"]["killed"] is True
+    assert _group_members(dbt) == [] and _lock_is_free(setup.lock)
+
+
+def test_sigkill_of_the_pipeline_leaves_the_step_holding_the_lock_until_it_ends(make_setup, tmp_path):
+    setup = make_setup()
     process, _, _ = setup.start()
     dbt = setup.pid("dbt")
 
