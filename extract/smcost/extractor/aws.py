@@ -132,7 +132,7 @@ def _origin(url: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else (url or "?")
 
 
-def _cut_short(response: Any, method: str | None) -> tuple[int, int] | None:
+def _cut_short(response: Any, method: str | None, operation: Any) -> tuple[int, int] | None:
     """(bytes received, bytes promised) of an answer shorter than its Content-Length.
 
     botocore reads answers with urllib3's length check off, and its JSON parser turns a body that
@@ -140,8 +140,8 @@ def _cut_short(response: Any, method: str | None) -> tuple[int, int] | None:
     last page, and a unit would "complete" with rows missing. Such an answer is retried instead.
     (botocore's S3 handlers turn an unparseable 200 into a 500, so the status is not checked.)
     """
-    if response is None or method == "HEAD":
-        return None
+    if response is None or method == "HEAD" or operation.has_streaming_output:
+        return None  # no body to check, or one the caller reads (reading it here would consume it)
     http = response[0]
     promised = (http.headers or {}).get("content-length")
     if not promised or not promised.isdigit():
@@ -200,7 +200,7 @@ class RetryGuard:
 
     def _needs_retry(self, *, attempts: int, operation: Any, request_dict: dict, response: Any,
                      caught_exception: BaseException | None, **kwargs: Any) -> float | None:
-        cut = _cut_short(response, request_dict.get("method"))
+        cut = _cut_short(response, request_dict.get("method"), operation)
         retry_context = self._adapter.create_retry_context(
             attempts=attempts, operation=operation, request_dict=request_dict, response=response,
             caught_exception=caught_exception, **kwargs,
