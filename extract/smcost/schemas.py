@@ -148,6 +148,10 @@ class Dataset:
     description: str
     key: tuple[str, ...]
     schema: pa.Schema
+    # A snapshot dataset: each extraction lands the whole current set, and staging reads the newest
+    # one only (macros/latest_snapshot.sql). False for datasets whose partitions each hold what one
+    # run read (CloudWatch hours), which staging accumulates across partitions.
+    is_snapshot: bool = True
 
     @property
     def partition_column(self) -> str:
@@ -166,8 +170,9 @@ _EXPERIMENT = [
 ]
 
 
-def _dataset(name: str, description: str, key: tuple[str, ...], fields: list[pa.Field]) -> Dataset:
-    return Dataset(name, description, key, pa.schema(_COMMON + fields))
+def _dataset(name: str, description: str, key: tuple[str, ...], fields: list[pa.Field], *,
+             is_snapshot: bool = True) -> Dataset:
+    return Dataset(name, description, key, pa.schema(_COMMON + fields), is_snapshot)
 
 
 DATASETS: dict[str, Dataset] = {
@@ -466,6 +471,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("invocations", F64, "Sum of Invocations in the hour."),
                 _field("model_latency_us", F64, "Average ModelLatency in the hour, microseconds (null if absent)."),
             ],
+            is_snapshot=False,
         ),
         _dataset(
             "s3_artifacts",
@@ -560,8 +566,15 @@ def _table_yaml(ds: Dataset, identifier: str, location: str, partition_doc: str 
         "          external_location: >-",
         f"            read_parquet('{location}',",
         "            hive_partitioning = true, union_by_name = true)",
-        "        columns:",
     ]
+    if ds.is_snapshot and partition_doc:
+        lines += [
+            "        data_tests:",
+            "          - snapshot_is_plausible:",
+            "              config:",
+            "                severity: warn",
+        ]
+    lines += ["        columns:"]
     for f in ds.schema:
         lines += [f"          - name: {f.name}", f"            description: \"{doc_of(f).replace(chr(34), chr(39))}\""]
     if partition_doc:
