@@ -6,7 +6,8 @@ and `--full-refresh` rebuild everything. A lock file keeps two runs from overlap
 line on stdout is a one-line JSON summary for schedulers (cron, Airflow, Step Functions).
 
 Exit status: 0 done; 3 built, but the extraction was partial (some units failed: see its
-manifest; the next run fills them in); 5 extraction failed, nothing built; 6 dbt build failed;
+manifest; the next run fills them in); 5 extraction failed, nothing built; 6 dbt build failed
+(or the DuckDB file could not be copied, converted or swapped: status "database_failed");
 75 another run holds the lock (try later); 2 bad arguments; 143 / 130 / 129 stopped by SIGTERM /
 SIGINT / SIGHUP.
 
@@ -328,8 +329,9 @@ def _run_steps(args: argparse.Namespace, project: Path, summary: dict, superviso
             try:
                 summary["database"] = database.prepare()
             except _DatabaseError as error:
+                database.discard()
                 print(f"smcost pipeline: {error}", file=sys.stderr)
-                summary.update(status="dbt_failed", database={"path": str(database.live), "error": str(error)})
+                summary.update(status="database_failed", database={"path": str(database.live), "error": str(error)})
                 return EXIT_DBT_FAILED
             env["SMCOST_DUCKDB_PATH"] = str(database.build)
         env["SMCOST_DUCKDB_STORAGE_VERSION"] = storage_version
@@ -355,7 +357,7 @@ def _run_steps(args: argparse.Namespace, project: Path, summary: dict, superviso
                 summary["database"].update(database.publish())
             except _DatabaseError as error:
                 print(f"smcost pipeline: {error}", file=sys.stderr)
-                summary["status"] = "dbt_failed"
+                summary["status"] = "database_failed"
                 summary["database"]["error"] = str(error)
                 return EXIT_DBT_FAILED
     finally:
@@ -431,7 +433,8 @@ class _BuildFile:
                                       "where database_name = current_database()").fetchone()
                 con.execute("checkpoint")
         except duckdb.Error as error:
-            raise _DatabaseError(f"cannot read the database {self.live}: {error}".splitlines()[0]) from None
+            message = str(error).splitlines()[0].replace(str(path), str(self.live))
+            raise _DatabaseError(f"cannot read the database {self.live}: {message}") from None
         return dict(tags or {}).get("storage_version", "unknown")
 
     def _convert(self, path: Path, version: str) -> None:

@@ -30,7 +30,8 @@ def make_env(tmp_path) -> dict:
     work = tmp_path / "profiles"
     work.mkdir()
     shutil.copy(REPO / "profiles.yml.example", work / "profiles.yml")
-    return {**os.environ, "DBT_PROFILES_DIR": str(work), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb"),
+    inherited = {k: v for k, v in os.environ.items() if k not in ("SMCOST_DBT", "SMCOST_DUCKDB_STORAGE_VERSION")}
+    return {**inherited, "DBT_PROFILES_DIR": str(work), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb"),
             "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
 
@@ -108,3 +109,19 @@ def test_extract_args_with_an_unclosed_quote_are_a_clear_error(tmp_path):
     assert "--extract-args is not valid shell syntax (No closing quotation)" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "lock").exists()  # refused before taking the lock or starting anything
+
+
+def test_a_database_path_that_is_not_duckdb_is_a_clear_error_and_stays_untouched(tmp_path):
+    database = tmp_path / "smcost.duckdb"
+    database.write_text("a spreadsheet export, saved under the wrong name\n")
+    stand_in = tmp_path / "dbt_stand_in.py"
+    stand_in.write_text("import sys; sys.exit(0)\n")
+    env = {**make_env(tmp_path), "SMCOST_DUCKDB_PATH": str(database),
+           "SMCOST_DBT": shlex.join([sys.executable, str(stand_in)])}
+    result = pipeline("--skip-extract", "--lake", str(tmp_path / "lake"), "--lock-file", str(tmp_path / "lock"),
+                      env=env)
+    assert result.returncode == 6
+    assert summary_of(result)["status"] == "database_failed"
+    assert f"cannot read the database {database}" in result.stderr and "Traceback" not in result.stderr
+    assert database.read_text().startswith("a spreadsheet export")
+    assert sorted(p.name for p in tmp_path.glob("smcost.duckdb*")) == ["smcost.duckdb"]
