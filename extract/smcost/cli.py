@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> (module exposing add_arguments(parser) and run(args) -> int, one-line help)
@@ -43,9 +44,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
-    args = build_parser(command if command in SUBCOMMANDS else None).parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        args = build_parser(command if command in SUBCOMMANDS else None).parse_args(argv)  # --help copes itself
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, not as a traceback at interpreter exit
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`smcost summary | head -1`): nothing more to say to it. Point stdout
+        # at devnull so Python's final flush cannot raise again (the pattern in Python's signal
+        # docs), and exit as a process killed by SIGPIPE would: 128 + 13.
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. captured in tests)
+        pass

@@ -3,22 +3,41 @@
 Reads the DuckDB file that `dbt build --target local` wrote (default data/smcost.duckdb): totals
 per billing period, the top models and teams, the unattributed share and why, how the
 multi-model endpoints were split, and how much of the spend carried complete tags.
+
+The reconciliation line compares like with like: per billing period and currency, the allocation
+fact against the staged bill, for the periods the last build staged. An incremental build stages
+only its lookback window (the fact keeps older periods from earlier builds), so the line names
+the periods it checked and those it did not.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import duckdb
 
 BAR_WIDTH = 28
+TOLERANCE = 1e-6  # the build's reconciliation test uses the same bound
+FACT = "fct_sagemaker_cost_allocations"
+STAGED = "stg_focus__charges"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", default="data/smcost.duckdb", help="DuckDB file (default: %(default)s)")
-    parser.add_argument("--top", type=int, default=8, help="rows in the top-N tables (default: %(default)s)")
+    parser.add_argument("--top", type=_positive_int, default=8, help="rows in the top-N tables, at least 1 (default: %(default)s)")
 
 
 def _bar(value: float, largest: float) -> str:
@@ -38,6 +57,42 @@ def _table(title: str, rows: list[tuple], total: float) -> list[str]:
     return out
 
 
+def reconciliation(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The reconciliation lines: the fact against the staged bill, per billing period and currency,
+    for exactly the periods staging holds (the last build's window); billed, effective and list."""
+    totals = "sum(billed_cost), sum(effective_cost), sum(list_cost)"
+    staged_periods = [p for (p,) in con.execute(
+        f"select distinct billing_period from {STAGED} where billing_period is not null order by 1").fetchall()]
+    staged = {(p, c): v for p, c, *v in con.execute(
+        f"select billing_period, billing_currency, {totals} from {STAGED} where is_sagemaker group by all").fetchall()}
+    allocated = {(p, c): v for p, c, *v in con.execute(
+        f"select billing_period, billing_currency, {totals} from {FACT} "
+        f"where billing_period in (select billing_period from {STAGED}) group by all").fetchall()}
+    others = [p for (p,) in con.execute(
+        f"select distinct billing_period from {FACT} "
+        f"where billing_period not in (select billing_period from {STAGED} where billing_period is not null) "
+        "order by 1").fetchall()]
+    if not staged_periods:
+        return [f"  reconciles to the staged bill: NOT CHECKED ({STAGED} holds no billing period)"]
+    differences: dict[str, float] = {}
+    for key in staged.keys() | allocated.keys():
+        pairs = zip(staged.get(key, (0.0, 0.0, 0.0)), allocated.get(key, (0.0, 0.0, 0.0)))
+        gap = max(abs((a or 0.0) - (b or 0.0)) for a, b in pairs)
+        differences[key[0]] = max(differences.get(key[0], 0.0), gap)
+    largest = max(differences.values(), default=0.0)
+    off = [p for p in staged_periods if differences.get(p, 0.0) >= TOLERANCE]
+    checked = ", ".join(staged_periods)
+    if off:
+        lines = [f"  reconciles to the staged bill: NO for {', '.join(off)} (checked {checked}; "
+                 f"largest difference {largest:.6f})"]
+    else:
+        lines = [f"  reconciles to the staged bill: yes, for {checked} (difference {largest:.6f})"]
+    if others:
+        lines.append(f"  not checked here: {', '.join(others)} (kept from an earlier build; the last build "
+                     "staged only the periods above)")
+    return lines
+
+
 def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
     q = lambda sql: con.execute(sql).fetchall()  # noqa: E731 - tiny local helper
     lines = ["", "SageMaker cost attribution — summary", "=" * 37]
@@ -49,9 +104,7 @@ def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
     lines.append("Bill (SageMaker scope, incl. ML Savings Plan)      billed      effective         list")
     for period, currency, billed, effective, listed in periods:
         lines.append(f"  {period} ({currency})                          {billed:>12,.2f} {effective:>14,.2f} {listed:>12,.2f}")
-    staged = q("select sum(effective_cost) from stg_focus__charges where is_sagemaker")[0][0] or 0.0
-    lines.append(f"  reconciles to the staged bill: {'yes' if abs(staged - total) < 1e-6 else 'NO'} "
-                 f"(difference {abs(staged - total):.6f})")
+    lines += reconciliation(con)
     lines.append("")
     lines += _table("Top models (effective cost)", q(f"""
         select model, team, sum(effective_cost) c from fct_sagemaker_cost_allocations
@@ -82,15 +135,36 @@ def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
     tagged = q("""
         select sum(effective_cost) filter (where tag_team is not null and tag_model is not null
                                            and tag_experiment is not null and tag_environment is not null),
-               sum(effective_cost)
+               sum(effective_cost), string_agg(distinct billing_period, ', ' order by billing_period)
         from int_sagemaker_charges_classified""")[0]
     if tagged[1]:
+        # The classified charges are the last build's window, which may be fewer periods than the fact.
+        scope = "" if set(tagged[2].split(", ")) == {p[0] for p in periods} else f" ({tagged[2]})"
         lines.append("")
-        lines.append(f"Tag coverage: {(tagged[0] or 0) / tagged[1] * 100:.1f}% of SageMaker effective cost carries "
-                     "all four attribution tags in the bill")
+        lines.append(f"Tag coverage{scope}: {(tagged[0] or 0) / tagged[1] * 100:.1f}% of SageMaker effective cost "
+                     "carries all four attribution tags in the bill")
     lines.append("")
     lines.append("Query the marts: duckdb data/smcost.duckdb \"select * from fct_sagemaker_cost_by_model_monthly\"")
     return "\n".join(lines)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> str:
+    """One line saying why the file cannot be opened, and what to do."""
+    message = _first_line(exc)
+    if "Conflicting lock" in message:
+        holder = re.search(r"\(PID (\d+)\)", message)
+        who = f" (PID {holder.group(1)})" if holder else ""
+        return (f"{path} is open for writing in another process{who}, e.g. a running `dbt build` or a tool "
+                "holding it: wait for it to finish or close it, then rerun")
+    if "not a valid DuckDB database" in message:
+        return f"{path} is not a DuckDB database: pass the file `dbt build --target local` wrote (--database)"
+    if path.is_dir():
+        return f"{path} is a folder, not a DuckDB file: pass the file `dbt build --target local` wrote (--database)"
+    return f"cannot open {path}: {message}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,11 +173,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"smcost summary: {path} does not exist. Build it first: `make demo` or "
               "`dbt build --target local`.", file=sys.stderr)
         return 2
-    with duckdb.connect(str(path), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        print(f"smcost summary: {_open_error(path, exc)}", file=sys.stderr)
+        return 2
+    with con:
         try:
-            print(render(con, args.top))
+            text = render(con, args.top)
         except duckdb.CatalogException as exc:
-            print(f"smcost summary: the marts are missing from {path} ({exc}). Run `dbt build --target local`.",
-                  file=sys.stderr)
+            print(f"smcost summary: the marts are missing from {path} ({_first_line(exc)}). "
+                  "Run `dbt build --target local`.", file=sys.stderr)
             return 2
+        except duckdb.Error as exc:  # e.g. a table from another version of the models
+            print(f"smcost summary: cannot read the marts in {path}: {_first_line(exc)}. "
+                  "Rebuild with `dbt build --target local`.", file=sys.stderr)
+            return 2
+    print(text)  # a closed pipe (smcost summary | head -1) is cli.main's to handle
     return 0
