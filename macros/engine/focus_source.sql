@@ -58,7 +58,16 @@
 {#- Where the export lives in the local lake (DuckDB target): the same vars as the source's
     external_location in models/staging/focus/_focus__sources.yml (YAML cannot call a macro). -#}
 {% macro focus_export_location() -%}
-    {{ var('lake_root', env_var('SMCOST_LAKE_ROOT', 'data/lake')) }}/billing/{{ var('focus_export_name') }}
+    {%- set lake_root = var('lake_root', env_var('SMCOST_LAKE_ROOT', 'data/lake')) | string -%}
+    {%- set export_name = var('focus_export_name') | string -%}
+    {#- Both become part of a SQL string literal and a path: refuse what could break out of either. -#}
+    {%- if "'" in lake_root or "\\" in lake_root -%}
+        {{ exceptions.raise_compiler_error("lake_root / SMCOST_LAKE_ROOT must not contain a quote or backslash: " ~ lake_root) }}
+    {%- endif -%}
+    {%- if not modules.re.match('^[A-Za-z0-9][A-Za-z0-9._-]*$', export_name) or '..' in export_name -%}
+        {{ exceptions.raise_compiler_error("var focus_export_name must be a folder name (letters, digits, '.', '_', '-'), got: " ~ export_name) }}
+    {%- endif -%}
+    {{ lake_root }}/billing/{{ export_name }}
 {%- endmacro %}
 
 {#- Whether the local export has any manifest. Asked at run time (DuckDB's glob() is empty, not an

@@ -183,6 +183,8 @@ class Case:
     focus_version: str = "1.2"
     lake_version: str = "1.2"
     tags_format: str = "map"
+    lake_dir: str = "lake"
+    extra_vars: dict = field(default_factory=dict)
 
 
 CASES = {
@@ -227,6 +229,10 @@ CASES = {
     "Tags as a map, var focus_tags_format json: the error names the var": Case(
         None, tags_format="json",
         error=("carries Tags as a map, but var focus_tags_format is json: set it to map",)),
+    "a quote in the lake path: a clear error, not broken SQL": Case(
+        None, lake_dir="o'brien-lake", error=("must not contain a quote",)),
+    "an export name that climbs out of billing/: refused": Case(
+        None, extra_vars={"focus_export_name": "../sagemaker"}, error=("must be a folder name",)),
 }
 
 
@@ -245,7 +251,7 @@ def pristine_lakes(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_export(name, pristine_lakes, tmp_path):
     case = CASES[name]
-    lake = tmp_path / "lake"
+    lake = tmp_path / case.lake_dir
     shutil.copytree(pristine_lakes[case.lake_version], lake)
     original = delivered_totals(lake)
     if case.mutate:
@@ -254,7 +260,8 @@ def test_hostile_export(name, pristine_lakes, tmp_path):
     work.mkdir()
     database = work / "smcost.duckdb"
     result = run_dbt(["build"], lake_root=lake, database=database, work=work,
-                     vars={"focus_version": case.focus_version, "focus_tags_format": case.tags_format}, check=False)
+                     vars={"focus_version": case.focus_version, "focus_tags_format": case.tags_format,
+                           **case.extra_vars}, check=False)
     output = result.stdout + result.stderr
 
     if case.error:
