@@ -152,6 +152,27 @@ class Dataset:
     # one only (macros/latest_snapshot.sql). False for datasets whose partitions each hold what one
     # run read (CloudWatch hours), which staging accumulates across partitions.
     is_snapshot: bool = True
+    # The resource name staging also carries lowercased (<name_column>_lower): SageMaker lowercases
+    # names in ARNs and the bill, so joins compare lowercase.
+    name_column: str | None = None
+    # Key columns that may be null (a CloudWatch dimension the metric lacks, a trial component in no
+    # trial); every other key column is tested not_null in staging.
+    nullable_key: tuple[str, ...] = ()
+
+    @property
+    def staging_model(self) -> str:
+        return f"stg_sagemaker__{self.name}"
+
+    @property
+    def staging_key(self) -> tuple[str, ...]:
+        """The staging model's grain. An ARN names its account and region; other keys (names, ids)
+        are unique only within one account and region, so those lead the key."""
+        return self.key if self.key[0].endswith("_arn") else ("account_id", "region", *self.key)
+
+    @property
+    def staging_columns(self) -> tuple[str, ...]:
+        """The staging model's columns: the landed ones, then the lowercased name."""
+        return (*self.schema.names, *([f"{self.name_column}_lower"] if self.name_column else []))
 
     @property
     def partition_column(self) -> str:
@@ -171,8 +192,8 @@ _EXPERIMENT = [
 
 
 def _dataset(name: str, description: str, key: tuple[str, ...], fields: list[pa.Field], *,
-             is_snapshot: bool = True) -> Dataset:
-    return Dataset(name, description, key, pa.schema(_COMMON + fields), is_snapshot)
+             is_snapshot: bool = True, name_column: str | None = None, nullable_key: tuple[str, ...] = ()) -> Dataset:
+    return Dataset(name, description, key, pa.schema(_COMMON + fields), is_snapshot, name_column, nullable_key)
 
 
 DATASETS: dict[str, Dataset] = {
@@ -217,6 +238,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("training_image", STR, "AlgorithmSpecification.TrainingImage (ECR URI)."),
                 _TAGS,
             ],
+            name_column="training_job_name",
         ),
         _dataset(
             "tuning_jobs",
@@ -232,6 +254,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("max_training_jobs", I64, "ResourceLimits.MaxNumberOfTrainingJobs."),
                 _TAGS,
             ],
+            name_column="tuning_job_name",
         ),
         _dataset(
             "processing_jobs",
@@ -253,6 +276,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("monitoring_schedule_arn", STR, "MonitoringScheduleArn, for model-monitor jobs."),
                 _TAGS,
             ],
+            name_column="processing_job_name",
         ),
         _dataset(
             "transform_jobs",
@@ -271,6 +295,7 @@ DATASETS: dict[str, Dataset] = {
                 *_EXPERIMENT,
                 _TAGS,
             ],
+            name_column="transform_job_name",
         ),
         _dataset(
             "endpoints",
@@ -290,6 +315,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("config_active_to", TS, "End of that interval (null = still in force)."),
                 _TAGS,
             ],
+            name_column="endpoint_name",
         ),
         _dataset(
             "endpoint_configs",
@@ -309,6 +335,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("is_async", BOOL, "AsyncInferenceConfig present."),
                 _TAGS,
             ],
+            name_column="endpoint_config_name",
         ),
         _dataset(
             "models",
@@ -324,6 +351,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("container_mode", STR, "SingleModel | MultiModel."),
                 _TAGS,
             ],
+            name_column="model_name",
         ),
         _dataset(
             "inference_components",
@@ -344,6 +372,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("memory_required_mb", I64, "ComputeResourceRequirements.MinMemoryRequiredInMb."),
                 _TAGS,
             ],
+            name_column="inference_component_name",
         ),
         _dataset(
             "notebook_instances",
@@ -359,6 +388,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("role_arn", STR, "RoleArn."),
                 _TAGS,
             ],
+            name_column="notebook_instance_name",
         ),
         _dataset(
             "studio_domains",
@@ -384,6 +414,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "CreationTime."),
                 _TAGS,
             ],
+            name_column="user_profile_name",
         ),
         _dataset(
             "studio_spaces",
@@ -397,6 +428,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "CreationTime."),
                 _TAGS,
             ],
+            name_column="space_name",
         ),
         _dataset(
             "studio_apps",
@@ -414,6 +446,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "CreationTime."),
                 _TAGS,
             ],
+            name_column="app_name",
         ),
         _dataset(
             "experiments",
@@ -425,6 +458,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "CreationTime."),
                 _TAGS,
             ],
+            name_column="experiment_name",
         ),
         _dataset(
             "trials",
@@ -437,6 +471,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "CreationTime."),
                 _TAGS,
             ],
+            name_column="trial_name",
         ),
         _dataset(
             "trial_components",
@@ -452,6 +487,8 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "CreationTime."),
                 _TAGS,
             ],
+            name_column="trial_component_name",
+            nullable_key=('trial_name',),
         ),
         _dataset(
             "endpoint_invocations",
@@ -472,6 +509,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("model_latency_us", F64, "Average ModelLatency in the hour, microseconds (null if absent)."),
             ],
             is_snapshot=False,
+            nullable_key=('endpoint_name', 'variant_name', 'inference_component_name', 'target_model'),
         ),
         _dataset(
             "s3_artifacts",
@@ -612,4 +650,44 @@ def source_yaml() -> str:
         "    tables:",
     ]
     lines += _table_yaml(GROUND_TRUTH, "demo_ground_truth", "{{ var('lake_root', env_var('SMCOST_LAKE_ROOT', 'data/lake')) }}/demo/ground_truth/*.parquet", None)
+    return "\n".join(lines) + "\n"
+
+
+# The generic tests the rendered YAML uses (macros/tests/), named as in dbt-utils.
+UNIQUE_COMBINATION_TEST = "unique_combination"
+UNIQUE_COMBINATION_ARGUMENT = "columns"
+
+
+def _staging_model_yaml(ds: Dataset) -> list[str]:
+    reads = "Latest extraction of each row." if ds.is_snapshot else "The newest reading of each key, across extractions."
+    lines = [
+        f"  - name: {ds.staging_model}",
+        "    description: >",
+        f"      {ds.description} {reads}",
+        "    data_tests:",
+        f"      - {UNIQUE_COMBINATION_TEST}:",
+        "          arguments:",
+        f"            {UNIQUE_COMBINATION_ARGUMENT}: [{', '.join(ds.staging_key)}]",
+        "    columns:",
+    ]
+    docs = {f.name: doc_of(f) for f in ds.schema}
+    if ds.name_column:
+        docs[f"{ds.name_column}_lower"] = f"{ds.name_column}, lowercased (SageMaker lowercases names in ARNs and the bill)."
+    for name in ds.staging_columns:
+        lines += [f"      - name: {name}", f"        description: \"{docs[name].replace(chr(34), chr(39))}\""]
+        if name in ds.staging_key and name not in ds.nullable_key:
+            lines += ["        data_tests: [not_null]"]
+    return lines
+
+
+def staging_models_yaml() -> str:
+    """The dbt models YAML of the SageMaker staging models, rendered from these schemas."""
+    lines = [
+        "# Generated by `smcost docs models` from extract/smcost/schemas.py. Do not edit by hand.",
+        "version: 2",
+        "",
+        "models:",
+    ]
+    for ds in DATASETS.values():
+        lines += _staging_model_yaml(ds)
     return "\n".join(lines) + "\n"
