@@ -1,7 +1,8 @@
 """Render files that are generated from the shared schemas (extract/smcost/schemas.py).
 
-`smcost docs sources` rewrites models/staging/sagemaker/_sagemaker__sources.yml and `smcost docs
-models` the staging models' YAML beside it (`smcost docs all`: both); a test fails when a committed
+`smcost docs sources` rewrites models/staging/sagemaker/_sagemaker__sources.yml, `smcost docs
+models` the staging models' YAML beside it and `smcost docs focus-sources` the FOCUS export's source
+YAML (`smcost docs all`: every one); a test fails when a committed
 file and the schemas disagree, so the dbt docs and key tests can never drift from what lands.
 """
 
@@ -11,11 +12,12 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from smcost.schemas import source_yaml, staging_models_yaml
+from smcost.schemas import focus_source_yaml, source_yaml, staging_models_yaml
 
 # The checkout this package is installed from (editable install), whatever the working directory.
 STAGING = Path(__file__).resolve().parents[2] / "models/staging/sagemaker"
 GENERATED: dict[str, tuple[Path, Callable[[], str]]] = {
+    "focus-sources": (STAGING.parent / "focus" / "_focus__sources.yml", focus_source_yaml),
     "sources": (STAGING / "_sagemaker__sources.yml", source_yaml),
     "models": (STAGING / "_sagemaker__models.yml", staging_models_yaml),
 }

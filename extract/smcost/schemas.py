@@ -98,6 +98,73 @@ _FOCUS_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("Tags", TAGS, "1.0"),
 ]
 
+# What each export column means (FOCUS spec 1.0-1.2, AWS Data Exports user guide): the one place they
+# are written down; the FOCUS source YAML (`smcost docs focus-sources`) is rendered from it.
+FOCUS_COLUMN_DOCS: dict[str, str] = {
+    "AvailabilityZone": "Provider-assigned availability zone of the resource, e.g. us-east-1a.",
+    "BilledCost": "Cost as invoiced, after discounts; Savings-Plan-covered usage is 0 here (its cost is in EffectiveCost).",
+    "BillingAccountId": "Payer account the invoice is issued to.",
+    "BillingAccountName": "Name of the payer account.",
+    "BillingAccountType": "Provider label for the billing account kind.",
+    "BillingCurrency": "Currency of the cost columns (e.g. USD).",
+    "BillingPeriodEnd": "Exclusive end of the billing period (UTC).",
+    "BillingPeriodStart": "Inclusive start of the billing period (UTC): the month a charge is invoiced in.",
+    "CapacityReservationId": "Capacity reservation the charge used, if any.",
+    "CapacityReservationStatus": "Used | Unused capacity reservation.",
+    "ChargeCategory": "Usage | Purchase | Tax | Credit | Adjustment.",
+    "ChargeClass": "Correction for rows restating an earlier period, else null.",
+    "ChargeDescription": "Provider's description of the charge.",
+    "ChargeFrequency": "One-Time | Recurring | Usage-Based.",
+    "ChargePeriodEnd": "Exclusive end of the period the charge covers (UTC).",
+    "ChargePeriodStart": "Inclusive start of the period the charge covers (UTC; hourly for SageMaker usage).",
+    "CommitmentDiscountCategory": "Spend | Usage: how the commitment (Savings Plan, RI) is measured.",
+    "CommitmentDiscountId": "The commitment (e.g. Savings Plan ARN) that covered the charge.",
+    "CommitmentDiscountName": "Name of that commitment.",
+    "CommitmentDiscountQuantity": "Amount of the commitment the charge used or left unused.",
+    "CommitmentDiscountStatus": "Used | Unused: whether the commitment's share was consumed.",
+    "CommitmentDiscountType": "Provider's commitment type, e.g. Savings Plan.",
+    "CommitmentDiscountUnit": "Unit of CommitmentDiscountQuantity.",
+    "ConsumedQuantity": "Amount consumed, in ConsumedUnit (e.g. instance-hours).",
+    "ConsumedUnit": "Unit of ConsumedQuantity, e.g. Hrs, GB-Mo, Requests.",
+    "ContractedCost": "Cost at negotiated (contracted) prices, before commitments.",
+    "ContractedUnitPrice": "Negotiated unit price.",
+    "EffectiveCost": "Amortised cost after commitments: Savings-Plan-covered usage carries its share here.",
+    "InvoiceId": "Invoice the charge appears on.",
+    "InvoiceIssuerName": "Who issues the invoice (AWS, or a reseller).",
+    "ListCost": "Cost at public on-demand prices.",
+    "ListUnitPrice": "Public on-demand unit price.",
+    "PricingCategory": "Standard | Dynamic (spot) | Committed (covered by a commitment) | Other.",
+    "PricingCurrency": "Currency the prices are set in.",
+    "PricingCurrencyContractedUnitPrice": "Contracted unit price in PricingCurrency.",
+    "PricingCurrencyEffectiveCost": "EffectiveCost in PricingCurrency.",
+    "PricingCurrencyListUnitPrice": "List unit price in PricingCurrency.",
+    "PricingQuantity": "Amount priced, in PricingUnit.",
+    "PricingUnit": "Unit the price is quoted in.",
+    "ProviderName": "Who provides the service (AWS).",
+    "PublisherName": "Who publishes the service (AWS, or a Marketplace seller).",
+    "RegionId": "Region code, e.g. us-east-1.",
+    "RegionName": "Region name, e.g. US East (N. Virginia).",
+    "ResourceId": "The resource charged; for SageMaker the resource ARN, for S3 the bucket name.",
+    "ResourceName": "Display name of the resource.",
+    "ResourceType": "Provider's resource type.",
+    "ServiceCategory": "FOCUS service category; SageMaker is AI and Machine Learning.",
+    "ServiceName": "Service display name, e.g. Amazon SageMaker.",
+    "ServiceSubcategory": "FOCUS service subcategory.",
+    "SkuId": "The SKU (product) charged.",
+    "SkuMeter": "What the SKU meters; on AWS's FOCUS 1.2 export the usage type, e.g. USE1-Train:ml.p3.2xlarge.",
+    "SkuPriceDetails": "Key/value details of the SKU price.",
+    "SkuPriceId": "The SKU price (rate) applied.",
+    "SubAccountId": "Member (linked) account the charge belongs to.",
+    "SubAccountName": "Name of that account.",
+    "SubAccountType": "Provider label for the sub-account kind.",
+    "Tags": "Activated cost-allocation tags (map<string,string> in AWS Parquet; JSON text in other tools).",
+    "x_CostCategories": "AWS cost categories of the charge (1.0 export; in Tags in 1.2).",
+    "x_Discounts": "AWS discounts applied to the charge, by kind.",
+    "x_Operation": "AWS operation, e.g. RunInstance, CreateEndpoint.",
+    "x_ServiceCode": "AWS service code, e.g. AmazonSageMaker, MachineLearningSavingsPlans, AmazonS3.",
+    "x_UsageType": "AWS usage type (1.0 export; SkuMeter in 1.2), e.g. USE1-Train:ml.p3.2xlarge.",
+}
+
 # AWS columns appended by Data Exports, per export table.
 _AWS_COLUMNS = {
     "1.0": [
@@ -690,4 +757,41 @@ def staging_models_yaml() -> str:
     ]
     for ds in DATASETS.values():
         lines += _staging_model_yaml(ds)
+    return "\n".join(lines) + "\n"
+
+
+def focus_source_yaml() -> str:
+    """The dbt source YAML of the FOCUS export (both versions' columns), rendered from these schemas."""
+    lake_root = "{{ var('lake_root', env_var('SMCOST_LAKE_ROOT', 'data/lake')) }}"
+    columns = {f.name: None for version in ("1.2", "1.0") for f in focus_schema(version)}
+    lines = [
+        "# Generated by `smcost docs focus-sources` from extract/smcost/schemas.py. Do not edit by hand.",
+        "version: 2",
+        "",
+        "sources:",
+        "  - name: focus",
+        "    description: >",
+        "      The AWS Data Exports FOCUS export (FOCUS 1.2 with AWS columns, or the older FOCUS 1.0 with",
+        "      AWS columns; set var focus_version), Parquet delivered to",
+        "      s3://<bucket>/<prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/ with a manifest per period",
+        "      under metadata/. Which files count, and what stops the build, is in docs/export.md.",
+        "    schema: \"{{ var('focus_schema', env_var('SMCOST_FOCUS_DATABASE', target.schema)) }}\"",
+        "    tables:",
+        "      - name: focus_export",
+        "        identifier: \"{{ var('focus_table', env_var('SMCOST_FOCUS_TABLE', 'focus_export')) }}\"",
+        "        description: One row per charge as AWS writes it (60 columns for 1.2, 48 for 1.0).",
+        "        # AWS refreshes the export at least daily; older than that, a delivery is stuck.",
+        "        loaded_at_field: cast(ChargePeriodEnd as timestamp)",
+        "        freshness:",
+        "          warn_after: {count: 2, period: day}",
+        "          error_after: {count: 7, period: day}",
+        "        meta:",
+        "          external_location: >-",
+        f"            read_parquet('{lake_root}/billing/{{{{ var('focus_export_name') }}}}/data/**/*.parquet',",
+        "            hive_partitioning = true, union_by_name = true, filename = true)",
+        "        columns:",
+    ]
+    for name in columns:
+        lines += [f"          - name: {name}", f"            description: \"{FOCUS_COLUMN_DOCS[name]}\""]
+    lines += ["          - name: billing_period", "            description: \"Partition: the BILLING_PERIOD=YYYY-MM folder.\""]
     return "\n".join(lines) + "\n"
