@@ -25,12 +25,31 @@ BOOL = pa.bool_()
 TAGS = pa.map_(pa.string(), pa.string())
 
 
-def _field(name: str, type_: pa.DataType, doc: str) -> pa.Field:
-    return pa.field(name, type_, metadata={"doc": doc})
+def _field(name: str, type_: pa.DataType, doc: str | None = None, *, api: str | None = None) -> pa.Field:
+    """A column and its doc. ``api`` is the path in the API record the extractor reads it from
+    (dotted: ``ResourceConfig.InstanceType``; ``ProductionVariants[].VariantName`` for an element of
+    a list the kind lands one row per element of); the doc defaults to that path."""
+    if doc is None:
+        if api is None:
+            raise ValueError(f"column {name}: give a doc, an api path, or both")
+        doc = f"{api}."
+    return pa.field(name, type_, metadata={"doc": doc, **({"api": api} if api else {})})
 
 
 def doc_of(field: pa.Field) -> str:
     return (field.metadata or {}).get(b"doc", b"").decode()
+
+
+def api_of(field: pa.Field) -> str | None:
+    """The API response path a column is read from, if it is read as is (see ``_field``)."""
+    value = (field.metadata or {}).get(b"api")
+    return value.decode() if value else None
+
+
+def _doc_only(field: pa.Field) -> pa.Field:
+    # API paths are the extractor's business, not the files': kept off the landed Arrow schema, so a
+    # file's bytes do not change when the API path behind a column does.
+    return field.with_metadata({"doc": doc_of(field)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +244,14 @@ class Dataset:
     # Key columns that may be null (a CloudWatch dimension the metric lacks, a trial component in no
     # trial); every other key column is tested not_null in staging.
     nullable_key: tuple[str, ...] = ()
+    # (column, API response path) for the columns read as they are (``_field(..., api=...)``); the
+    # extractor's kinds compute the others.
+    api_paths: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def api_columns(self) -> dict[str, str]:
+        """Column -> API response path, for the columns the extractor reads as they are."""
+        return dict(self.api_paths)
 
     @property
     def staging_model(self) -> str:
@@ -253,14 +280,17 @@ _COMMON = [
 ]
 _TAGS = _field("tags", TAGS, "Resource tags from the SageMaker API (ListTags or Search), all keys.")
 _EXPERIMENT = [
-    _field("experiment_name", STR, "ExperimentConfig.ExperimentName, if the job ran in one."),
-    _field("trial_name", STR, "ExperimentConfig.TrialName."),
+    _field("experiment_name", STR, "ExperimentConfig.ExperimentName, if the job ran in one.",
+           api="ExperimentConfig.ExperimentName"),
+    _field("trial_name", STR, api="ExperimentConfig.TrialName"),
 ]
 
 
 def _dataset(name: str, description: str, key: tuple[str, ...], fields: list[pa.Field], *,
              is_snapshot: bool = True, name_column: str | None = None, nullable_key: tuple[str, ...] = ()) -> Dataset:
-    return Dataset(name, description, key, pa.schema(_COMMON + fields), is_snapshot, name_column, nullable_key)
+    api_paths = tuple((f.name, path) for f in fields if (path := api_of(f)) is not None)
+    schema = pa.schema([_doc_only(f) for f in _COMMON + fields])
+    return Dataset(name, description, key, schema, is_snapshot, name_column, nullable_key, api_paths)
 
 
 DATASETS: dict[str, Dataset] = {
@@ -271,15 +301,15 @@ DATASETS: dict[str, Dataset] = {
             "One row per training job (Search Resource=TrainingJob, tags included).",
             ("training_job_arn",),
             [
-                _field("training_job_arn", STR, "TrainingJobArn."),
-                _field("training_job_name", STR, "TrainingJobName."),
-                _field("training_job_status", STR, "InProgress | Completed | Failed | Stopping | Stopped."),
-                _field("created_at", TS, "CreationTime."),
-                _field("last_modified_at", TS, "LastModifiedTime (drives incremental extraction)."),
-                _field("training_start_at", TS, "TrainingStartTime: billing starts here."),
-                _field("training_end_at", TS, "TrainingEndTime: billing ends here."),
-                _field("role_arn", STR, "IAM role the job ran under."),
-                _field("instance_type", STR, "ResourceConfig.InstanceType (null for instance-group jobs)."),
+                _field("training_job_arn", STR, api="TrainingJobArn"),
+                _field("training_job_name", STR, api="TrainingJobName"),
+                _field("training_job_status", STR, "InProgress | Completed | Failed | Stopping | Stopped.", api="TrainingJobStatus"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("last_modified_at", TS, "LastModifiedTime (drives incremental extraction).", api="LastModifiedTime"),
+                _field("training_start_at", TS, "TrainingStartTime: billing starts here.", api="TrainingStartTime"),
+                _field("training_end_at", TS, "TrainingEndTime: billing ends here.", api="TrainingEndTime"),
+                _field("role_arn", STR, "IAM role the job ran under.", api="RoleArn"),
+                _field("instance_type", STR, "ResourceConfig.InstanceType (null for instance-group jobs).", api="ResourceConfig.InstanceType"),
                 _field("instance_count", I64, "ResourceConfig.InstanceCount (sum over groups for heterogeneous jobs)."),
                 _field(
                     "instance_groups",
@@ -294,15 +324,15 @@ DATASETS: dict[str, Dataset] = {
                     ),
                     "ResourceConfig.InstanceGroups[] of heterogeneous clusters.",
                 ),
-                _field("training_seconds", I64, "TrainingTimeInSeconds (wall clock)."),
-                _field("billable_seconds", I64, "BillableTimeInSeconds (per instance; < training_seconds on spot)."),
-                _field("is_managed_spot", BOOL, "EnableManagedSpotTraining."),
-                _field("warm_pool_retained_billable_seconds", I64, "WarmPoolStatus.ResourceRetainedBillableTimeInSeconds."),
-                _field("tuning_job_arn", STR, "Parent hyperparameter tuning job, for HPO children."),
+                _field("training_seconds", I64, "TrainingTimeInSeconds (wall clock).", api="TrainingTimeInSeconds"),
+                _field("billable_seconds", I64, "BillableTimeInSeconds (per instance; < training_seconds on spot).", api="BillableTimeInSeconds"),
+                _field("is_managed_spot", BOOL, api="EnableManagedSpotTraining"),
+                _field("warm_pool_retained_billable_seconds", I64, api="WarmPoolStatus.ResourceRetainedBillableTimeInSeconds"),
+                _field("tuning_job_arn", STR, "Parent hyperparameter tuning job, for HPO children.", api="TuningJobArn"),
                 *_EXPERIMENT,
-                _field("run_name", STR, "ExperimentConfig.RunName."),
-                _field("model_artifact_s3_uri", STR, "ModelArtifacts.S3ModelArtifacts."),
-                _field("training_image", STR, "AlgorithmSpecification.TrainingImage (ECR URI)."),
+                _field("run_name", STR, api="ExperimentConfig.RunName"),
+                _field("model_artifact_s3_uri", STR, api="ModelArtifacts.S3ModelArtifacts"),
+                _field("training_image", STR, "AlgorithmSpecification.TrainingImage (ECR URI).", api="AlgorithmSpecification.TrainingImage"),
                 _TAGS,
             ],
             name_column="training_job_name",
@@ -312,13 +342,13 @@ DATASETS: dict[str, Dataset] = {
             "One row per hyperparameter tuning job.",
             ("tuning_job_arn",),
             [
-                _field("tuning_job_arn", STR, "HyperParameterTuningJobArn."),
-                _field("tuning_job_name", STR, "HyperParameterTuningJobName."),
-                _field("tuning_job_status", STR, "HyperParameterTuningJobStatus."),
-                _field("created_at", TS, "CreationTime."),
-                _field("ended_at", TS, "HyperParameterTuningEndTime."),
-                _field("strategy", STR, "Bayesian | Random | Hyperband | Grid."),
-                _field("max_training_jobs", I64, "ResourceLimits.MaxNumberOfTrainingJobs."),
+                _field("tuning_job_arn", STR, api="HyperParameterTuningJobArn"),
+                _field("tuning_job_name", STR, api="HyperParameterTuningJobName"),
+                _field("tuning_job_status", STR, api="HyperParameterTuningJobStatus"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("ended_at", TS, api="HyperParameterTuningEndTime"),
+                _field("strategy", STR, "Bayesian | Random | Hyperband | Grid.", api="Strategy"),
+                _field("max_training_jobs", I64, api="ResourceLimits.MaxNumberOfTrainingJobs"),
                 _TAGS,
             ],
             name_column="tuning_job_name",
@@ -328,19 +358,19 @@ DATASETS: dict[str, Dataset] = {
             "One row per processing job (ListProcessingJobs + DescribeProcessingJob + ListTags).",
             ("processing_job_arn",),
             [
-                _field("processing_job_arn", STR, "ProcessingJobArn."),
-                _field("processing_job_name", STR, "ProcessingJobName."),
-                _field("processing_job_status", STR, "ProcessingJobStatus."),
-                _field("created_at", TS, "CreationTime."),
-                _field("processing_start_at", TS, "ProcessingStartTime."),
-                _field("processing_end_at", TS, "ProcessingEndTime."),
-                _field("role_arn", STR, "RoleArn (often a data-prep role, not the training role)."),
-                _field("instance_type", STR, "ProcessingResources.ClusterConfig.InstanceType."),
-                _field("instance_count", I64, "ProcessingResources.ClusterConfig.InstanceCount."),
-                _field("image_uri", STR, "AppSpecification.ImageUri."),
+                _field("processing_job_arn", STR, api="ProcessingJobArn"),
+                _field("processing_job_name", STR, api="ProcessingJobName"),
+                _field("processing_job_status", STR, api="ProcessingJobStatus"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("processing_start_at", TS, api="ProcessingStartTime"),
+                _field("processing_end_at", TS, api="ProcessingEndTime"),
+                _field("role_arn", STR, "RoleArn (often a data-prep role, not the training role).", api="RoleArn"),
+                _field("instance_type", STR, api="ProcessingResources.ClusterConfig.InstanceType"),
+                _field("instance_count", I64, api="ProcessingResources.ClusterConfig.InstanceCount"),
+                _field("image_uri", STR, api="AppSpecification.ImageUri"),
                 *_EXPERIMENT,
-                _field("training_job_arn", STR, "TrainingJobArn, for Debugger/Profiler rule jobs."),
-                _field("monitoring_schedule_arn", STR, "MonitoringScheduleArn, for model-monitor jobs."),
+                _field("training_job_arn", STR, "TrainingJobArn, for Debugger/Profiler rule jobs.", api="TrainingJobArn"),
+                _field("monitoring_schedule_arn", STR, "MonitoringScheduleArn, for model-monitor jobs.", api="MonitoringScheduleArn"),
                 _TAGS,
             ],
             name_column="processing_job_name",
@@ -350,15 +380,15 @@ DATASETS: dict[str, Dataset] = {
             "One row per batch transform job.",
             ("transform_job_arn",),
             [
-                _field("transform_job_arn", STR, "TransformJobArn."),
-                _field("transform_job_name", STR, "TransformJobName."),
-                _field("transform_job_status", STR, "TransformJobStatus."),
-                _field("created_at", TS, "CreationTime."),
-                _field("transform_start_at", TS, "TransformStartTime."),
-                _field("transform_end_at", TS, "TransformEndTime."),
-                _field("model_name", STR, "ModelName the job ran."),
-                _field("instance_type", STR, "TransformResources.InstanceType."),
-                _field("instance_count", I64, "TransformResources.InstanceCount."),
+                _field("transform_job_arn", STR, api="TransformJobArn"),
+                _field("transform_job_name", STR, api="TransformJobName"),
+                _field("transform_job_status", STR, api="TransformJobStatus"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("transform_start_at", TS, api="TransformStartTime"),
+                _field("transform_end_at", TS, api="TransformEndTime"),
+                _field("model_name", STR, "ModelName the job ran.", api="ModelName"),
+                _field("instance_type", STR, api="TransformResources.InstanceType"),
+                _field("instance_count", I64, api="TransformResources.InstanceCount"),
                 *_EXPERIMENT,
                 _TAGS,
             ],
@@ -389,16 +419,16 @@ DATASETS: dict[str, Dataset] = {
             "One row per endpoint config and production variant (DescribeEndpointConfig).",
             ("endpoint_config_name", "variant_name", "created_at"),
             [
-                _field("endpoint_config_arn", STR, "EndpointConfigArn."),
-                _field("endpoint_config_name", STR, "EndpointConfigName."),
-                _field("created_at", TS, "CreationTime."),
-                _field("variant_name", STR, "ProductionVariants[].VariantName."),
-                _field("model_name", STR, "ProductionVariants[].ModelName (null for inference-component endpoints)."),
-                _field("instance_type", STR, "ProductionVariants[].InstanceType (null for serverless)."),
-                _field("initial_instance_count", I64, "ProductionVariants[].InitialInstanceCount."),
-                _field("initial_variant_weight", F64, "ProductionVariants[].InitialVariantWeight."),
-                _field("serverless_memory_mb", I64, "ServerlessConfig.MemorySizeInMB."),
-                _field("serverless_max_concurrency", I64, "ServerlessConfig.MaxConcurrency."),
+                _field("endpoint_config_arn", STR, api="EndpointConfigArn"),
+                _field("endpoint_config_name", STR, api="EndpointConfigName"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("variant_name", STR, api="ProductionVariants[].VariantName"),
+                _field("model_name", STR, "ProductionVariants[].ModelName (null for inference-component endpoints).", api="ProductionVariants[].ModelName"),
+                _field("instance_type", STR, "ProductionVariants[].InstanceType (null for serverless).", api="ProductionVariants[].InstanceType"),
+                _field("initial_instance_count", I64, api="ProductionVariants[].InitialInstanceCount"),
+                _field("initial_variant_weight", F64, api="ProductionVariants[].InitialVariantWeight"),
+                _field("serverless_memory_mb", I64, "ServerlessConfig.MemorySizeInMB.", api="ProductionVariants[].ServerlessConfig.MemorySizeInMB"),
+                _field("serverless_max_concurrency", I64, "ServerlessConfig.MaxConcurrency.", api="ProductionVariants[].ServerlessConfig.MaxConcurrency"),
                 _field("is_async", BOOL, "AsyncInferenceConfig present."),
                 _TAGS,
             ],
@@ -409,10 +439,10 @@ DATASETS: dict[str, Dataset] = {
             "One row per model (DescribeModel).",
             ("model_arn", "created_at"),
             [
-                _field("model_arn", STR, "ModelArn."),
-                _field("model_name", STR, "ModelName."),
-                _field("created_at", TS, "CreationTime."),
-                _field("execution_role_arn", STR, "ExecutionRoleArn."),
+                _field("model_arn", STR, api="ModelArn"),
+                _field("model_name", STR, api="ModelName"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("execution_role_arn", STR, api="ExecutionRoleArn"),
                 _field("image_uri", STR, "PrimaryContainer.Image (or the first container)."),
                 _field("model_data_url", STR, "ModelDataUrl: an S3 object, or a prefix for multi-model containers."),
                 _field("container_mode", STR, "SingleModel | MultiModel."),
@@ -425,18 +455,18 @@ DATASETS: dict[str, Dataset] = {
             "One row per inference component (DescribeInferenceComponent).",
             ("inference_component_arn", "created_at"),
             [
-                _field("inference_component_arn", STR, "InferenceComponentArn."),
-                _field("inference_component_name", STR, "InferenceComponentName."),
-                _field("inference_component_status", STR, "InferenceComponentStatus."),
-                _field("endpoint_name", STR, "EndpointName it is placed on."),
-                _field("variant_name", STR, "VariantName it is placed on."),
-                _field("model_name", STR, "Specification.ModelName."),
-                _field("created_at", TS, "CreationTime."),
-                _field("last_modified_at", TS, "LastModifiedTime."),
-                _field("current_copy_count", I64, "RuntimeConfig.CurrentCopyCount."),
-                _field("cpu_cores_required", F64, "ComputeResourceRequirements.NumberOfCpuCoresRequired."),
-                _field("accelerator_devices_required", F64, "ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired."),
-                _field("memory_required_mb", I64, "ComputeResourceRequirements.MinMemoryRequiredInMb."),
+                _field("inference_component_arn", STR, api="InferenceComponentArn"),
+                _field("inference_component_name", STR, api="InferenceComponentName"),
+                _field("inference_component_status", STR, api="InferenceComponentStatus"),
+                _field("endpoint_name", STR, "EndpointName it is placed on.", api="EndpointName"),
+                _field("variant_name", STR, "VariantName it is placed on.", api="VariantName"),
+                _field("model_name", STR, api="Specification.ModelName"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("last_modified_at", TS, api="LastModifiedTime"),
+                _field("current_copy_count", I64, api="RuntimeConfig.CurrentCopyCount"),
+                _field("cpu_cores_required", F64, "ComputeResourceRequirements.NumberOfCpuCoresRequired.", api="Specification.ComputeResourceRequirements.NumberOfCpuCoresRequired"),
+                _field("accelerator_devices_required", F64, "ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired.", api="Specification.ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired"),
+                _field("memory_required_mb", I64, "ComputeResourceRequirements.MinMemoryRequiredInMb.", api="Specification.ComputeResourceRequirements.MinMemoryRequiredInMb"),
                 _TAGS,
             ],
             name_column="inference_component_name",
@@ -446,13 +476,13 @@ DATASETS: dict[str, Dataset] = {
             "One row per notebook instance.",
             ("notebook_instance_arn", "created_at"),
             [
-                _field("notebook_instance_arn", STR, "NotebookInstanceArn."),
-                _field("notebook_instance_name", STR, "NotebookInstanceName."),
-                _field("notebook_instance_status", STR, "NotebookInstanceStatus."),
-                _field("instance_type", STR, "InstanceType."),
-                _field("created_at", TS, "CreationTime."),
-                _field("last_modified_at", TS, "LastModifiedTime."),
-                _field("role_arn", STR, "RoleArn."),
+                _field("notebook_instance_arn", STR, api="NotebookInstanceArn"),
+                _field("notebook_instance_name", STR, api="NotebookInstanceName"),
+                _field("notebook_instance_status", STR, api="NotebookInstanceStatus"),
+                _field("instance_type", STR, api="InstanceType"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("last_modified_at", TS, api="LastModifiedTime"),
+                _field("role_arn", STR, api="RoleArn"),
                 _TAGS,
             ],
             name_column="notebook_instance_name",
@@ -462,10 +492,10 @@ DATASETS: dict[str, Dataset] = {
             "One row per SageMaker Studio domain.",
             ("domain_id",),
             [
-                _field("domain_id", STR, "DomainId, e.g. d-abc123."),
-                _field("domain_arn", STR, "DomainArn."),
-                _field("domain_name", STR, "DomainName."),
-                _field("created_at", TS, "CreationTime."),
+                _field("domain_id", STR, "DomainId, e.g. d-abc123.", api="DomainId"),
+                _field("domain_arn", STR, api="DomainArn"),
+                _field("domain_name", STR, api="DomainName"),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
         ),
@@ -474,11 +504,11 @@ DATASETS: dict[str, Dataset] = {
             "One row per Studio user profile.",
             ("domain_id", "user_profile_name"),
             [
-                _field("domain_id", STR, "DomainId."),
-                _field("user_profile_name", STR, "UserProfileName."),
-                _field("user_profile_arn", STR, "UserProfileArn."),
-                _field("execution_role_arn", STR, "UserSettings.ExecutionRole."),
-                _field("created_at", TS, "CreationTime."),
+                _field("domain_id", STR, api="DomainId"),
+                _field("user_profile_name", STR, api="UserProfileName"),
+                _field("user_profile_arn", STR, api="UserProfileArn"),
+                _field("execution_role_arn", STR, api="UserSettings.ExecutionRole"),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="user_profile_name",
@@ -488,11 +518,11 @@ DATASETS: dict[str, Dataset] = {
             "One row per Studio space.",
             ("domain_id", "space_name"),
             [
-                _field("domain_id", STR, "DomainId."),
-                _field("space_name", STR, "SpaceName."),
-                _field("space_arn", STR, "SpaceArn."),
+                _field("domain_id", STR, api="DomainId"),
+                _field("space_name", STR, api="SpaceName"),
+                _field("space_arn", STR, api="SpaceArn"),
                 _field("owner_user_profile_name", STR, "OwnershipSettings.OwnerUserProfileName."),
-                _field("created_at", TS, "CreationTime."),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="space_name",
@@ -502,15 +532,15 @@ DATASETS: dict[str, Dataset] = {
             "One row per Studio app (ListApps).",
             ("app_arn", "created_at"),
             [
-                _field("app_arn", STR, "AppArn: app/<domain>/<profile-or-space>/<type>/<name>."),
-                _field("domain_id", STR, "DomainId."),
-                _field("user_profile_name", STR, "UserProfileName (private apps)."),
-                _field("space_name", STR, "SpaceName (space apps)."),
-                _field("app_type", STR, "JupyterLab | CodeEditor | KernelGateway | JupyterServer | ..."),
-                _field("app_name", STR, "AppName."),
-                _field("app_status", STR, "Status."),
-                _field("instance_type", STR, "ResourceSpec.InstanceType."),
-                _field("created_at", TS, "CreationTime."),
+                _field("app_arn", STR, "AppArn: app/<domain>/<profile-or-space>/<type>/<name>.", api="AppArn"),
+                _field("domain_id", STR, api="DomainId"),
+                _field("user_profile_name", STR, "UserProfileName (private apps).", api="UserProfileName"),
+                _field("space_name", STR, "SpaceName (space apps).", api="SpaceName"),
+                _field("app_type", STR, "JupyterLab | CodeEditor | KernelGateway | JupyterServer | ...", api="AppType"),
+                _field("app_name", STR, api="AppName"),
+                _field("app_status", STR, api="Status"),
+                _field("instance_type", STR, api="ResourceSpec.InstanceType"),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="app_name",
@@ -520,9 +550,9 @@ DATASETS: dict[str, Dataset] = {
             "One row per experiment.",
             ("experiment_name",),
             [
-                _field("experiment_arn", STR, "ExperimentArn."),
-                _field("experiment_name", STR, "ExperimentName."),
-                _field("created_at", TS, "CreationTime."),
+                _field("experiment_arn", STR, api="ExperimentArn"),
+                _field("experiment_name", STR, api="ExperimentName"),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="experiment_name",
@@ -532,10 +562,10 @@ DATASETS: dict[str, Dataset] = {
             "One row per trial.",
             ("trial_name",),
             [
-                _field("trial_arn", STR, "TrialArn."),
-                _field("trial_name", STR, "TrialName."),
-                _field("experiment_name", STR, "ExperimentName the trial belongs to."),
-                _field("created_at", TS, "CreationTime."),
+                _field("trial_arn", STR, api="TrialArn"),
+                _field("trial_name", STR, api="TrialName"),
+                _field("experiment_name", STR, "ExperimentName the trial belongs to.", api="ExperimentName"),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="trial_name",
@@ -545,13 +575,13 @@ DATASETS: dict[str, Dataset] = {
             "One row per trial component and trial it is associated with.",
             ("trial_component_name", "trial_name"),
             [
-                _field("trial_component_arn", STR, "TrialComponentArn."),
-                _field("trial_component_name", STR, "TrialComponentName."),
-                _field("trial_name", STR, "A trial it is associated with (Search Parents)."),
-                _field("experiment_name", STR, "That trial's experiment."),
-                _field("source_arn", STR, "TrialComponentSource.SourceArn: the job that produced it."),
-                _field("source_type", STR, "TrialComponentSource.SourceType."),
-                _field("created_at", TS, "CreationTime."),
+                _field("trial_component_arn", STR, api="TrialComponentArn"),
+                _field("trial_component_name", STR, api="TrialComponentName"),
+                _field("trial_name", STR, "A trial it is associated with (Search Parents).", api="Parents[].TrialName"),
+                _field("experiment_name", STR, "That trial's experiment.", api="Parents[].ExperimentName"),
+                _field("source_arn", STR, "TrialComponentSource.SourceArn: the job that produced it.", api="Source.SourceArn"),
+                _field("source_type", STR, "TrialComponentSource.SourceType.", api="Source.SourceType"),
+                _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="trial_component_name",
