@@ -751,8 +751,8 @@ def source_yaml() -> str:
 
 
 # The generic tests the rendered YAML uses (macros/tests/), named as in dbt-utils.
-UNIQUE_COMBINATION_TEST = "unique_combination"
-UNIQUE_COMBINATION_ARGUMENT = "columns"
+UNIQUE_COMBINATION_TEST = "unique_combination_of_columns"
+UNIQUE_COMBINATION_ARGUMENT = "combination_of_columns"
 
 
 def _staging_model_yaml(ds: Dataset) -> list[str]:
