@@ -714,7 +714,7 @@ def _table_yaml(ds: Dataset, identifier: str, location: str) -> list[str]:
         lines += [f"          - name: {f.name}", f"            description: \"{doc_of(f).replace(chr(34), chr(39))}\""]
     lines += [
         f"          - name: {ds.partition_column}",
-        "            description: \"Partition: the UTC date of the extraction run (YYYY-MM-DD).\"",
+        '            description: "Partition: the UTC date of the extraction run (YYYY-MM-DD)."',
     ]
     return lines
 
