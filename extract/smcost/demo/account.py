@@ -1,0 +1,125 @@
+"""The demo account: who owns what. The payer and its two member accounts, the regions and prices,
+the six teams' thirteen models, how their resources are tagged, and how AWS names things."""
+
+from __future__ import annotations
+
+import hashlib
+
+from smcost.demo.clock import utc
+
+PAYER = ("999988887777", "acme-payer")
+ACCOUNTS = {  # key -> (account id, account name, environment)
+    "prod": ("111122223333", "acme-ml-prod", "production"),
+    "dev": ("444455556666", "acme-ml-dev", "development"),
+}
+REGIONS = {  # region -> (usage type prefix, region name, price multiplier)
+    "us-east-1": ("USE1", "US East (N. Virginia)", 1.0),
+    "eu-west-1": ("EU", "Europe (Ireland)", 1.12),
+}
+# service code -> (ServiceName, ServiceCategory, ServiceSubcategory) as the FOCUS export spells them.
+SERVICES = {
+    "AmazonSageMaker": ("Amazon SageMaker", "AI and Machine Learning", "AI Platforms"),
+    "MachineLearningSavingsPlans": ("Savings Plans for Machine Learning", "AI and Machine Learning", "AI Platforms"),
+    "AmazonS3": ("Amazon Simple Storage Service", "Storage", "Object Storage"),
+    "AmazonECR": ("Amazon EC2 Container Registry (ECR)", "Storage", "Other (Storage)"),
+    "AmazonCloudWatch": ("AmazonCloudWatch", "Management and Governance", "Observability"),
+    "AmazonEC2": ("Amazon Elastic Compute Cloud", "Compute", "Virtual Machines"),
+}
+# The services whose charges the ground truth covers: dbt's var sagemaker_service_codes
+# (dbt_project.yml); the tests keep their own copy as an independent oracle.
+SAGEMAKER_SCOPE = {"AmazonSageMaker", "MachineLearningSavingsPlans"}
+
+# On-demand $/hour in us-east-1 for the SageMaker instance types the scenario uses.
+PRICES = {
+    "ml.t3.medium": 0.05, "ml.t3.xlarge": 0.20, "ml.m5.xlarge": 0.23, "ml.m5.2xlarge": 0.461,
+    "ml.m5.4xlarge": 0.922, "ml.c5.2xlarge": 0.408, "ml.c5.4xlarge": 0.816, "ml.g4dn.xlarge": 0.7364,
+    "ml.g5.xlarge": 1.408, "ml.g5.2xlarge": 1.515, "ml.g5.12xlarge": 7.09, "ml.p3.2xlarge": 3.825,
+}  # fmt: skip
+SPOT_DISCOUNT = 0.30  # spot price = 30% of on-demand
+SP_RATE = 0.64  # Savings Plan rate = 64% of on-demand
+SP_HOURLY_COMMITMENT = 1.00  # $/hour
+SP_ARN = f"arn:aws:savingsplans::{PAYER[0]}:savingsplan/6f1c0a2e-demo-4ml0-9sp0-000000000001"
+
+MODELS = {  # model -> (team, training instance, training hours range)
+    "fraud-xgb": ("fraud", "ml.m5.4xlarge", (1, 4)),
+    "fraud-gnn": ("fraud", "ml.g5.2xlarge", (3, 8)),
+    "search-ranker": ("search", "ml.g5.2xlarge", (2, 6)),
+    "query-embedder": ("search", "ml.p3.2xlarge", (4, 10)),
+    "recsys-two-tower": ("recsys", "ml.g5.12xlarge", (3, 7)),
+    "recsys-reranker": ("recsys", "ml.g5.2xlarge", (2, 5)),
+    "vision-classifier": ("vision", "ml.p3.2xlarge", (3, 9)),
+    "vision-ocr": ("vision", "ml.g5.xlarge", (2, 6)),
+    "churn-predictor": ("growth", "ml.m5.xlarge", (1, 3)),
+    "ltv-model": ("growth", "ml.m5.xlarge", (1, 3)),
+    "price-forecaster": ("growth", "ml.m5.2xlarge", (1, 4)),
+    "nlp-summarizer": ("nlp", "ml.g5.12xlarge", (4, 9)),
+    "nlp-sentiment": ("nlp", "ml.g5.xlarge", (2, 5)),
+}
+GENERIC_ROLE = "AmazonSageMaker-ExecutionRole-20250101T000000"
+
+# How each training job's tags look, with the share of jobs drawn from each profile.
+TAG_PROFILES = [
+    ("bill", 0.55), ("drift", 0.10), ("api_only", 0.10), ("experiment", 0.10), ("rule", 0.10), ("none", 0.05),
+]  # fmt: skip
+# The evidence that reveals the owner of a resource tagged with each profile.
+EVIDENCE = {
+    "bill": "bill_tag", "drift": "bill_tag", "api_only": "api_tag", "experiment": "metadata", "rule": "rule",
+    "none": "none",
+}  # fmt: skip
+
+Tags = dict[str, str]
+
+
+def account_id(acct: str) -> str:
+    return ACCOUNTS[acct][0]
+
+
+def environment(acct: str) -> str:
+    return ACCOUNTS[acct][2]
+
+
+def arn(acct: str, region: str, kind: str, name: str) -> str:
+    """A SageMaker ARN; SageMaker lowercases resource names in ARNs."""
+    return f"arn:aws:sagemaker:{region}:{account_id(acct)}:{kind}/{name.lower()}"
+
+
+def role_arn(acct: str, name: str) -> str:
+    return f"arn:aws:iam::{account_id(acct)}:role/{name}"
+
+
+def ecr_uri(acct: str, region: str, repository: str) -> str:
+    return f"{account_id(acct)}.dkr.ecr.{region}.amazonaws.com/{repository}"
+
+
+def short_hash(*parts: object, n: int = 8) -> str:
+    """A stable hex token for names AWS would make up (SKUs, job suffixes, ids)."""
+    return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:n]
+
+
+def experiment_name(model: str, suffix: str) -> str:
+    return f"{model}-experiment{suffix}"
+
+
+def trial_name(model: str, month_ms: int, suffix: str) -> str:
+    return f"{model}-trial-{utc(month_ms):%Y%m}{suffix}"
+
+
+def tags_for(profile: str, model: str | None, team: str, experiment: str | None, env: str) -> tuple[Tags, Tags]:
+    """(tags in the bill, tags on the API side) for a tagging profile."""
+    full = {"ml:team": team, "ml:environment": env}
+    if model:
+        full["ml:model"] = model
+    if experiment:
+        full["ml:experiment"] = experiment
+    if profile == "bill":
+        return full, full
+    if profile == "drift":  # key drift and sloppy values: still the same owner
+        drift = {"ML:Team": team.capitalize() + " ", "environment": env}
+        if model:
+            drift["model"] = model
+        if experiment:
+            drift["ML:Experiment"] = experiment
+        return drift, drift
+    if profile == "api_only":  # tags exist but are not activated for cost allocation
+        return {}, full
+    return {}, {}

@@ -1,0 +1,111 @@
+"""What every hosted model is made of: SageMaker models, endpoints and their configs, instance
+hours, an endpoint's storage and data transfer, and the CloudWatch invocation counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smcost.demo.account import PRICES, REGIONS, Tags, arn, ecr_uri, environment, role_arn
+from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day, utc
+from smcost.demo.ledger import Charge, Ledger, Owner, Share, only
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A production variant of an endpoint config (instance-backed, serverless or async)."""
+
+    model_name: str | None = None
+    instance: str | None = None
+    count: int | None = None
+    memory_mb: int | None = None  # serverless
+    concurrency: int | None = None  # serverless
+    is_async: bool = False
+    name: str = "AllTraffic"
+
+
+def add_model(ledger: Ledger, acct: str, region: str, name: str, model: str | None, team: str, mode: str,
+              data_url: str | None = None, tags: Tags | None = None) -> None:  # fmt: skip
+    """A SageMaker model (the models dataset); by default tagged with its owner."""
+    ledger.metadata(
+        "models", acct, region, model_arn=arn(acct, region, "model", name), model_name=name,
+        created_at=utc(ledger.t0 - 40 * DAY_MS), execution_role_arn=role_arn(acct, f"{team}-sagemaker-inference"),
+        image_uri=ecr_uri(acct, region, f"{model or team}-serve:1"),
+        model_data_url=data_url or f"s3://acme-ml-artifacts-{acct}/{model}/model.tar.gz",
+        container_mode=mode,
+        tags=tags if tags is not None else {"ml:team": team, "ml:model": model or "", "ml:environment": environment(acct)},
+    )  # fmt: skip
+
+
+def add_endpoint(ledger: Ledger, acct: str, region: str, name: str, variants: list[Variant], api_tags: Tags,
+                 created: int, deleted: int | None = None, config: str | None = None) -> str:  # fmt: skip
+    """An endpoint and its config's variants (metadata only); returns the endpoint's ARN."""
+    endpoint_arn = arn(acct, region, "endpoint", name)
+    config = config or f"{name}-config"
+    ledger.metadata(
+        "endpoints", acct, region, endpoint_arn=endpoint_arn, endpoint_name=name,
+        endpoint_status="Deleted" if deleted else "InService", endpoint_created_at=utc(created),
+        endpoint_deleted_at=utc(deleted) if deleted else None, endpoint_config_name=config,
+        config_active_from=utc(created), config_active_to=utc(deleted) if deleted else None, tags=api_tags,
+    )  # fmt: skip
+    for v in variants:
+        ledger.metadata(
+            "endpoint_configs", acct, region, endpoint_config_arn=arn(acct, region, "endpoint-config", config),
+            endpoint_config_name=config, created_at=utc(created - 600_000), variant_name=v.name,
+            model_name=v.model_name, instance_type=v.instance, initial_instance_count=v.count,
+            initial_variant_weight=1.0, serverless_memory_mb=v.memory_mb, serverless_max_concurrency=v.concurrency,
+            is_async=v.is_async, tags=api_tags,
+        )  # fmt: skip
+    return endpoint_arn
+
+
+def add_hosting(ledger: Ledger, acct: str, region: str, endpoint_arn: str, usage: str, hours: Millis,
+                counts: Floats, bill_tags: Tags, owners: list[Share], *, instance: str,
+                unknowable: Flags | None = None) -> None:  # fmt: skip
+    """Instance hours of an endpoint at the on-demand rate."""
+    rate = PRICES[instance] * REGIONS[region][2]
+    ledger.charge(Charge(
+        acct, region, endpoint_arn, usage, "AmazonSageMaker", hours, counts, "Hrs", rate, owners=owners,
+        bill_tags=bill_tags, unknowable=unknowable,
+    ))  # fmt: skip
+
+
+def add_storage_and_transfer(ledger: Ledger, acct: str, region: str, endpoint_arn: str, start: int, end: int,
+                             bill_tags: Tags, owner: Owner, gb_out: float,
+                             daily_shares: list[Share] | None = None) -> None:  # fmt: skip
+    """ML storage and data transfer of an endpoint, one row a day each."""
+    days = ledger.days(start, end)
+    if not len(days):
+        return
+    owners = daily_shares or only(owner)
+
+    def daily(usage: str, quantity: Floats, unit: str, rate: float) -> Charge:
+        return Charge(acct, region, endpoint_arn, usage, "AmazonSageMaker", days, quantity, unit, rate,
+                      owners=owners, bill_tags=bill_tags, duration_ms=DAY_MS)  # fmt: skip
+
+    ledger.charge(daily("Host:VolumeUsage.gp2", np.full(len(days), 30 / 30.4), "GB-Mo", 0.14))
+    noise = ledger.rng.uniform(0.6, 1.4, len(days))
+    ledger.charge(daily("Data-Bytes-Out", gb_out * noise, "GB", 0.016))
+    ledger.charge(daily("Data-Bytes-In", gb_out * 0.3 * noise, "GB", 0.0))
+
+
+def add_invocations(ledger: Ledger, acct: str, region: str, dimension: str, hours: Millis, counts: Floats, *,
+                    endpoint: str | None = None, variant: str | None = None, component: str | None = None,
+                    target_model: str | None = None, namespace: str = "AWS/SageMaker",
+                    latency_us: float = 25_000.0) -> None:  # fmt: skip
+    """Hourly CloudWatch Invocations (and ModelLatency where there were any) for one dimension."""
+    for hour, count in zip(hours.tolist(), counts.tolist()):
+        ledger.metadata(
+            "endpoint_invocations", acct, region, metric_dimension=dimension, metric_namespace=namespace,
+            endpoint_name=endpoint, variant_name=variant, inference_component_name=component,
+            target_model=target_model, metric_hour_at=utc(hour), invocations=float(count),
+            model_latency_us=latency_us if count else None,
+        )  # fmt: skip
+
+
+def traffic(ledger: Ledger, hours: Millis, per_hour: float) -> Floats:
+    """Requests per hour: a daily curve peaking in the afternoon, with noise."""
+    daily = 0.35 + 0.65 * np.clip(np.sin((hour_of_day(hours) - 6) / 24 * 2 * np.pi), 0, None)
+    requests: Floats = np.round(per_hour * daily * ledger.rng.uniform(0.8, 1.2, len(hours)))
+    return requests

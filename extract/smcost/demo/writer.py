@@ -1,0 +1,193 @@
+"""The ledger to Arrow and the lake: the bill in the export's exact schema, the ground truth, the
+metadata datasets, streamed replica by replica into partitions, then each period's manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from smcost import lake
+from smcost.demo.account import PAYER, SAGEMAKER_SCOPE, short_hash
+from smcost.demo.checks import conform_table
+from smcost.demo.clock import Flags, Floats, Millis, utc
+from smcost.demo.ledger import BLOCK_COLUMNS, Block, Ledger, Owner
+from smcost.schemas import DATASETS, GROUND_TRUTH, USAGE_TYPE_COLUMN, focus_schema
+
+# The bucket the demo pretends AWS Data Exports delivers to (manifests name files as s3:// URIs).
+DEMO_EXPORT_BUCKET = "acme-payer-billing-exports"
+_TS = pa.timestamp("ms")
+Ints = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The ledger's blocks flattened to one entry per bill row."""
+
+    sizes: Ints  # rows per block
+    block: Ints  # the block of each row
+    start: Millis
+    billing_period: NDArray[np.str_]  # YYYY-MM the row is booked in
+    billed: Floats
+    effective: Floats
+
+
+def to_tables(ledger: Ledger, focus_version: str) -> tuple[pa.Table, pa.Table]:
+    """The ledger's bill (in the export's exact schema) and its ground truth."""
+    bill, rows = _bill(ledger.blocks, focus_version)
+    return bill, _ground_truth(ledger.blocks, rows, bill, focus_version)
+
+
+def _period_bounds(start_ms: Millis) -> tuple[Millis, Millis]:
+    """Month start and next month start (ms) for each timestamp."""
+    months = start_ms.astype("datetime64[ms]").astype("datetime64[M]")
+    return (months.astype("datetime64[ms]").astype(np.int64), (months + 1).astype("datetime64[ms]").astype(np.int64))
+
+
+def _bill(blocks: list[Block], focus_version: str) -> tuple[pa.Table, _Rows]:
+    sizes = np.array([len(b.start_ms) for b in blocks])
+    block_idx = np.repeat(np.arange(len(blocks)), sizes)
+    start = np.concatenate([b.start_ms for b in blocks])
+    qty = np.concatenate([b.quantity for b in blocks])
+    duration = np.repeat([b.charge.duration_ms for b in blocks], sizes)
+    list_rate = np.repeat([b.charge.list_rate for b in blocks], sizes)
+    billed_rate = np.repeat([b.billed_rate for b in blocks], sizes)
+    effective_rate = np.repeat([b.effective_rate for b in blocks], sizes)
+    booked = np.concatenate([
+        np.full(len(b.start_ms), b.charge.billing_period_ms if b.charge.billing_period_ms is not None else -1)
+        for b in blocks
+    ])  # fmt: skip
+    bp_start, bp_end = _period_bounds(np.where(booked >= 0, booked, start))
+    per_block = pa.Table.from_pylist([{k: b.columns.get(k) for k in BLOCK_COLUMNS} for b in blocks],
+                                     schema=pa.schema([focus_schema("1.2").field(k) for k in BLOCK_COLUMNS]))  # fmt: skip
+    table = per_block.take(pa.array(block_idx))
+    usage = np.array([b.charge.category == "Usage" for b in blocks])[block_idx]
+    committed = np.array([b.columns.get("CommitmentDiscountStatus") == "Used" for b in blocks])[block_idx]
+    billed, effective, listed = qty * billed_rate, qty * effective_rate, qty * list_rate
+    periods = np.datetime_as_string(bp_start.astype("datetime64[ms]"), unit="M")
+    columns = {
+        "BilledCost": billed, "EffectiveCost": effective, "ListCost": listed, "ContractedCost": listed,
+        "ListUnitPrice": list_rate, "ContractedUnitPrice": list_rate,
+        "PricingCurrencyListUnitPrice": list_rate, "PricingCurrencyContractedUnitPrice": list_rate,
+        "PricingCurrencyEffectiveCost": effective,
+        "ConsumedQuantity": pa.array(qty, mask=~usage), "PricingQuantity": pa.array(qty, mask=~usage),
+        "ChargePeriodStart": pa.array(start, _TS), "ChargePeriodEnd": pa.array(start + duration, _TS),
+        "BillingPeriodStart": pa.array(bp_start, _TS), "BillingPeriodEnd": pa.array(bp_end, _TS),
+        "InvoiceId": pa.array(np.char.add(np.char.add("INV-", periods), f"-{PAYER[0]}")),
+        "CommitmentDiscountQuantity": pa.array(effective, mask=~committed),
+    }  # fmt: skip
+    for name, values in columns.items():
+        table = table.append_column(name, values if isinstance(values, pa.Array) else pa.array(values))
+    if focus_version == "1.0":
+        table = table.append_column("x_UsageType", table.column("SkuMeter"))
+        table = table.append_column("x_CostCategories", pa.nulls(table.num_rows, pa.map_(pa.string(), pa.string())))
+    # Built with the 1.2 columns: the 1.0 export has fewer, so only missing ones are an error.
+    bill = conform_table("billing", table, focus_schema(focus_version), exact=False)
+    return bill, _Rows(sizes, block_idx, start, periods, billed, effective)
+
+
+def _ground_truth(blocks: list[Block], rows: _Rows, bill: pa.Table, focus_version: str) -> pa.Table:
+    """One row per SageMaker-scope bill row and true owner with a non-zero share."""
+    r, owners, o, share, knowable = _owner_rows(blocks, rows.sizes)
+    owner_table = pa.Table.from_pylist([{"model": w.model, "team": w.team, "experiment": w.experiment,
+                                         "environment": w.environment, "evidence": w.evidence} for w in owners])  # fmt: skip
+    owner_cols = owner_table.take(pa.array(o))
+    at_rows = pa.array(r)
+    evidence = np.array(owner_cols.column("evidence").to_pylist(), dtype=object)
+    truth = pa.table({
+        "billing_period": pa.array(rows.billing_period[r]),
+        "sub_account_id": bill.column("SubAccountId").take(at_rows),
+        "resource_id": bill.column("ResourceId").take(at_rows),
+        "charge_period_start": pa.array(rows.start[r], _TS),
+        "usage_type": bill.column(USAGE_TYPE_COLUMN[focus_version]).take(at_rows),
+        "charge_category": bill.column("ChargeCategory").take(at_rows),
+        "charge_class": bill.column("ChargeClass").take(at_rows),
+        "pricing_category": bill.column("PricingCategory").take(at_rows),
+        "model": owner_cols.column("model"), "team": owner_cols.column("team"),
+        "experiment": owner_cols.column("experiment"), "environment": owner_cols.column("environment"),
+        "share": share, "billed_cost": rows.billed[r] * share, "effective_cost": rows.effective[r] * share,
+        "is_knowable": knowable,
+        "evidence": pa.array(np.where(knowable, evidence, "none")),
+    })  # fmt: skip
+    return conform_table("demo.ground_truth", truth, GROUND_TRUTH.schema)
+
+
+def _owner_rows(blocks: list[Block], sizes: Ints) -> tuple[Ints, list[Owner], Ints, Floats, Flags]:
+    """Per (bill row, owner) with a share: the bill row, the owners, each entry's owner, its share
+    and whether it is knowable."""
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    gt_rows, gt_owner, gt_share, gt_knowable = [], [], [], []
+    owners: list[Owner] = []
+    for i, b in enumerate(blocks):
+        if b.charge.service not in SAGEMAKER_SCOPE:
+            continue
+        rows = np.arange(offsets[i], offsets[i + 1])
+        knowable = np.ones(len(rows), dtype=bool) if b.charge.unknowable is None else ~b.charge.unknowable
+        for owner, owner_share in b.charge.owners:
+            share = np.ones(len(rows)) if owner_share is None else owner_share
+            keep = share > 0
+            owners.append(owner)
+            gt_rows.append(rows[keep])
+            gt_owner.append(np.full(keep.sum(), len(owners) - 1))
+            gt_share.append(share[keep])
+            gt_knowable.append(knowable[keep] & owner.is_knowable)
+    return (np.concatenate(gt_rows), owners, np.concatenate(gt_owner), np.concatenate(gt_share),
+            np.concatenate(gt_knowable))  # fmt: skip
+
+
+def clear_previous_demo(out: str, export_name: str) -> None:
+    """The demo owns its lake: drop what an earlier run wrote (other periods, dates, versions).
+    A lake the extractor has written to (it has run manifests) is never the demo's: refuse."""
+    fs, base = lake.filesystem(out)
+    if fs.get_file_info(f"{base}/sagemaker/_runs").type == lake.pafs.FileType.Directory:
+        raise ValueError(f"{out} holds `smcost extract` runs (sagemaker/_runs): not overwriting real metadata "
+                         "with the demo account; choose another --out")  # fmt: skip
+    lake.validate_name("export name", export_name)
+    for sub in (f"billing/{export_name}", "sagemaker", "demo"):
+        path = f"{base}/{sub}"
+        if fs.get_file_info(path).type == lake.pafs.FileType.Directory:
+            lake.delete_inside(fs, base, path, directory=True)  # never outside --out, even through a symlink
+
+
+class LakeWriter:
+    """Streams replicas into the lake: one partition per billing period, the ground truth, and one
+    partition per metadata dataset (dated by the replicas' extraction time)."""
+
+    def __init__(self, out: str, periods: list[str], focus_version: str, export_name: str) -> None:
+        self.out, self.focus_version, self.export_name = out, focus_version, export_name
+        self.schema = focus_schema(focus_version)
+        self.bill = {p: lake.PartitionWriter(out, lake.billing_partition(p, export_name), self.schema) for p in periods}
+        self.truth = lake.PartitionWriter(out, lake.GROUND_TRUTH_DIR, GROUND_TRUTH.schema)
+        self.meta: dict[str, lake.PartitionWriter] = {}
+
+    def write(self, ledger: Ledger) -> None:
+        bill, truth = to_tables(ledger, self.focus_version)
+        period = np.datetime_as_string(bill.column("BillingPeriodStart").to_numpy().astype("datetime64[ms]"), unit="M")
+        for p, writer in self.bill.items():
+            writer.write(bill.filter(pa.array(period == p)))
+        self.truth.write(truth)
+        if not self.meta:  # every replica is extracted at the same instant
+            extract_date = ledger.extracted_at.strftime("%Y-%m-%d")
+            self.meta = {name: lake.PartitionWriter(self.out, lake.dataset_partition(name, extract_date), ds.schema)
+                         for name, ds in DATASETS.items()}  # fmt: skip
+        for name, rows in ledger.meta.items():
+            self.meta[name].write(lake.rows_to_table(rows, DATASETS[name].schema))
+
+    def close(self, seed: int) -> dict[str, int]:
+        """Close every partition, then write each period's manifest, as AWS delivers it: the
+        period's files, then the manifest naming them. Returns rows written per output."""
+        counts = {"bill_rows": sum(w.rows for w in self.bill.values()), "ground_truth_rows": self.truth.rows}
+        for writer in [*self.bill.values(), self.truth, *self.meta.values()]:
+            writer.close()
+        for period, writer in self.bill.items():
+            lake.write_export_manifest(self.out, period, self.export_name, writer.paths, self.schema,
+                                       bucket=DEMO_EXPORT_BUCKET, execution_id=short_hash(seed, period, n=16))  # fmt: skip
+        counts.update({f"sagemaker.{name}": w.rows for name, w in self.meta.items()})
+        return counts
+
+
+def billing_periods(month_starts_ms: list[int]) -> list[str]:
+    """YYYY-MM of each month but the last (which only closes the one before)."""
+    return [utc(ms).strftime("%Y-%m") for ms in month_starts_ms[:-1]]
