@@ -35,6 +35,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 
 from extractor import moto_gaps  # noqa: E402
 from smcost.extractor import Extraction  # noqa: E402
+from smcost.extractor.catalog import resolve  # noqa: E402
 from smcost.extractor.options import Options  # noqa: E402
 
 ACCOUNT, REGION = moto_gaps.ACCOUNT, "us-east-1"
@@ -90,8 +91,9 @@ def no_inference_components(account: str, region: str, service: str, dataset: st
 
 
 def extract(out: str, datasets: str, **options) -> dict:
-    run = Extraction(Options(out=out, regions=[REGION], datasets=datasets.split(","), progress=False, **options),
-                     client_overrides=no_inference_components).run()
+    names = datasets.split(",")
+    run = Extraction(Options(out=out, regions=[REGION], datasets=names, progress=False, **options),
+                     resolve(names), client_overrides=no_inference_components).run()
     assert run.status == "complete", run.manifest["errors"]
     return run.manifest
 

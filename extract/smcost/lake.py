@@ -20,6 +20,8 @@ import posixpath
 import re
 import uuid
 from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -182,7 +184,7 @@ class PartitionWriter:
     def __enter__(self) -> "PartitionWriter":
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         else:  # leave the previous partition untouched
@@ -226,6 +228,18 @@ def write_partition(root: str, partition: str, schema: pa.Schema, tables: Iterab
     return writer.rows
 
 
-def rows_to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    """Build a table from dicts, every schema column present (missing keys become null)."""
+def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema, *, dataset: str | None = None) -> pa.Table:
+    """Build a table from dicts, every schema column present (missing keys become null).
+
+    A key the schema lacks is an error, not a column quietly left out: it is a typo or a column
+    schemas.py does not declare yet, and either way its values would never land.
+    """
+    names = set(schema.names)
+    for row in rows:
+        if not row.keys() <= names:
+            extra = ", ".join(sorted(set(row) - names))
+            raise ValueError(
+                f"{dataset or 'a dataset'}: a row has column(s) {extra} that its schema lacks "
+                "(declare them in extract/smcost/schemas.py, or fix the name)"
+            )
     return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)

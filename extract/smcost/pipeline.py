@@ -43,9 +43,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 EXIT_OK, EXIT_EXTRACT_PARTIAL, EXIT_EXTRACT_FAILED, EXIT_DBT_FAILED, EXIT_LOCKED = 0, 3, 5, 6, 75
 EXIT_BAD_ARGS = 2
@@ -187,8 +190,8 @@ class _Supervisor:
         self._timer: threading.Timer | None = None
 
     @contextmanager
-    def handling_signals(self):
-        previous = {}
+    def handling_signals(self) -> Iterator[_Supervisor]:
+        previous: dict[signal.Signals, Any] = {}  # what signal.signal() returns: a handler or a constant
         if threading.current_thread() is threading.main_thread():  # signal.signal() works only there
             for s in HANDLED_SIGNALS:
                 if signal.getsignal(s) is not signal.SIG_IGN:
@@ -209,7 +212,7 @@ class _Supervisor:
         except OSError:
             pass
 
-    def _on_signal(self, signum, frame) -> None:
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if self.signum is None:
             self.signum, self.signalled_at = signum, time.monotonic()
@@ -429,8 +432,10 @@ class _BuildFile:
 
         try:
             with duckdb.connect(str(path)) as con:
-                (tags,) = con.execute("select tags from duckdb_databases() "
-                                      "where database_name = current_database()").fetchone()
+                row = con.execute("select tags from duckdb_databases() "
+                                  "where database_name = current_database()").fetchone()
+                assert row is not None  # every connection has a current database
+                (tags,) = row
                 con.execute("checkpoint")
         except duckdb.Error as error:
             message = str(error).splitlines()[0].replace(str(path), str(self.live))

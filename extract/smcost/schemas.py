@@ -37,12 +37,13 @@ def _field(name: str, type_: pa.DataType, doc: str | None = None, *, api: str | 
 
 
 def doc_of(field: pa.Field) -> str:
-    return (field.metadata or {}).get(b"doc", b"").decode()
+    doc: bytes = (field.metadata or {}).get(b"doc", b"")
+    return doc.decode()
 
 
 def api_of(field: pa.Field) -> str | None:
     """The API response path a column is read from, if it is read as is (see ``_field``)."""
-    value = (field.metadata or {}).get(b"api")
+    value: bytes | None = (field.metadata or {}).get(b"api")
     return value.decode() if value else None
 
 

@@ -20,6 +20,7 @@ import sys
 from tqdm import tqdm
 
 from smcost.extractor.aws import EXPECTED_ERRORS, describe_error, last_call
+from smcost.extractor.catalog import resolve
 from smcost.extractor.engine import EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL, Extraction, RunResult
 from smcost.extractor.options import Options, add_arguments, from_args
 
@@ -47,9 +48,10 @@ def _configure_logging(verbose: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = from_args(args)
+    kinds = resolve(options.datasets)
     _configure_logging(args.verbose)
     try:
-        result = Extraction(options).run()
+        result = Extraction(options, kinds).run()
     except EXPECTED_ERRORS as exc:  # before any unit: no credentials, STS unreachable or silent
         error = describe_error(exc, last_call())
         print(f"smcost extract: {error['code']}: {error['message']}"

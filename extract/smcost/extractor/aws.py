@@ -46,6 +46,10 @@ USER_AGENT = "smcost-extract"
 IAM_ACTION_OVERRIDES = {"s3:ListObjectsV2": "s3:ListBucket"}
 
 
+# What a run calls outside any kind: who am I (no --accounts), and the role in each member account.
+RUN_ACTIONS = ("sts:GetCallerIdentity", "sts:AssumeRole")
+
+
 def iam_action(call: str) -> str:
     """``"sagemaker:Search"`` -> the IAM action that authorises it."""
     return IAM_ACTION_OVERRIDES.get(call, call)
@@ -59,7 +63,7 @@ class PageBoundExceeded(Exception):
 _current = threading.local()
 
 
-def count_calls_into(counter: Counter | None) -> None:
+def count_calls_into(counter: Counter[str] | None) -> None:
     """Attribute the API calls this thread makes from now on to ``counter``."""
     _current.counter = counter
 
@@ -180,12 +184,12 @@ class RetryGuard:
     def attach(self, client: BaseClient) -> BaseClient:
         service_id = client.meta.service_model.service_id.hyphenize()
         client.meta.events.register(f"before-call.{service_id}", self._before_call, unique_id="smcost-guard-start")
-        client.meta.events.register_first(
-            f"needs-retry.{service_id}", self._needs_retry, unique_id="smcost-guard-retry"
+        client.meta.events.register_first(  # the stubs say handlers return None; needs-retry's return the delay
+            f"needs-retry.{service_id}", self._needs_retry, unique_id="smcost-guard-retry"  # type: ignore[arg-type]
         )
         return client
 
-    def _before_call(self, model: Any, params: dict, context: dict, **_: Any) -> None:
+    def _before_call(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         endpoint = _origin(params.get("url"))
         with self._lock:
             dead = self._dead.get(endpoint)
@@ -198,7 +202,7 @@ class RetryGuard:
             )
         context[_CALL_STARTED] = time.monotonic()
 
-    def _needs_retry(self, *, attempts: int, operation: Any, request_dict: dict, response: Any,
+    def _needs_retry(self, *, attempts: int, operation: Any, request_dict: dict[str, Any], response: Any,
                      caught_exception: BaseException | None, **kwargs: Any) -> float | None:
         cut = _cut_short(response, request_dict.get("method"), operation)
         retry_context = self._adapter.create_retry_context(
@@ -226,7 +230,7 @@ class RetryGuard:
         elif cut is not None:
             # botocore took it for a success and will not retry it: retry here, with its jittered
             # backoff for errors that are not throttling (0.05 s x 2^(n-1), at most 20 s).
-            return random.random() * min(0.05 * 2 ** (attempts - 1), _MAX_BACKOFF)
+            return random.random() * min(0.05 * 2.0 ** (attempts - 1), _MAX_BACKOFF)
         else:
             return None  # retry: botocore's handler picks the backoff
         error = self._gave_up(
@@ -325,7 +329,7 @@ class AwsAccess:
         """The account of the credentials the run started with (one STS call, cached)."""
         with self._lock:
             if self._caller_account is None:
-                sts = self._instrument(self._sts())
+                sts: Any = self._instrument(self._sts())
                 self._caller_account = sts.get_caller_identity()["Account"]
             return self._caller_account
 
@@ -359,7 +363,7 @@ class AwsAccess:
         return session
 
     def _assumed_session(self, role_arn: str) -> boto3.Session:
-        sts = self._instrument(self._sts())
+        sts: Any = self._instrument(self._sts())
         params = {"RoleArn": role_arn, "RoleSessionName": self._role_session_name}
         if self._external_id:
             params["ExternalId"] = self._external_id
@@ -378,7 +382,7 @@ class AwsAccess:
             metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
         )
         core = botocore.session.Session()
-        core._credentials = credentials  # botocore has no public setter for refreshable credentials
+        core._credentials = credentials  # type: ignore[attr-defined]  # no public setter for refreshable credentials
         return boto3.Session(botocore_session=core, region_name=self._base.region_name)
 
     def client(self, account_id: str, region: str, service: str, dataset: str = "") -> BaseClient:
@@ -388,13 +392,17 @@ class AwsAccess:
                 if key not in self._clients:
                     override = self._overrides(account_id, region, service, dataset)
                     self._clients[key] = self._instrument(override) if override is not None else None
-                if self._clients[key] is not None:
-                    return self._clients[key]
+                override = self._clients[key]
+                if override is not None:
+                    return override
             key = (account_id, region, service, "")
-            if key not in self._clients:
-                session = self._session(account_id)
-                self._clients[key] = self._instrument(session.client(service, region_name=region, config=self._config))
-            return self._clients[key]
+            client = self._clients.get(key)
+            if client is None:
+                # boto3 types client() per literal service name; this one is a variable.
+                session: Any = self._session(account_id)
+                client = self._instrument(session.client(service, region_name=region, config=self._config))
+                self._clients[key] = client
+            return client
 
     def partition(self, region: str) -> str:
         """``aws``, ``aws-cn`` or ``aws-us-gov``: needed to build ARNs the APIs do not return."""
@@ -411,7 +419,7 @@ def paginate(
     warn: Any = None,
     token: tuple[str, str] = ("NextToken", "NextToken"),
     **params: Any,
-) -> Iterator[list[dict]]:
+) -> Iterator[list[dict[str, Any]]]:
     """Yield the pages of a NextToken listing, with a hard bound on the page count.
 
     SageMaker list calls filtered by LastModifiedTime can return empty pages with a NextToken

@@ -1,8 +1,13 @@
-"""Every kind the extractor lands, in the order units are scheduled (a kind after what it needs)."""
+"""Every kind the extractor lands, in the order units are scheduled (a kind after what it needs).
+
+The registry: the only module that imports the declaration modules. The engine is handed the
+kinds ``resolve`` returns and never imports this one.
+"""
 
 from __future__ import annotations
 
 from smcost.extractor import cloudwatch, sagemaker, storage
+from smcost.extractor.aws import RUN_ACTIONS
 from smcost.extractor.kinds import Kind
 from smcost.extractor.options import usage_error
 
@@ -22,3 +27,8 @@ def resolve(names: list[str]) -> list[Kind]:
                 wanted.add(need)
                 stack.append(need)
     return [k for name, k in KINDS.items() if name in wanted]
+
+
+def iam_actions() -> list[str]:
+    """Every IAM action a run may need: each kind's, and the run's own (extract/iam-policy.json)."""
+    return sorted({action for kind in KINDS.values() for action in kind.actions} | set(RUN_ACTIONS))

@@ -17,12 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timezone
-from typing import TYPE_CHECKING
+from typing import Any
 
-from smcost.extractor.kinds import WINDOW, Kind, Row, utc
-
-if TYPE_CHECKING:
-    from smcost.extractor.engine import UnitContext
+from smcost.extractor.kinds import WINDOW, Custom, Kind, Row, UnitContext, utc
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 QUERIES_PER_CALL = 500  # GetMetricData limit
@@ -81,16 +78,18 @@ def _series(ctx: UnitContext) -> list[Series]:
         if model in prefix_of_model
     })
     options = ctx.options
-    if multi_model and not options.mme_metric_namespace:
-        ctx.warn(
-            f"{len(multi_model)} multi-model endpoint variant(s) but no --mme-metric-namespace: "
-            "per-model invocations were not read (docs/extract.md, 'Multi-model endpoints')"
-        )
+    namespace = options.mme_metric_namespace
+    if not namespace:
+        if multi_model:
+            ctx.warn(
+                f"{len(multi_model)} multi-model endpoint variant(s) but no --mme-metric-namespace: "
+                "per-model invocations were not read (docs/extract.md, 'Multi-model endpoints')"
+            )
         return series
     for endpoint, variant, prefix in multi_model:
         series += [
             Series(
-                "target_model", options.mme_metric_namespace,
+                "target_model", namespace,
                 (("EndpointName", endpoint), (options.mme_model_dimension, target)),
                 (("endpoint_name", endpoint), ("variant_name", variant), ("target_model", target)),
                 (("invocations", options.mme_metric_name, "Sum"),),
@@ -118,7 +117,8 @@ def endpoint_invocations(ctx: UnitContext) -> Iterator[Row]:
 
 def _read(ctx: UnitContext, batch: list[Series]) -> Iterator[Row]:
     """One GetMetricData call (plus its NextToken pages) for up to 500 queries."""
-    queries, owner = [], {}
+    queries: list[dict[str, Any]] = []
+    owner: dict[str, tuple[Series, str]] = {}
     for s in batch:
         for column, metric, stat in s.metrics:
             query_id = f"q{len(queries)}"
@@ -162,8 +162,11 @@ def _read(ctx: UnitContext, batch: list[Series]) -> Iterator[Row]:
 
 KIND = Kind(
     "endpoint_invocations",
-    endpoint_invocations,
-    reads="GetMetricData, 500 queries a call: Invocations + ModelLatency per variant and component",
+    Custom(
+        endpoint_invocations, ("cloudwatch:get_metric_data",),
+        "GetMetricData, 500 queries a call, NextToken-paged: Invocations and ModelLatency per variant "
+        "and inference component, per target model of multi-model endpoints",
+    ),
     history=WINDOW,
     needs=("endpoints", "endpoint_configs", "models", "inference_components", "s3_artifacts"),
     service="cloudwatch",

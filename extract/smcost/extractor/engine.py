@@ -1,5 +1,8 @@
 """The engine: plan units, run them on a bounded pool, land what succeeded, write the manifest.
 
+The engine is handed its kinds (``catalog.resolve`` in ``smcost.extractor.run``, or whatever a
+test needs) and gives each unit's reader a ``Context``, its ``kinds.UnitContext``.
+
 A unit is one (account, region, dataset). Units are independent: a unit that fails (access
 denied, throttled past every retry, endpoint unreachable, or a bug) is recorded with its error and
 the others carry on. A unit's rows spill to a local Parquet file as they are read (memory holds one
@@ -31,8 +34,7 @@ from tqdm import tqdm
 
 from smcost import lake
 from smcost.extractor import aws
-from smcost.extractor.catalog import resolve
-from smcost.extractor.kinds import INCREMENTAL, SNAPSHOT, WINDOW, Kind, RefSet, Row
+from smcost.extractor.kinds import INCREMENTAL, SNAPSHOT, WINDOW, Kind, Record, RefSet, Row
 from smcost.extractor.options import Options, usage_error
 from smcost.extractor.state import LakeState
 
@@ -59,11 +61,11 @@ class Unit:
     until: datetime | None = None  # the watermark this unit leaves if it succeeds
     status: str = "pending"  # pending | running | ok | error
     rows: int = 0
-    calls: Counter = field(default_factory=Counter)
-    error: dict | None = None
+    calls: Counter[str] = field(default_factory=Counter)
+    error: dict[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
     refs: RefSet = field(default_factory=RefSet)
-    gone: set[tuple] = field(default_factory=set)
+    gone: set[tuple[Any, ...]] = field(default_factory=set)
     spill: str | None = None
     seconds: float = 0.0
 
@@ -76,8 +78,8 @@ class Unit:
         return (self.account_id, self.region)
 
 
-class UnitContext:
-    """What a kind's fetch function may use: clients, paging, history, references, warnings."""
+class Context:
+    """The engine's ``kinds.UnitContext``: clients, paging, history, references, warnings."""
 
     def __init__(self, extraction: Extraction, unit: Unit, upstream: RefSet) -> None:
         self._extraction = extraction
@@ -99,25 +101,26 @@ class UnitContext:
             self.account_id, self.region, service or self._unit.kind.service, self._unit.kind.dataset
         )
 
-    def call(self, operation: str, *, service: str | None = None, **params: Any) -> dict:
-        return getattr(self.client(service), operation)(**params)
+    def call(self, operation: str, *, service: str | None = None, **params: Any) -> Record:
+        response: Record = getattr(self.client(service), operation)(**params)
+        return response
 
     def pages(
         self, operation: str, items_key: str, *, service: str | None = None,
         token: tuple[str, str] = ("NextToken", "NextToken"), **params: Any,
-    ) -> Iterator[list[dict]]:
+    ) -> Iterator[list[Record]]:
         return aws.paginate(
             self.client(service), operation, items_key, max_pages=self.options.max_pages,
             warn=self.warn, token=token, **params,
         )
 
-    def items(self, operation: str, items_key: str, **params: Any) -> Iterator[dict]:
+    def items(self, operation: str, items_key: str, **params: Any) -> Iterator[Record]:
         for page in self.pages(operation, items_key, **params):
             yield from page
 
-    def tags(self, arn: str) -> list[dict]:
+    def tags(self, arn: str) -> list[Record]:
         """ListTags, as the API returns them ([{Key, Value}]): at most 50 a resource, one page."""
-        tags: list[dict] = []
+        tags: list[Record] = []
         for page in self.pages("list_tags", "Tags", ResourceArn=arn, MaxResults=50):
             tags += page
         return tags
@@ -129,10 +132,10 @@ class UnitContext:
     def publish(self, name: str, value: Any) -> None:
         self._unit.refs.add(name, value)
 
-    def upstream(self, name: str) -> set:
+    def upstream(self, name: str) -> set[Any]:
         return self._upstream.get(name)
 
-    def gone(self, key: tuple) -> None:
+    def gone(self, key: tuple[Any, ...]) -> None:
         """A row the previous partition holds is known to be gone: do not keep it."""
         self._unit.gone.add(key)
 
@@ -144,8 +147,9 @@ class UnitContext:
 class _Spill:
     """A unit's rows on local disk, in batches, until the unit is known to have succeeded."""
 
-    def __init__(self, path: str, schema: pa.Schema) -> None:
+    def __init__(self, path: str, dataset: str, schema: pa.Schema) -> None:
         self.path = path
+        self.dataset = dataset
         self.schema = schema
         self._rows: list[Row] = []
         self._writer = pq.ParquetWriter(path, schema)
@@ -158,7 +162,7 @@ class _Spill:
 
     def _flush(self) -> None:
         if self._rows:
-            self._writer.write_table(lake.rows_to_table(self._rows, self.schema))
+            self._writer.write_table(lake.rows_to_table(self._rows, self.schema, dataset=self.dataset))
             self.count += len(self._rows)
             self._rows = []
 
@@ -176,7 +180,7 @@ class RunResult:
     status: str  # complete | partial | failed | dry-run
     units: list[Unit]
     extracted_at: datetime
-    manifest: dict | None = None
+    manifest: dict[str, Any] | None = None
     manifest_path: str | None = None
 
     @property
@@ -185,8 +189,13 @@ class RunResult:
 
 
 class Extraction:
-    def __init__(self, options: Options, *, client_overrides: aws.ClientOverrides | None = None) -> None:
+    """One run: ``kinds`` in schedule order (each after the kinds it needs), e.g. ``catalog.resolve``'s."""
+
+    def __init__(
+        self, options: Options, kinds: list[Kind], *, client_overrides: aws.ClientOverrides | None = None
+    ) -> None:
         self.options = options
+        self.kinds = kinds
         self.access = aws.AwsAccess(
             role_arn_template=options.role_arn_template,
             sts_region=options.regions[0] if options.regions else None,
@@ -208,12 +217,11 @@ class Extraction:
         millis = self.started_at.microsecond // 1000
         self.run_id = f"{self.started_at:%Y%m%dT%H%M%S}{millis:03d}Z-{uuid.uuid4().hex[:6]}"
         self.extract_date = (options.extract_date or self.started_at.date()).isoformat()
-        self.kinds = resolve(options.datasets)
         self.state = LakeState(options.out)
         self.windows: dict[tuple[str, str], tuple[datetime, datetime]] = {}
         self.previous_dates: dict[str, str | None] = {}
         self.watermarks: dict[str, str] = {}
-        self.calls: Counter = Counter()  # calls made for the run itself, outside any unit
+        self.calls: Counter[str] = Counter()  # calls made for the run itself, outside any unit
 
     # ---- plan ----------------------------------------------------------------------------
 
@@ -316,7 +324,7 @@ class Extraction:
         by_id = {u.id: u for u in units}
         scope_refs: dict[tuple[str, str], RefSet] = {}
         pending = list(units)
-        running: dict[Future, Unit] = {}
+        running: dict[Future[None], Unit] = {}
         show = self.options.progress if self.options.progress is not None else sys.stderr.isatty()
         with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="unit") as pool, \
                 tqdm(total=len(units), unit="unit", desc="extract", file=sys.stderr, disable=not show) as bar:
@@ -352,9 +360,10 @@ class Extraction:
     def _run_unit(self, unit: Unit, upstream: RefSet, spill_dir: str) -> None:
         aws.count_calls_into(unit.calls)
         started = time.monotonic()
-        spill = _Spill(os.path.join(spill_dir, unit.id.replace("/", "__") + ".parquet"), unit.kind.schema)
+        spill_path = os.path.join(spill_dir, unit.id.replace("/", "__") + ".parquet")
+        spill = _Spill(spill_path, unit.kind.dataset, unit.kind.schema)
         try:
-            ctx = UnitContext(self, unit, upstream)
+            ctx = Context(self, unit, upstream)
             for row in unit.kind.fetch(ctx):
                 row["account_id"], row["region"] = unit.account_id, unit.region
                 row.setdefault("extracted_at", self.extracted_at)
@@ -371,7 +380,7 @@ class Extraction:
             unit.seconds = round(time.monotonic() - started, 3)
 
     @staticmethod
-    def _report(unit: Unit, bar: tqdm) -> None:
+    def _report(unit: Unit, bar: tqdm[Any]) -> None:
         bar.update(1)
         calls = sum(unit.calls.values())
         if unit.status == "ok":
@@ -389,7 +398,7 @@ class Extraction:
             return []
         return self.state.read_scope(unit.kind.dataset, date, unit.kind.schema, unit.account_id, unit.region, columns)
 
-    def _land(self, units: list[Unit]) -> dict[str, dict]:
+    def _land(self, units: list[Unit]) -> dict[str, dict[str, Any]]:
         landed = {}
         for kind in self.kinds:
             own = [u for u in units if u.kind is kind]
@@ -417,7 +426,7 @@ class Extraction:
         key_columns = ("account_id", "region", *kind.key)
         read = kept = 0
         with lake.PartitionWriter(self.options.out, partition, kind.schema) as writer:
-            seen: set[tuple] = set()
+            seen: set[tuple[Any, ...]] = set()
             for unit in ok:
                 for batch in pq.ParquetFile(unit.spill).iter_batches(batch_size=BATCH_ROWS):
                     writer.write(batch)
@@ -436,13 +445,14 @@ class Extraction:
 
     # ---- manifest ------------------------------------------------------------------------
 
-    def _manifest(self, units: list[Unit], datasets: dict[str, dict], status: str) -> dict:
+    def _manifest(self, units: list[Unit], datasets: dict[str, dict[str, Any]], status: str) -> dict[str, Any]:
         watermarks = dict(self.watermarks)
         for unit in units:
-            if unit.status == "ok" and unit.kind.history in (INCREMENTAL, WINDOW):
+            until = _iso(unit.until)
+            if unit.status == "ok" and unit.kind.history in (INCREMENTAL, WINDOW) and until is not None:
                 # A backfill of an old window (--since/--until) must not move a watermark backwards.
-                watermarks[unit.id] = max(watermarks.get(unit.id, ""), _iso(unit.until))
-        calls: Counter = Counter(self.calls)
+                watermarks[unit.id] = max(watermarks.get(unit.id, ""), until)
+        calls: Counter[str] = Counter(self.calls)
         for unit in units:
             calls.update(unit.calls)
         windows = list(self.windows.values())
@@ -486,12 +496,12 @@ class Extraction:
         }
 
 
-def _keys(batch: pa.RecordBatch | pa.Table, columns: tuple[str, ...]) -> Iterator[tuple]:
+def _keys(batch: pa.RecordBatch | pa.Table, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
     return zip(*(batch.column(c).to_pylist() for c in columns), strict=True)
 
 
 def _carry(
-    kind: Kind, table: pa.Table, key_columns: tuple[str, ...], seen: set[tuple], gone: set[tuple],
+    kind: Kind, table: pa.Table, key_columns: tuple[str, ...], seen: set[tuple[Any, ...]], gone: set[tuple[Any, ...]],
     ok_scopes: set[tuple[str, str]], now: datetime,
 ) -> pa.Table:
     """The previous partition's rows to keep: not re-read now, not known to be gone.

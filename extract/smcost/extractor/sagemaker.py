@@ -8,32 +8,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Any
 
 from smcost.extractor.kinds import (
     INCREMENTAL,
+    Custom,
     Describe,
     Kind,
+    Listing,
+    Record,
+    RefHook,
     Refs,
     Row,
+    Search,
+    UnitContext,
     dig,
     first_container,
-    listing,
-    search,
     tag_map,
     utc,
-    with_item,
 )
-
-if TYPE_CHECKING:
-    from smcost.extractor.engine import UnitContext
 
 
 # --------------------------------------------------------------------------------------------
 # References handed to the CloudWatch, S3 and ECR kinds
 # --------------------------------------------------------------------------------------------
 
-def _publish_columns(**ref_columns: str):
+def _publish_columns(**ref_columns: str) -> RefHook:
     """A ref hook publishing row[column] under each ref name (``images="training_image"``)."""
 
     def hook(ctx: UnitContext, row: Row) -> None:
@@ -71,17 +72,18 @@ def _inference_component_refs(ctx: UnitContext, row: Row) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Column maps
+# Computed columns (every other column is read from its API path in schemas.py)
 # --------------------------------------------------------------------------------------------
 
-def _instance_count(record: dict) -> int | None:
+def _instance_count(record: Record) -> int | None:
     groups = dig(record, "ResourceConfig.InstanceGroups")
     if groups:
-        return sum(g.get("InstanceCount", 0) for g in groups)
-    return dig(record, "ResourceConfig.InstanceCount")
+        return sum(int(g.get("InstanceCount", 0)) for g in groups)
+    count: int | None = dig(record, "ResourceConfig.InstanceCount")
+    return count
 
 
-def _instance_groups(record: dict) -> list[dict] | None:
+def _instance_groups(record: Record) -> list[dict[str, Any]] | None:
     groups = dig(record, "ResourceConfig.InstanceGroups")
     if not groups:
         return None
@@ -95,180 +97,17 @@ def _instance_groups(record: dict) -> list[dict] | None:
     ]
 
 
-TRAINING_JOB = {
-    "training_job_arn": "TrainingJobArn",
-    "training_job_name": "TrainingJobName",
-    "training_job_status": "TrainingJobStatus",
-    "created_at": "CreationTime",
-    "last_modified_at": "LastModifiedTime",
-    "training_start_at": "TrainingStartTime",
-    "training_end_at": "TrainingEndTime",
-    "role_arn": "RoleArn",
-    "instance_type": "ResourceConfig.InstanceType",
-    "instance_count": _instance_count,
-    "instance_groups": _instance_groups,
-    "training_seconds": "TrainingTimeInSeconds",
-    "billable_seconds": "BillableTimeInSeconds",
-    "is_managed_spot": "EnableManagedSpotTraining",
-    "warm_pool_retained_billable_seconds": "WarmPoolStatus.ResourceRetainedBillableTimeInSeconds",
-    "tuning_job_arn": "TuningJobArn",
-    "experiment_name": "ExperimentConfig.ExperimentName",
-    "trial_name": "ExperimentConfig.TrialName",
-    "run_name": "ExperimentConfig.RunName",
-    "model_artifact_s3_uri": "ModelArtifacts.S3ModelArtifacts",
-    "training_image": "AlgorithmSpecification.TrainingImage",
-}
-
-TUNING_JOB = {
-    "tuning_job_arn": "HyperParameterTuningJobArn",
-    "tuning_job_name": "HyperParameterTuningJobName",
-    "tuning_job_status": "HyperParameterTuningJobStatus",
-    "created_at": "CreationTime",
-    "ended_at": "HyperParameterTuningEndTime",
-    "strategy": "Strategy",
-    "max_training_jobs": "ResourceLimits.MaxNumberOfTrainingJobs",
-}
-
-PROCESSING_JOB = {
-    "processing_job_arn": "ProcessingJobArn",
-    "processing_job_name": "ProcessingJobName",
-    "processing_job_status": "ProcessingJobStatus",
-    "created_at": "CreationTime",
-    "processing_start_at": "ProcessingStartTime",
-    "processing_end_at": "ProcessingEndTime",
-    "role_arn": "RoleArn",
-    "instance_type": "ProcessingResources.ClusterConfig.InstanceType",
-    "instance_count": "ProcessingResources.ClusterConfig.InstanceCount",
-    "image_uri": "AppSpecification.ImageUri",
-    "experiment_name": "ExperimentConfig.ExperimentName",
-    "trial_name": "ExperimentConfig.TrialName",
-    "training_job_arn": "TrainingJobArn",
-    "monitoring_schedule_arn": "MonitoringScheduleArn",
-}
-
-TRANSFORM_JOB = {
-    "transform_job_arn": "TransformJobArn",
-    "transform_job_name": "TransformJobName",
-    "transform_job_status": "TransformJobStatus",
-    "created_at": "CreationTime",
-    "transform_start_at": "TransformStartTime",
-    "transform_end_at": "TransformEndTime",
-    "model_name": "ModelName",
-    "instance_type": "TransformResources.InstanceType",
-    "instance_count": "TransformResources.InstanceCount",
-    "experiment_name": "ExperimentConfig.ExperimentName",
-    "trial_name": "ExperimentConfig.TrialName",
-}
-
-ENDPOINT_CONFIG = {
-    "endpoint_config_arn": "EndpointConfigArn",
-    "endpoint_config_name": "EndpointConfigName",
-    "created_at": "CreationTime",
-    "variant_name": "_item.VariantName",
-    "model_name": "_item.ModelName",
-    "instance_type": "_item.InstanceType",
-    "initial_instance_count": "_item.InitialInstanceCount",
-    "initial_variant_weight": "_item.InitialVariantWeight",
-    "serverless_memory_mb": "_item.ServerlessConfig.MemorySizeInMB",
-    "serverless_max_concurrency": "_item.ServerlessConfig.MaxConcurrency",
-    "is_async": lambda r: bool(r.get("AsyncInferenceConfig")),
-}
-
-MODEL = {
-    "model_arn": "ModelArn",
-    "model_name": "ModelName",
-    "created_at": "CreationTime",
-    "execution_role_arn": "ExecutionRoleArn",
-    "image_uri": lambda r: first_container(r, "Image"),
-    "model_data_url": lambda r: first_container(r, "ModelDataUrl")
-    or dig(first_container(r, "ModelDataSource"), "S3DataSource.S3Uri"),
-    "container_mode": lambda r: first_container(r, "Mode") or "SingleModel",
-}
-
-INFERENCE_COMPONENT = {
-    "inference_component_arn": "InferenceComponentArn",
-    "inference_component_name": "InferenceComponentName",
-    "inference_component_status": "InferenceComponentStatus",
-    "endpoint_name": "EndpointName",
-    "variant_name": "VariantName",
-    "model_name": "Specification.ModelName",
-    "created_at": "CreationTime",
-    "last_modified_at": "LastModifiedTime",
-    "current_copy_count": "RuntimeConfig.CurrentCopyCount",
-    "cpu_cores_required": "Specification.ComputeResourceRequirements.NumberOfCpuCoresRequired",
-    "accelerator_devices_required": "Specification.ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired",
-    "memory_required_mb": "Specification.ComputeResourceRequirements.MinMemoryRequiredInMb",
-}
-
-NOTEBOOK_INSTANCE = {
-    "notebook_instance_arn": "NotebookInstanceArn",
-    "notebook_instance_name": "NotebookInstanceName",
-    "notebook_instance_status": "NotebookInstanceStatus",
-    "instance_type": "InstanceType",
-    "created_at": "CreationTime",
-    "last_modified_at": "LastModifiedTime",
-    "role_arn": "RoleArn",
-}
-
-STUDIO_DOMAIN = {
-    "domain_id": "DomainId",
-    "domain_arn": "DomainArn",
-    "domain_name": "DomainName",
-    "created_at": "CreationTime",
-}
-
-STUDIO_USER_PROFILE = {
-    "domain_id": "DomainId",
-    "user_profile_name": "UserProfileName",
-    "user_profile_arn": "UserProfileArn",
-    "execution_role_arn": "UserSettings.ExecutionRole",
-    "created_at": "CreationTime",
-}
-
-STUDIO_SPACE = {
-    "domain_id": "DomainId",
-    "space_name": "SpaceName",
-    "space_arn": "SpaceArn",
-    "owner_user_profile_name": lambda r: dig(r, "OwnershipSettings.OwnerUserProfileName")
-    or dig(r, "OwnershipSettingsSummary.OwnerUserProfileName"),
-    "created_at": "CreationTime",
-}
-
-STUDIO_APP = {
-    "app_arn": "AppArn",
-    "domain_id": "DomainId",
-    "user_profile_name": "UserProfileName",
-    "space_name": "SpaceName",
-    "app_type": "AppType",
-    "app_name": "AppName",
-    "app_status": "Status",
-    "instance_type": "ResourceSpec.InstanceType",
-    "created_at": "CreationTime",
-}
-
-EXPERIMENT = {"experiment_arn": "ExperimentArn", "experiment_name": "ExperimentName", "created_at": "CreationTime"}
-
-TRIAL = {
-    "trial_arn": "TrialArn",
-    "trial_name": "TrialName",
-    "experiment_name": "ExperimentName",
-    "created_at": "CreationTime",
-}
-
-TRIAL_COMPONENT = {
-    "trial_component_arn": "TrialComponentArn",
-    "trial_component_name": "TrialComponentName",
-    "trial_name": "_item.TrialName",
-    "experiment_name": "_item.ExperimentName",
-    "source_arn": "Source.SourceArn",
-    "source_type": "Source.SourceType",
-    "created_at": "CreationTime",
-}
+def _model_data_url(record: Record) -> Any:
+    return first_container(record, "ModelDataUrl") or dig(
+        first_container(record, "ModelDataSource"), "S3DataSource.S3Uri"
+    )
 
 
-def _app_describe_params(summary: dict) -> dict:
-    keys = ("DomainId", "AppType", "AppName", "UserProfileName", "SpaceName")
-    return {k: summary[k] for k in keys if summary.get(k)}
+def _space_owner(record: Record) -> Any:
+    # DescribeSpace says OwnershipSettings, ListSpaces OwnershipSettingsSummary.
+    return dig(record, "OwnershipSettings.OwnerUserProfileName") or dig(
+        record, "OwnershipSettingsSummary.OwnerUserProfileName"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,7 +123,7 @@ def endpoint_history(ctx: UnitContext) -> Iterator[Row]:
     open row closes as Deleted at the moment it was last seen.
     """
     now = ctx.until
-    incarnations: dict[tuple, list[Row]] = defaultdict(list)
+    incarnations: dict[tuple[str, datetime | None], list[Row]] = defaultdict(list)
     for row in ctx.previous():
         incarnations[(row["endpoint_arn"], row["endpoint_created_at"])].append(row)
 
@@ -318,7 +157,7 @@ def endpoint_history(ctx: UnitContext) -> Iterator[Row]:
     return iter(rows)
 
 
-def _advance(history: list[Row], record: dict, now) -> list[Row]:
+def _advance(history: list[Row], record: Record, now: datetime) -> list[Row]:
     created = utc(record["CreationTime"])
     live = {
         "endpoint_arn": record["EndpointArn"],
@@ -352,157 +191,130 @@ def _advance(history: list[Row], record: dict, now) -> list[Row]:
 KINDS = [
     Kind(
         "training_jobs",
-        search(
-            "TrainingJob", "TrainingJob", TRAINING_JOB,
+        Search(
+            "TrainingJob", "TrainingJob",
+            computed={"instance_count": _instance_count, "instance_groups": _instance_groups},
             refs=Refs(fresh=_publish_columns(images="training_image", artifacts="model_artifact_s3_uri")),
         ),
-        reads="Search(TrainingJob) 100/page, newest first, down to the watermark",
         history=INCREMENTAL,
     ),
     Kind(
         "tuning_jobs",
-        listing(
-            "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries", TUNING_JOB,
+        # Its children link up through TuningJobArn on training_jobs.
+        Listing(
+            "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
             arn="HyperParameterTuningJobArn", incremental=True,
         ),
-        reads="ListHyperParameterTuningJobs + ListTags (children: TuningJobArn on training_jobs)",
         history=INCREMENTAL,
     ),
     Kind(
         "processing_jobs",
-        listing(
-            "list_processing_jobs", "ProcessingJobSummaries", PROCESSING_JOB,
-            describe=Describe("describe_processing_job", lambda s: {"ProcessingJobName": s["ProcessingJobName"]}),
+        Listing(
+            "list_processing_jobs", "ProcessingJobSummaries",
+            describe=Describe("describe_processing_job", ("ProcessingJobName",)),
             arn="ProcessingJobArn", incremental=True,
             refs=Refs(fresh=_publish_columns(images="image_uri")),
         ),
-        reads="ListProcessingJobs + DescribeProcessingJob + ListTags, changed since the watermark",
         history=INCREMENTAL,
     ),
     Kind(
         "transform_jobs",
-        listing(
-            "list_transform_jobs", "TransformJobSummaries", TRANSFORM_JOB,
-            describe=Describe("describe_transform_job", lambda s: {"TransformJobName": s["TransformJobName"]}),
+        Listing(
+            "list_transform_jobs", "TransformJobSummaries",
+            describe=Describe("describe_transform_job", ("TransformJobName",)),
             arn="TransformJobArn", incremental=True,
         ),
-        reads="ListTransformJobs + DescribeTransformJob + ListTags, changed since the watermark",
         history=INCREMENTAL,
     ),
     Kind(
         "endpoints",
-        endpoint_history,
-        reads="Search(Endpoint), merged with the landed history",
+        Custom(
+            endpoint_history, ("sagemaker:search",),
+            "Search(Endpoint), merged with the landed history: one row per config each endpoint used",
+        ),
     ),
     Kind(
         "endpoint_configs",
-        listing(
-            "list_endpoint_configs", "EndpointConfigs", ENDPOINT_CONFIG,
-            describe=Describe("describe_endpoint_config", lambda s: {"EndpointConfigName": s["EndpointConfigName"]}),
+        Listing(
+            "list_endpoint_configs", "EndpointConfigs",
+            describe=Describe("describe_endpoint_config", ("EndpointConfigName",)),
             arn="EndpointConfigArn",
-            immutable=(
-                lambda s: (s["EndpointConfigName"], utc(s["CreationTime"])), ("endpoint_config_name", "created_at")
-            ),
-            explode=lambda r: with_item(r, "ProductionVariants"),
+            immutable=("endpoint_config_name", "created_at"),
+            explode="ProductionVariants",
+            computed={"is_async": lambda r: bool(r.get("AsyncInferenceConfig"))},
             refs=Refs(known=_config_refs, known_columns=("endpoint_config_name", "variant_name", "model_name")),
         ),
-        reads="ListEndpointConfigs + DescribeEndpointConfig + ListTags for configs not seen before",
     ),
     Kind(
         "models",
-        listing(
-            "list_models", "Models", MODEL,
-            describe=Describe("describe_model", lambda s: {"ModelName": s["ModelName"]}),
+        Listing(
+            "list_models", "Models",
+            describe=Describe("describe_model", ("ModelName",)),
             arn="ModelArn",
-            immutable=(lambda s: (s["ModelArn"], utc(s["CreationTime"])), ("model_arn", "created_at")),
+            immutable=("model_arn", "created_at"),
+            computed={
+                "image_uri": lambda r: first_container(r, "Image"),
+                "model_data_url": _model_data_url,
+                "container_mode": lambda r: first_container(r, "Mode") or "SingleModel",
+            },
             refs=Refs(fresh=_model_fresh_refs, known=_model_known_refs,
                       known_columns=("model_name", "container_mode", "model_data_url")),
         ),
-        reads="ListModels + DescribeModel + ListTags for models not seen before",
     ),
     Kind(
         "inference_components",
-        listing(
-            "list_inference_components", "InferenceComponents", INFERENCE_COMPONENT,
-            describe=Describe(
-                "describe_inference_component", lambda s: {"InferenceComponentName": s["InferenceComponentName"]}
-            ),
+        Listing(
+            "list_inference_components", "InferenceComponents",
+            describe=Describe("describe_inference_component", ("InferenceComponentName",)),
             arn="InferenceComponentArn",
             refs=Refs(known=_inference_component_refs, known_columns=(
                 "inference_component_name", "endpoint_name", "variant_name", "inference_component_status",
                 "extracted_at",
             )),
         ),
-        reads="ListInferenceComponents + DescribeInferenceComponent + ListTags",
         status_column="inference_component_status",
     ),
     Kind(
         "notebook_instances",
-        listing(
-            "list_notebook_instances", "NotebookInstances", NOTEBOOK_INSTANCE,
-            describe=Describe(
-                "describe_notebook_instance", lambda s: {"NotebookInstanceName": s["NotebookInstanceName"]}
-            ),
+        Listing(  # the summary lacks RoleArn
+            "list_notebook_instances", "NotebookInstances",
+            describe=Describe("describe_notebook_instance", ("NotebookInstanceName",)),
             arn="NotebookInstanceArn",
         ),
-        reads="ListNotebookInstances + DescribeNotebookInstance (RoleArn) + ListTags",
         status_column="notebook_instance_status",
     ),
-    Kind(
-        "studio_domains",
-        listing("list_domains", "Domains", STUDIO_DOMAIN, arn="DomainArn"),
-        reads="ListDomains + ListTags",
-    ),
+    Kind("studio_domains", Listing("list_domains", "Domains", arn="DomainArn")),
     Kind(
         "studio_user_profiles",
-        listing(
-            "list_user_profiles", "UserProfiles", STUDIO_USER_PROFILE,
-            describe=Describe(
-                "describe_user_profile",
-                lambda s: {"DomainId": s["DomainId"], "UserProfileName": s["UserProfileName"]},
-            ),
+        Listing(  # the summary lacks the ARN and the execution role
+            "list_user_profiles", "UserProfiles",
+            describe=Describe("describe_user_profile", ("DomainId", "UserProfileName")),
             arn="UserProfileArn",
         ),
-        reads="ListUserProfiles + DescribeUserProfile (ARN, execution role) + ListTags",
     ),
     Kind(
         "studio_spaces",
-        listing(
-            "list_spaces", "Spaces", STUDIO_SPACE,
-            describe=Describe("describe_space", lambda s: {"DomainId": s["DomainId"], "SpaceName": s["SpaceName"]}),
+        Listing(  # the summary lacks the ARN
+            "list_spaces", "Spaces",
+            describe=Describe("describe_space", ("DomainId", "SpaceName")),
             arn="SpaceArn",
+            computed={"owner_user_profile_name": _space_owner},
         ),
-        reads="ListSpaces + DescribeSpace (ARN) + ListTags",
     ),
     Kind(
         "studio_apps",
-        listing(
-            "list_apps", "Apps", STUDIO_APP,
-            describe=Describe("describe_app", _app_describe_params),
+        Listing(  # the summary lacks the ARN; an app belongs to a user profile or to a space
+            "list_apps", "Apps",
+            describe=Describe("describe_app", ("DomainId", "AppType", "AppName", "UserProfileName", "SpaceName")),
             arn="AppArn",
         ),
-        reads="ListApps + DescribeApp (ARN) + ListTags",
         status_column="app_status",
     ),
-    Kind(
-        "experiments",
-        search("Experiment", "Experiment", EXPERIMENT),
-        reads="Search(Experiment), newest first, down to the watermark",
-        history=INCREMENTAL,
-    ),
-    Kind(
-        "trials",
-        search("ExperimentTrial", "Trial", TRIAL),
-        reads="Search(ExperimentTrial), newest first, down to the watermark",
-        history=INCREMENTAL,
-    ),
+    Kind("experiments", Search("Experiment", "Experiment"), history=INCREMENTAL),
+    Kind("trials", Search("ExperimentTrial", "Trial"), history=INCREMENTAL),
     Kind(
         "trial_components",
-        search(
-            "ExperimentTrialComponent", "TrialComponent", TRIAL_COMPONENT,
-            explode=lambda r: with_item(r, "Parents"),
-        ),
-        reads="Search(ExperimentTrialComponent) with Parents and Source, down to the watermark",
+        Search("ExperimentTrialComponent", "TrialComponent", explode="Parents"),
         history=INCREMENTAL,
     ),
 ]

@@ -10,6 +10,7 @@ import json
 import posixpath
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,7 +53,7 @@ class LakeState:
         """The newest ``extract_date`` of ``dataset`` that is not after ``on_or_before``."""
         folder = self._path(posixpath.join("sagemaker", dataset))
         infos = self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
-        dates = [
+        dates: list[str] = [
             posixpath.basename(i.path)[len(PARTITION_PREFIX):]
             for i in infos
             if i.type == pafs.FileType.Directory and posixpath.basename(i.path).startswith(PARTITION_PREFIX)
@@ -75,7 +76,7 @@ class LakeState:
     def read_scope(
         self, dataset: str, date: str, schema: pa.Schema, account_id: str, region: str,
         columns: tuple[str, ...] | None = None,
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """Rows of one account and region, as dicts (small datasets only: history the kinds need)."""
         source = self._dataset(dataset, date)
         wanted = [f.name for f in schema if columns is None or f.name in columns]
@@ -85,7 +86,8 @@ class LakeState:
             filter=(pc.field("account_id") == account_id) & (pc.field("region") == region),
         )
         sub = pa.schema([schema.field(c) for c in wanted])
-        return conform(table, sub).to_pylist()
+        rows: list[dict[str, Any]] = conform(table, sub).to_pylist()
+        return rows
 
     def iter_batches(self, dataset: str, date: str, schema: pa.Schema, batch_size: int) -> Iterator[pa.Table]:
         source = self._dataset(dataset, date)
@@ -96,7 +98,7 @@ class LakeState:
 
     # ---- manifests -----------------------------------------------------------------------
 
-    def latest_manifest(self) -> dict | None:
+    def latest_manifest(self) -> dict[str, Any] | None:
         folder = self._path(RUNS_DIR)
         infos = self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
         names = sorted(
@@ -106,9 +108,10 @@ class LakeState:
         if not names:
             return None
         with self.fs.open_input_stream(names[-1]) as stream:
-            return json.loads(stream.read().decode())
+            manifest: dict[str, Any] = json.loads(stream.read().decode())
+        return manifest
 
-    def write_manifest(self, run_id: str, manifest: dict) -> str:
+    def write_manifest(self, run_id: str, manifest: dict[str, Any]) -> str:
         """Write atomically (temporary name, then rename): a reader never sees half a manifest."""
         folder = self._path(RUNS_DIR)
         self.fs.create_dir(folder, recursive=True)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from smcost.extractor.kinds import Kind, Row, utc
-
-if TYPE_CHECKING:
-    from smcost.extractor.engine import UnitContext
+from smcost.extractor.kinds import Custom, Kind, Record, Row, UnitContext, utc
 
 S3_URI = re.compile(r"^s3://([^/]+)/(.*)$")
 ECR_URI = re.compile(
@@ -27,6 +25,7 @@ ECR_URI = re.compile(
 )
 S3_DENIED = {"AccessDenied", "AllAccessDisabled", "NoSuchBucket", "PermanentRedirect"}
 ECR_BATCH = 100  # DescribeImages imageIds limit
+ImageId = tuple[tuple[str, str], ...]  # a DescribeImages imageId ({imageTag} or {imageDigest}), hashable
 
 
 def _skip_bucket(ctx: UnitContext, bucket: str, exc: ClientError, skipped: set[str]) -> None:
@@ -73,7 +72,7 @@ def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         count = size = 0
-        newest = None
+        newest: datetime | None = None
         try:
             for page in ctx.pages(
                 "list_objects_v2", "Contents", service="s3", token=("ContinuationToken", "NextContinuationToken"),
@@ -85,7 +84,8 @@ def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
                     count += 1
                     size += obj["Size"]
                     modified = utc(obj["LastModified"])
-                    newest = modified if newest is None or modified > newest else newest
+                    if modified is not None and (newest is None or modified > newest):
+                        newest = modified
                     # The TargetModel a caller sends is the object's path under the prefix.
                     ctx.publish("mme_targets", (prefix_uri, obj["Key"][len(prefix):]))
         except ClientError as exc:
@@ -105,13 +105,13 @@ def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
 
 def ecr_images(ctx: UnitContext) -> Iterator[Row]:
     """Images in this account's registry, in this region (others' images are not on this bill)."""
-    wanted: dict[str, dict[tuple, str]] = defaultdict(dict)  # repository -> image id -> URI
+    wanted: dict[str, dict[ImageId, str]] = defaultdict(dict)  # repository -> image id -> URI
     for uri in ctx.upstream("images"):
         match = ECR_URI.match(uri or "")
         if not match or match["registry"] != ctx.account_id or match["region"] != ctx.region:
             continue
-        image_id = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
-        wanted[match["repository"]][tuple(sorted(image_id.items()))] = uri
+        request = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
+        wanted[match["repository"]][tuple(sorted(request.items()))] = uri
 
     arn_prefix = f"arn:{ctx.partition}:ecr:{ctx.region}:{ctx.account_id}:repository/"
     for repository, images in sorted(wanted.items()):
@@ -134,7 +134,7 @@ def ecr_images(ctx: UnitContext) -> Iterator[Row]:
                 }
 
 
-def _describe_images(ctx: UnitContext, repository: str, ids: list[tuple]) -> Iterator[tuple[dict, tuple]]:
+def _describe_images(ctx: UnitContext, repository: str, ids: list[ImageId]) -> Iterator[tuple[Record, ImageId]]:
     """DescribeImages for up to 100 images; one missing image fails a whole batch, so retry singly."""
     by_request = {tuple(sorted(i.items())): i for i in (dict(t) for t in ids)}
     try:
@@ -157,7 +157,7 @@ def _describe_images(ctx: UnitContext, repository: str, ids: list[tuple]) -> Ite
         yield detail, _matching_id(detail, ids)
 
 
-def _matching_id(detail: dict, ids: list[tuple]) -> tuple:
+def _matching_id(detail: Record, ids: list[ImageId]) -> ImageId:
     for image_id in ids:
         fields = dict(image_id)
         tags = detail.get("imageTags") or []
@@ -184,23 +184,26 @@ def log_groups(ctx: UnitContext) -> Iterator[Row]:
 KINDS = [
     Kind(
         "log_groups",
-        log_groups,
-        reads="DescribeLogGroups(/aws/sagemaker/) 50/page",
+        Custom(log_groups, ("logs:describe_log_groups",), "DescribeLogGroups(/aws/sagemaker/), 50 a page"),
         service="logs",
         drop_vanished=True,
     ),
     Kind(
         "s3_artifacts",
-        s3_artifacts,
-        reads="ListObjectsV2: one call per new artifact, every multi-model prefix in full",
+        Custom(
+            s3_artifacts, ("s3:list_objects_v2",),
+            "ListObjectsV2: one call per artifact new jobs and models reference; every multi-model prefix in full",
+        ),
         needs=("training_jobs", "models"),
         service="s3",
         strict_needs=False,
     ),
     Kind(
         "ecr_images",
-        ecr_images,
-        reads="DescribeImages, 100 images a call, for images new jobs and models use",
+        Custom(
+            ecr_images, ("ecr:describe_images",),
+            "DescribeImages, 100 a call: images in this account's registry that new jobs and models use",
+        ),
         needs=("training_jobs", "processing_jobs", "models"),
         service="ecr",
         strict_needs=False,

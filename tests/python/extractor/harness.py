@@ -34,6 +34,7 @@ from werkzeug.serving import make_server
 
 from extractor import extract_scenario as scenario
 from smcost.extractor import Extraction, RunResult, add_arguments
+from smcost.extractor.catalog import resolve
 from smcost.extractor.options import from_args
 from smcost.schemas import DATASETS
 
@@ -254,7 +255,8 @@ class Extractor:
             stubbers.append(stubber)
             return client
 
-        result = Extraction(from_args(args), client_overrides=overrides).run()
+        options = from_args(args)
+        result = Extraction(options, resolve(options.datasets), client_overrides=overrides).run()
         if result.manifest:
             self.api_calls.update(result.manifest["api_calls"])
         if expect is not None and result.status != expect:

@@ -23,6 +23,7 @@ from extractor.harness import landed, partitions
 from extractor.extract_scenario import ACCOUNT, REGION, WEST, hour, set_job_times, training_job
 from smcost.cli import main
 from smcost.extractor import Extraction, add_arguments
+from smcost.extractor.catalog import resolve
 from smcost.extractor.options import from_args
 from smcost.schemas import DATASETS
 
@@ -111,7 +112,8 @@ def test_every_client_gets_the_timeouts_and_attempts_by_default_and_from_the_fla
         ((), (10.0, 60.0, 10)),
         (("--connect-timeout", "2.5", "--read-timeout", "7", "--max-attempts", "3"), (2.5, 7.0, 3)),
     ):
-        access = Extraction(_options(*argv)).access
+        options = _options(*argv)
+        access = Extraction(options, resolve(options.datasets)).access
         for service in ("sagemaker", "cloudwatch", "s3", "ecr", "logs"):
             config = access.client(ACCOUNT, REGION, service).meta.config
             # total_max_attempts counts the first attempt, as --max-attempts does
