@@ -1,9 +1,11 @@
-"""Render files that are generated from the shared schemas (extract/smcost/schemas.py).
+"""Render files that are generated from the shared schemas (extract/smcost/schemas.py) and the
+extractor's kinds (extract/smcost/extractor).
 
 `smcost docs sources` rewrites models/staging/sagemaker/_sagemaker__sources.yml, `smcost docs
-models` the staging models' YAML beside it and `smcost docs focus-sources` the FOCUS export's source
-YAML (`smcost docs all`: every one); a test fails when a committed
-file and the schemas disagree, so the dbt docs and key tests can never drift from what lands.
+models` the staging models' YAML beside it, `smcost docs focus-sources` the FOCUS export's source
+YAML and `smcost docs extract-kinds` the table of what each dataset reads in docs/extract.md
+(`smcost docs all`: every one); a test fails when a committed file and its source disagree, so the
+dbt docs, key tests and extractor docs can never drift from what lands.
 """
 
 from __future__ import annotations
@@ -15,11 +17,41 @@ from pathlib import Path
 from smcost.schemas import focus_source_yaml, source_yaml, staging_models_yaml
 
 # The checkout this package is installed from (editable install), whatever the working directory.
-STAGING = Path(__file__).resolve().parents[2] / "models/staging/sagemaker"
+REPO = Path(__file__).resolve().parents[2]
+STAGING = REPO / "models/staging/sagemaker"
+EXTRACT_DOC = REPO / "docs/extract.md"
+
+# docs/extract.md is written by hand around one generated section, between these lines.
+KINDS_BEGIN = "<!-- rendered by `smcost docs extract-kinds` from the extractor's kinds: do not edit by hand -->"
+KINDS_END = "<!-- end of `smcost docs extract-kinds` -->"
+
+
+def extract_kinds_markdown() -> str:
+    """The table of what each dataset reads, from the kinds' declarations."""
+    from smcost.extractor.catalog import KINDS  # boto3, for this file only
+
+    lines = ["| Dataset | Calls | Across runs | Needs first | IAM actions |", "|---|---|---|---|---|"]
+    for kind in KINDS.values():
+        needs = ", ".join(f"`{n}`" for n in kind.needs)
+        actions = ", ".join(f"`{a}`" for a in kind.actions)
+        lines.append(f"| `{kind.dataset}` | {kind.reads} | {kind.across_runs} | {needs} | {actions} |")
+    return "\n".join(lines)
+
+
+def _extract_doc() -> str:
+    text = EXTRACT_DOC.read_text()
+    before, begin, rest = text.partition(KINDS_BEGIN)
+    _, end, after = rest.partition(KINDS_END)
+    if not begin or not end:
+        raise ValueError(f"{EXTRACT_DOC} has lost the lines around its generated table: {KINDS_BEGIN} ... {KINDS_END}")
+    return f"{before}{KINDS_BEGIN}\n{extract_kinds_markdown()}\n{KINDS_END}{after}"
+
+
 GENERATED: dict[str, tuple[Path, Callable[[], str]]] = {
     "focus-sources": (STAGING.parent / "focus" / "_focus__sources.yml", focus_source_yaml),
     "sources": (STAGING / "_sagemaker__sources.yml", source_yaml),
     "models": (STAGING / "_sagemaker__models.yml", staging_models_yaml),
+    "extract-kinds": (EXTRACT_DOC, _extract_doc),
 }
 
 

@@ -412,13 +412,14 @@ class Kind:
         return self.reader.reads
 
     @property
-    def actions(self) -> tuple[str, ...]:
-        """The IAM actions this kind's calls need (``sagemaker:ListModels``, ``s3:ListBucket``)."""
-        return tuple(sorted({iam_action(f"{s}:{api_name(m)}") for s, _, m in (c.partition(":") for c in self.calls)}))
+    def operations(self) -> tuple[str, ...]:
+        """The API operations it calls, as the manifest counts them (``sagemaker:ListModels``)."""
+        return tuple(f"{service}:{api_name(method)}" for service, _, method in (c.partition(":") for c in self.reader.calls))
 
     @property
-    def calls(self) -> tuple[str, ...]:
-        return self.reader.calls
+    def actions(self) -> tuple[str, ...]:
+        """The IAM actions those operations need (``s3:ListObjectsV2`` needs ``s3:ListBucket``)."""
+        return tuple(sorted({iam_action(operation) for operation in self.operations}))
 
     @property
     def across_runs(self) -> str:

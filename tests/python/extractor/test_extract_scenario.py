@@ -16,6 +16,7 @@ import pytest
 from extractor import extract_scenario as scenario
 from extractor.harness import Extractor, by, landed
 from extractor.extract_scenario import ACCOUNT, ARN, BUCKET, ECR, REGION, ROLE, WEST, hour
+from smcost.extractor import catalog
 from smcost.schemas import DATASETS
 
 
@@ -211,3 +212,34 @@ def test_only_sagemaker_log_groups_with_their_stored_bytes(run):
     assert groups["/aws/sagemaker/TrainingJobs"]["stored_bytes"] == 5_000_000
     assert groups["/aws/sagemaker/Endpoints/mme-endpoint"]["retention_days"] == 30
     assert groups["/aws/sagemaker/TrainingJobs"]["log_group_arn"].endswith(":log-group:/aws/sagemaker/TrainingJobs")
+
+
+# Columns the scenario account leaves empty in every row, and why. Every other column must hold a
+# value somewhere: an API path in schemas.py with a typo would land a column of nulls.
+EMPTY_IN_THE_SCENARIO = {
+    ("processing_jobs", "training_job_arn"): "its one job is no Debugger/Profiler rule job",
+    ("processing_jobs", "monitoring_schedule_arn"): "... and no model-monitor job",
+    ("endpoints", "endpoint_deleted_at"): "one run sees nothing deleted (test_extract_history does)",
+    ("endpoints", "config_active_to"): "... and no config replaced",
+    ("studio_apps", "user_profile_name"): "its one app is a space's",
+    ("endpoint_configs", "tags"): "untagged (tags are read the same way for every kind)",
+    ("studio_spaces", "tags"): "untagged",
+    ("trials", "tags"): "untagged",
+    ("trial_components", "tags"): "untagged",
+}
+
+
+def test_every_column_holds_a_value_somewhere_so_no_api_path_reads_nothing(run):
+    empty = {
+        (dataset, column)
+        for dataset in DATASETS
+        for column in DATASETS[dataset].schema.names
+        if all(row[column] in (None, [], {}) for row in run.rows(dataset))
+    }
+    assert empty == set(EMPTY_IN_THE_SCENARIO)
+
+
+def test_each_unit_calls_only_the_operations_its_kind_declares(run):
+    for unit in run.result.manifest["units"]:
+        declared = set(catalog.KINDS[unit["dataset"]].operations)
+        assert set(unit["api_calls"]) <= declared, unit["unit"]

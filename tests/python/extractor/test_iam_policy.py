@@ -17,6 +17,7 @@ import pytest
 from extractor import extract_scenario as scenario
 from extractor.harness import Extractor
 from extractor.extract_scenario import ACCOUNT, REGION, WEST
+from smcost.extractor import catalog
 from smcost.extractor.aws import iam_action
 
 POLICY = Path(__file__).resolve().parents[3] / "extract" / "iam-policy.json"
@@ -38,6 +39,12 @@ def test_the_policy_is_read_only_explicit_and_allows_nothing_twice():
     assert not [a for a in actions if "*" in a], "wildcard actions would allow calls the extractor never makes"
     writes = [a for a in actions if not a.split(":")[1].startswith(READ_ONLY) and a != "sts:AssumeRole"]
     assert writes == []
+
+
+def test_the_policy_allows_exactly_the_actions_the_kinds_declare():
+    """The declarations' side of the proof: the actions derived from each kind's calls (and the run's
+    own STS calls) are the policy's; the recorded calls below hold the declarations to the code."""
+    assert sorted(_allowed()) == catalog.iam_actions()
 
 
 @pytest.mark.policy
