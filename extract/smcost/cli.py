@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "summary": ("smcost.summary", "Print what the marts say about the bill (reads the DuckDB file)."),
     "docs": ("smcost.docs", "Render generated files (dbt source YAML) from the shared schemas."),
     "athena": ("smcost.athena", "Athena setup: `smcost athena ddl` creates the lake's tables (partition projection)."),
+    "tags": ("smcost.tags", "Tag governance: `smcost tags check` before deploying, `smcost tags render-guardrails`."),
 }
 
 
@@ -34,8 +35,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, help=help_text)
             continue
         module = importlib.import_module(module_name)
-        parser_for = sub.add_parser(name, help=help_text, description=module.__doc__,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser_for = sub.add_parser(
+            name, help=help_text, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         module.add_arguments(parser_for)
         parser_for.set_defaults(run=module.run)
     return parser
