@@ -4,10 +4,13 @@ Reads the DuckDB file that `dbt build --target local` wrote (default data/smcost
 per billing period, the top models and teams, the unattributed share and why, how the
 multi-model endpoints were split, and how much of the spend carried complete tags.
 
+It reads the public marts only (the exposure smcost_summary_cli in models/marts/sagemaker/_exposures.yml):
+the allocation fact, and fct_sagemaker_bill_reconciliation, the staged bill's totals.
+
 The reconciliation line compares like with like: per billing period and currency, the allocation
-fact against the staged bill, for the periods the last build staged. An incremental build stages
-only its lookback window (the fact keeps older periods from earlier builds), so the line names
-the periods it checked and those it did not.
+fact against the staged bill's totals, for the periods the last build staged. An incremental build
+stages only its lookback window (the fact keeps older periods from earlier builds), so the line
+names the periods it checked and those it did not; the tag coverage covers the same periods.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import duckdb
 BAR_WIDTH = 28
 TOLERANCE = 1e-6  # the build's reconciliation test uses the same bound
 FACT = "fct_sagemaker_cost_allocations"
-STAGED = "stg_focus__charges"
+STAGED = "fct_sagemaker_bill_reconciliation"  # one row per period, payer and currency the last build staged
 
 
 def _positive_int(text: str) -> int:
@@ -37,7 +40,9 @@ def _positive_int(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", default="data/smcost.duckdb", help="DuckDB file (default: %(default)s)")
-    parser.add_argument("--top", type=_positive_int, default=8, help="rows in the top-N tables, at least 1 (default: %(default)s)")
+    parser.add_argument(
+        "--top", type=_positive_int, default=8, help="rows in the top-N tables, at least 1 (default: %(default)s)"
+    )
 
 
 def _bar(value: float, largest: float) -> str:
@@ -59,37 +64,57 @@ def _table(title: str, rows: list[tuple], total: float) -> list[str]:
 
 def reconciliation(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The reconciliation lines: the fact against the staged bill, per billing period and currency,
-    for exactly the periods staging holds (the last build's window); billed, effective and list."""
+    for exactly the periods the last build staged; billed, effective and list."""
     totals = "sum(billed_cost), sum(effective_cost), sum(list_cost)"
-    staged_periods = [p for (p,) in con.execute(
-        f"select distinct billing_period from {STAGED} where billing_period is not null order by 1").fetchall()]
-    staged = {(p, c): v for p, c, *v in con.execute(
-        f"select billing_period, billing_currency, {totals} from {STAGED} where is_sagemaker group by all").fetchall()}
-    allocated = {(p, c): v for p, c, *v in con.execute(
-        f"select billing_period, billing_currency, {totals} from {FACT} "
-        f"where billing_period in (select billing_period from {STAGED}) group by all").fetchall()}
-    others = [p for (p,) in con.execute(
-        f"select distinct billing_period from {FACT} "
-        f"where billing_period not in (select billing_period from {STAGED} where billing_period is not null) "
-        "order by 1").fetchall()]
+    staged_periods = [
+        p
+        for (p,) in con.execute(
+            f"select distinct billing_period from {STAGED} where billing_period is not null order by 1"
+        ).fetchall()
+    ]
+    staged = {
+        (p, c): v
+        for p, c, *v in con.execute(
+            f"select billing_period, billing_currency, {totals} from {STAGED} group by all"
+        ).fetchall()
+    }
+    allocated = {
+        (p, c): v
+        for p, c, *v in con.execute(
+            f"select billing_period, billing_currency, {totals} from {FACT} "
+            f"where billing_period in (select billing_period from {STAGED}) group by all"
+        ).fetchall()
+    }
+    others = [
+        p
+        for (p,) in con.execute(
+            f"select distinct billing_period from {FACT} "
+            f"where billing_period not in (select billing_period from {STAGED} where billing_period is not null) "
+            "order by 1"
+        ).fetchall()
+    ]
     if not staged_periods:
         return [f"  reconciles to the staged bill: NOT CHECKED ({STAGED} holds no billing period)"]
     differences: dict[str, float] = {}
     for key in staged.keys() | allocated.keys():
-        pairs = zip(staged.get(key, (0.0, 0.0, 0.0)), allocated.get(key, (0.0, 0.0, 0.0)))
+        pairs = zip(staged.get(key, (0.0, 0.0, 0.0)), allocated.get(key, (0.0, 0.0, 0.0)), strict=True)
         gap = max(abs((a or 0.0) - (b or 0.0)) for a, b in pairs)
         differences[key[0]] = max(differences.get(key[0], 0.0), gap)
     largest = max(differences.values(), default=0.0)
     off = [p for p in staged_periods if differences.get(p, 0.0) >= TOLERANCE]
     checked = ", ".join(staged_periods)
     if off:
-        lines = [f"  reconciles to the staged bill: NO for {', '.join(off)} (checked {checked}; "
-                 f"largest difference {largest:.6f})"]
+        lines = [
+            f"  reconciles to the staged bill: NO for {', '.join(off)} (checked {checked}; "
+            f"largest difference {largest:.6f})"
+        ]
     else:
         lines = [f"  reconciles to the staged bill: yes, for {checked} (difference {largest:.6f})"]
     if others:
-        lines.append(f"  not checked here: {', '.join(others)} (kept from an earlier build; the last build "
-                     "staged only the periods above)")
+        lines.append(
+            f"  not checked here: {', '.join(others)} (kept from an earlier build; the last build "
+            "staged only the periods above)"
+        )
     return lines
 
 
@@ -103,48 +128,69 @@ def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
     total = sum(p[3] for p in periods)
     lines.append("Bill (SageMaker scope, incl. ML Savings Plan)      billed      effective         list")
     for period, currency, billed, effective, listed in periods:
-        lines.append(f"  {period} ({currency})                          {billed:>12,.2f} {effective:>14,.2f} {listed:>12,.2f}")
+        lines.append(
+            f"  {period} ({currency})                          {billed:>12,.2f} {effective:>14,.2f} {listed:>12,.2f}"
+        )
     lines += reconciliation(con)
     lines.append("")
-    lines += _table("Top models (effective cost)", q(f"""
+    lines += _table(
+        "Top models (effective cost)",
+        q(f"""
         select model, team, sum(effective_cost) c from fct_sagemaker_cost_allocations
-        where model not in ('unattributed') group by all order by c desc limit {top}"""), total)
+        where model not in ('unattributed') group by all order by c desc limit {top}"""),
+        total,
+    )
     lines.append("")
-    lines += _table("Teams", q(f"""
+    lines += _table(
+        "Teams",
+        q(f"""
         select team, sum(effective_cost) c from fct_sagemaker_cost_allocations
-        group by all order by c desc limit {top}"""), total)
+        group by all order by c desc limit {top}"""),
+        total,
+    )
     lines.append("")
-    lines += _table("By category", q(f"""
+    lines += _table(
+        "By category",
+        q(f"""
         select sagemaker_category, sum(effective_cost) c from fct_sagemaker_cost_allocations
-        group by all order by c desc limit {top}"""), total)
+        group by all order by c desc limit {top}"""),
+        total,
+    )
     lines.append("")
     unattributed = q("""
         select coalesce(unattributed_reason, 'attributed'), sum(effective_cost) c
         from fct_sagemaker_cost_allocations group by all order by c desc""")
     unattributed_total = sum(c for reason, c in unattributed if reason != "attributed")
-    lines += _table(f"Unattributed (model or team): {unattributed_total:,.2f} "
-                    f"({unattributed_total / total * 100 if total else 0:.1f}% of effective cost), by reason",
-                    [r for r in unattributed if r[0] != "attributed"], total)
+    lines += _table(
+        f"Unattributed (model or team): {unattributed_total:,.2f} "
+        f"({unattributed_total / total * 100 if total else 0:.1f}% of effective cost), by reason",
+        [r for r in unattributed if r[0] != "attributed"],
+        total,
+    )
     mme = q("""
         select resource_name, model, sum(effective_cost) c from fct_sagemaker_cost_allocations
         where endpoint_mode = 'multi_model' group by all order by 1, c desc""")
     if mme:
         lines.append("")
-        lines += _table("Multi-model endpoint split (by invocations; __idle__ = hours without traffic)",
-                        [(r[0], r[1], r[2]) for r in mme], sum(r[2] for r in mme))
-    tagged = q("""
-        select sum(effective_cost) filter (where tag_team is not null and tag_model is not null
-                                           and tag_experiment is not null and tag_environment is not null),
-               sum(effective_cost), string_agg(distinct billing_period, ', ' order by billing_period)
-        from int_sagemaker_charges_classified""")[0]
+        lines += _table(
+            "Multi-model endpoint split (by invocations; __idle__ = hours without traffic)",
+            [(r[0], r[1], r[2]) for r in mme],
+            sum(r[2] for r in mme),
+        )
+    tagged = q(f"""
+        select sum(effective_cost) filter (where has_all_bill_tags), sum(effective_cost),
+               string_agg(distinct billing_period, ', ' order by billing_period)
+        from {FACT} where billing_period in (select billing_period from {STAGED})""")[0]
     if tagged[1]:
-        # The classified charges are the last build's window, which may be fewer periods than the fact.
+        # The periods the last build staged, as in the reconciliation line: maybe fewer than the fact's.
         scope = "" if set(tagged[2].split(", ")) == {p[0] for p in periods} else f" ({tagged[2]})"
         lines.append("")
-        lines.append(f"Tag coverage{scope}: {(tagged[0] or 0) / tagged[1] * 100:.1f}% of SageMaker effective cost "
-                     "carries all four attribution tags in the bill")
+        lines.append(
+            f"Tag coverage{scope}: {(tagged[0] or 0) / tagged[1] * 100:.1f}% of SageMaker effective cost "
+            "carries all four attribution tags in the bill"
+        )
     lines.append("")
-    lines.append("Query the marts: duckdb data/smcost.duckdb \"select * from fct_sagemaker_cost_by_model_monthly\"")
+    lines.append('Query the marts: duckdb data/smcost.duckdb "select * from fct_sagemaker_cost_by_model_monthly"')
     return "\n".join(lines)
 
 
@@ -158,8 +204,10 @@ def _open_error(path: Path, exc: duckdb.Error) -> str:
     if "Conflicting lock" in message:
         holder = re.search(r"\(PID (\d+)\)", message)
         who = f" (PID {holder.group(1)})" if holder else ""
-        return (f"{path} is open for writing in another process{who}, e.g. a running `dbt build` or a tool "
-                "holding it: wait for it to finish or close it, then rerun")
+        return (
+            f"{path} is open for writing in another process{who}, e.g. a running `dbt build` or a tool "
+            "holding it: wait for it to finish or close it, then rerun"
+        )
     if "not a valid DuckDB database" in message:
         return f"{path} is not a DuckDB database: pass the file `dbt build --target local` wrote (--database)"
     if path.is_dir():
@@ -170,8 +218,10 @@ def _open_error(path: Path, exc: duckdb.Error) -> str:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.database)
     if not path.exists():
-        print(f"smcost summary: {path} does not exist. Build it first: `make demo` or "
-              "`dbt build --target local`.", file=sys.stderr)
+        print(
+            f"smcost summary: {path} does not exist. Build it first: `make demo` or `dbt build --target local`.",
+            file=sys.stderr,
+        )
         return 2
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -182,12 +232,18 @@ def run(args: argparse.Namespace) -> int:
         try:
             text = render(con, args.top)
         except duckdb.CatalogException as exc:
-            print(f"smcost summary: the marts are missing from {path} ({_first_line(exc)}). "
-                  "Run `dbt build --target local`.", file=sys.stderr)
+            print(
+                f"smcost summary: the marts are missing from {path} ({_first_line(exc)}). "
+                "Run `dbt build --target local`.",
+                file=sys.stderr,
+            )
             return 2
         except duckdb.Error as exc:  # e.g. a table from another version of the models
-            print(f"smcost summary: cannot read the marts in {path}: {_first_line(exc)}. "
-                  "Rebuild with `dbt build --target local`.", file=sys.stderr)
+            print(
+                f"smcost summary: cannot read the marts in {path}: {_first_line(exc)}. "
+                "Rebuild with `dbt build --target local`.",
+                file=sys.stderr,
+            )
             return 2
     print(text)  # a closed pipe (smcost summary | head -1) is cli.main's to handle
     return 0

@@ -1,6 +1,7 @@
 {#- Every SageMaker-scope charge (var sagemaker_service_codes), classified by the first matching
-    row of seeds/usage_type_taxonomy.csv and carrying its normalised tags. A charge that no row
-    matches is kept with category `other` (a warn test lists them) — never dropped. -#}
+    row of seeds/usage_type_taxonomy.csv. A charge that no row matches is kept with category `other`
+    (a warn test lists them) — never dropped. Its tags join it later, beside its resource
+    (int_sagemaker_charges_joined_to_resources). -#}
 with
 
 charges as (
@@ -10,10 +11,6 @@ charges as (
 
 taxonomy as (
     select * from {{ ref('usage_type_taxonomy') }}
-),
-
-tags as (
-    select * from {{ ref('int_focus_charge_tags_normalised') }}
 ),
 
 -- Patterns are matched once per distinct (service, charge category, usage type), not per row:
@@ -46,19 +43,13 @@ matches as (
 final as (
     select
         charges.*,
-        coalesce(matches.sagemaker_category, 'other') as sagemaker_category,
-        tags.tag_team,
-        tags.tag_model,
-        tags.tag_experiment,
-        tags.tag_environment
+        coalesce(matches.sagemaker_category, 'other') as sagemaker_category
     from charges
     left join matches
         on charges.service_code is not distinct from matches.service_code
             and charges.charge_category is not distinct from matches.charge_category
             and charges.usage_type is not distinct from matches.usage_type
             and matches.match_rank = 1
-    left join tags
-        on charges.charge_id = tags.charge_id
 )
 
 select * from final

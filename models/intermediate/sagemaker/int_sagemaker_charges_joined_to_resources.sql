@@ -2,11 +2,16 @@
     and lowercased name, and on time: of the resource's validity intervals (endpoint incarnations
     and configs) the one overlapping the charge period most wins; when none overlaps (metadata that
     starts after the charge), the nearest one, flagged. Charges without a match keep null resource
-    columns: they are still allocated, by tags or as unattributed. -#}
+    columns: they are still allocated, by tags or as unattributed. The charge's bill tags (the
+    first evidence in the allocation's precedence) join here too. -#}
 with
 
 charges as (
     select * from {{ ref('int_sagemaker_charges_classified') }}
+),
+
+tags as (
+    select * from {{ ref('int_focus_charge_tags_normalised') }}
 ),
 
 resources as (
@@ -46,6 +51,10 @@ best_match as (
 final as (
     select
         charges.*,
+        tags.tag_team,
+        tags.tag_model,
+        tags.tag_experiment,
+        tags.tag_environment,
         best_match.resource_key,
         best_match.is_time_matched,
         resources.endpoint_config_name,
@@ -64,6 +73,8 @@ final as (
         resources.rule_model,
         resources.rule_team
     from charges
+    left join tags
+        on charges.charge_id = tags.charge_id
     left join best_match
         on charges.charge_id = best_match.charge_id
     left join resources

@@ -130,6 +130,10 @@ final as (
         usage_hours * allocation_share as usage_hours,
         is_commitment_covered,
         coalesce(is_time_matched, false) as is_time_matched,
+        tag_team is not null
+        and tag_model is not null
+        and tag_experiment is not null
+        and tag_environment is not null as has_all_bill_tags,
         charge_period_start_at as charge_period_start,
         charge_period_end_at as charge_period_end,
         -- Last: the partition column of the Athena table.
