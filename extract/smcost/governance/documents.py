@@ -272,7 +272,7 @@ def _read_pipeline(source: str, definition: Mapping[str, Any], kind: str, prefix
         operation = PIPELINE_STEP_OPERATIONS.get(str(step_type))
         arguments = step.get("Arguments")
         if operation is None:
-            document.skipped.append(f"{label}: this step type creates no SageMaker resource from its arguments")
+            document.skipped.append(f"{label}: this step type creates nothing the check requires tags on")
             continue
         if not isinstance(arguments, dict):
             document.resources.append(

@@ -17,7 +17,6 @@ from functools import cache
 from typing import Any
 
 import botocore.session
-from botocore.exceptions import ParamValidationError
 from botocore.model import OperationModel, ServiceModel
 from botocore.validate import ParamValidator
 
@@ -153,11 +152,13 @@ def max_tags() -> int:
 
 
 def request_members(name: str) -> tuple[set[str], set[str]]:
-    """(all members, required members) of an operation's request."""
+    """(all members, required members) of an operation's request; an idempotency token is not
+    required of a request file (botocore fills it in)."""
     shape = operation(name).input_shape
     if shape is None:
         return set(), set()
-    return set(shape.members), set(shape.required_members)
+    tokens = {m for m, s in shape.members.items() if s.metadata.get("idempotencyToken")}
+    return set(shape.members), set(shape.required_members) - tokens
 
 
 def detect_operation(request: Mapping[str, Any]) -> list[str]:
@@ -174,12 +175,16 @@ def detect_operation(request: Mapping[str, Any]) -> list[str]:
 
 
 def validation_errors(name: str, request: Mapping[str, Any]) -> list[str]:
-    """botocore's own validation of a request against the operation's shape, one message a line."""
+    """botocore's own validation of a request against the operation's shape, one message a line
+    (an idempotency token left out is filled in first, as botocore does when it sends the call)."""
     shape = operation(name).input_shape
-    try:
-        report = ParamValidator().validate(dict(request), shape)
-    except ParamValidationError as exc:  # pragma: no cover - validate() returns a report
-        return [str(exc)]
+    if shape is None:
+        return []
+    filled = dict(request)
+    for member, member_shape in shape.members.items():
+        if member_shape.metadata.get("idempotencyToken"):
+            filled.setdefault(member, "0" * 32)
+    report = ParamValidator().validate(filled, shape)
     if not report.has_errors():
         return []
     text = report.generate_report()
