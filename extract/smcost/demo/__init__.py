@@ -25,8 +25,16 @@ import sys
 import time
 
 from smcost import lake
-from smcost.demo import commitments, endpoints, inference_components, multi_model, neighbours, notebooks, processing
-from smcost.demo import training
+from smcost.demo import (
+    commitments,
+    endpoints,
+    inference_components,
+    multi_model,
+    neighbours,
+    notebooks,
+    processing,
+    training,
+)
 from smcost.demo.clock import month_starts
 from smcost.demo.ledger import Ledger
 from smcost.demo.options import add_arguments, check_options
@@ -53,9 +61,17 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     return ledger
 
 
-def generate(out: str, *, seed: int = 42, months: int = 3, start_month: str = "2026-08", scale: int = 1,
-             focus_version: str = "1.2", export_name: str = lake.DEFAULT_EXPORT_NAME,
-             progress: bool = False) -> dict[str, int]:
+def generate(
+    out: str,
+    *,
+    seed: int = 42,
+    months: int = 3,
+    start_month: str = "2026-08",
+    scale: int = 1,
+    focus_version: str = "1.2",
+    export_name: str = lake.DEFAULT_EXPORT_NAME,
+    progress: bool = False,
+) -> dict[str, int]:
     """Write the demo account under ``out``; returns counts per output."""
     check_options(months=months, start_month=start_month, scale=scale, seed=seed, export_name=export_name)
     clear_previous_demo(out, export_name)
@@ -77,15 +93,24 @@ def generate(out: str, *, seed: int = 42, months: int = 3, start_month: str = "2
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
-        counts = generate(args.out, seed=args.seed, months=args.months, start_month=args.start_month,
-                          scale=args.scale, focus_version=args.focus_version, export_name=args.export_name,
-                          progress=not args.quiet)
+        counts = generate(
+            args.out,
+            seed=args.seed,
+            months=args.months,
+            start_month=args.start_month,
+            scale=args.scale,
+            focus_version=args.focus_version,
+            export_name=args.export_name,
+            progress=not args.quiet,
+        )
     except ValueError as exc:
         print(f"smcost demo: {exc}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started
-    print(f"demo account written to {args.out} (FOCUS {args.focus_version}, seed {args.seed}, "
-          f"{args.months} months, scale {args.scale}) in {elapsed:.1f}s")
+    print(
+        f"demo account written to {args.out} (FOCUS {args.focus_version}, seed {args.seed}, "
+        f"{args.months} months, scale {args.scale}) in {elapsed:.1f}s"
+    )
     print(f"  bill rows: {counts['bill_rows']:,} ({counts['bill_rows'] / max(elapsed, 1e-9):,.0f} rows/s)")
     print(f"  ground truth rows: {counts['ground_truth_rows']:,}")
     meta = ", ".join(f"{k.split('.', 1)[1]}={v:,}" for k, v in counts.items() if k.startswith("sagemaker."))

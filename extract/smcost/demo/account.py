@@ -31,10 +31,19 @@ SAGEMAKER_SCOPE = {"AmazonSageMaker", "MachineLearningSavingsPlans"}
 
 # On-demand $/hour in us-east-1 for the SageMaker instance types the scenario uses.
 PRICES = {
-    "ml.t3.medium": 0.05, "ml.t3.xlarge": 0.20, "ml.m5.xlarge": 0.23, "ml.m5.2xlarge": 0.461,
-    "ml.m5.4xlarge": 0.922, "ml.c5.2xlarge": 0.408, "ml.c5.4xlarge": 0.816, "ml.g4dn.xlarge": 0.7364,
-    "ml.g5.xlarge": 1.408, "ml.g5.2xlarge": 1.515, "ml.g5.12xlarge": 7.09, "ml.p3.2xlarge": 3.825,
-}  # fmt: skip
+    "ml.t3.medium": 0.05,
+    "ml.t3.xlarge": 0.20,
+    "ml.m5.xlarge": 0.23,
+    "ml.m5.2xlarge": 0.461,
+    "ml.m5.4xlarge": 0.922,
+    "ml.c5.2xlarge": 0.408,
+    "ml.c5.4xlarge": 0.816,
+    "ml.g4dn.xlarge": 0.7364,
+    "ml.g5.xlarge": 1.408,
+    "ml.g5.2xlarge": 1.515,
+    "ml.g5.12xlarge": 7.09,
+    "ml.p3.2xlarge": 3.825,
+}
 SPOT_DISCOUNT = 0.30  # spot price = 30% of on-demand
 SP_RATE = 0.64  # Savings Plan rate = 64% of on-demand
 SP_HOURLY_COMMITMENT = 1.00  # $/hour
@@ -59,13 +68,22 @@ GENERIC_ROLE = "AmazonSageMaker-ExecutionRole-20250101T000000"
 
 # How each training job's tags look, with the share of jobs drawn from each profile.
 TAG_PROFILES = [
-    ("bill", 0.55), ("drift", 0.10), ("api_only", 0.10), ("experiment", 0.10), ("rule", 0.10), ("none", 0.05),
-]  # fmt: skip
+    ("bill", 0.55),
+    ("drift", 0.10),
+    ("api_only", 0.10),
+    ("experiment", 0.10),
+    ("rule", 0.10),
+    ("none", 0.05),
+]
 # The evidence that reveals the owner of a resource tagged with each profile.
 EVIDENCE = {
-    "bill": "bill_tag", "drift": "bill_tag", "api_only": "api_tag", "experiment": "metadata", "rule": "rule",
+    "bill": "bill_tag",
+    "drift": "bill_tag",
+    "api_only": "api_tag",
+    "experiment": "metadata",
+    "rule": "rule",
     "none": "none",
-}  # fmt: skip
+}
 
 Tags = dict[str, str]
 
@@ -89,6 +107,14 @@ def role_arn(acct: str, name: str) -> str:
 
 def ecr_uri(acct: str, region: str, repository: str) -> str:
     return f"{account_id(acct)}.dkr.ecr.{region}.amazonaws.com/{repository}"
+
+
+def ecr_repository_arn(acct: str, region: str, repository: str) -> str:
+    return f"arn:aws:ecr:{region}:{account_id(acct)}:repository/{repository}"
+
+
+def log_group_arn(acct: str, region: str, group: str) -> str:
+    return f"arn:aws:logs:{region}:{account_id(acct)}:log-group:{group}"
 
 
 def short_hash(*parts: object, n: int = 8) -> str:

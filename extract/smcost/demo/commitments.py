@@ -4,22 +4,22 @@ the last period that restates a training job of the first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from smcost.demo.account import (
-    PRICES, REGIONS, SP_ARN, SP_HOURLY_COMMITMENT, SP_RATE, Tags, arn, tags_for,
-)  # fmt: skip
+from smcost.demo.account import PRICES, REGIONS, SP_ARN, SP_HOURLY_COMMITMENT, SP_RATE, arn, tags_for
 from smcost.demo.clock import DAY_MS, Floats, Millis
-from smcost.demo.hosting import add_hosting
+from smcost.demo.hosting import Endpoint, add_hosting
 from smcost.demo.ledger import NOBODY, Charge, Ledger, Owner, only
 
 _PLAN = {
-    "CommitmentDiscountCategory": "Spend", "CommitmentDiscountId": SP_ARN,
-    "CommitmentDiscountName": "ml-savings-plan-1yr", "CommitmentDiscountType": "Machine Learning Savings Plan",
+    "CommitmentDiscountCategory": "Spend",
+    "CommitmentDiscountId": SP_ARN,
+    "CommitmentDiscountName": "ml-savings-plan-1yr",
+    "CommitmentDiscountType": "Machine Learning Savings Plan",
     "CommitmentDiscountUnit": "USD",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -30,26 +30,40 @@ class PlanUse:
     unused: Floats
 
 
-def cover_with_savings_plan(ledger: Ledger, acct: str, region: str, endpoint_arn: str, hours: Millis,
-                            counts: Floats, instance: str, bill_tags: Tags, owner: Owner) -> PlanUse:  # fmt: skip
-    """An endpoint's instance hours, as many each hour as the plan's commitment covers at the plan
+def cover_with_savings_plan(
+    ledger: Ledger, endpoint: Endpoint, instance: str, hours: Millis, counts: Floats, owner: Owner
+) -> PlanUse:
+    """An endpoint's instance hours: each hour as many as the plan's commitment covers at the plan
     rate, the rest on demand."""
-    rate = PRICES[instance] * REGIONS[region][2]
+    rate = PRICES[instance] * REGIONS[endpoint.region][2]
     covered = np.minimum(counts, np.floor(SP_HOURLY_COMMITMENT / (rate * SP_RATE)))
-    ledger.charge(Charge(
-        acct, region, endpoint_arn, f"Host:{instance}", "AmazonSageMaker", hours, covered, "Hrs", rate,
-        owners=only(owner), bill_tags=bill_tags, pricing="Committed", billed_rate=0.0, effective_rate=rate * SP_RATE,
-        commitment={**_PLAN, "CommitmentDiscountStatus": "Used"},
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct=endpoint.acct,
+            region=endpoint.region,
+            resource_id=endpoint.arn,
+            usage=f"Host:{instance}",
+            start_ms=hours,
+            quantity=covered,
+            unit="Hrs",
+            list_rate=rate,
+            owners=only(owner),
+            bill_tags=endpoint.bill_tags,
+            pricing="Committed",
+            billed_rate=0.0,
+            effective_rate=rate * SP_RATE,
+            commitment={**_PLAN, "CommitmentDiscountStatus": "Used"},
+        )
+    )
     rest = counts - covered
     keep = rest > 0
     if keep.any():
-        add_hosting(ledger, acct, region, endpoint_arn, f"Host:{instance}", hours[keep], rest[keep], bill_tags,
-                    only(owner), instance=instance)  # fmt: skip
+        add_hosting(ledger, endpoint, instance, hours[keep], rest[keep], only(owner))
     return PlanUse(hours, SP_HOURLY_COMMITMENT - covered * rate * SP_RATE)
 
 
 def add_commitments_and_adjustments(ledger: Ledger, plan: PlanUse) -> None:
+    """The plan's fees (given how usage used it), credits and tax, the refund, the correction."""
     _add_plan_fees(ledger, plan)
     _add_credits_and_tax(ledger)
     _add_refund(ledger)
@@ -60,35 +74,72 @@ def _add_plan_fees(ledger: Ledger, plan: PlanUse) -> None:
     """The plan's recurring fee, billed every hour (its effective cost lives on the covered usage),
     and the commitment the covered usage left unused."""
     hours, unused = plan.hours, plan.unused
-    ledger.charge(Charge(
-        "prod", "us-east-1", SP_ARN, "MLSP:Recurring", "MachineLearningSavingsPlans", hours, np.ones(len(hours)),
-        "Hrs", SP_HOURLY_COMMITMENT, owners=only(NOBODY), category="Purchase", frequency="Recurring",
-        effective_rate=0.0, operation="SavingsPlanRecurringFee",
-        description="Machine Learning Savings Plan recurring fee", commitment=_PLAN,
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct="prod",
+            region="us-east-1",
+            resource_id=SP_ARN,
+            usage="MLSP:Recurring",
+            service="MachineLearningSavingsPlans",
+            start_ms=hours,
+            quantity=np.ones(len(hours)),
+            unit="Hrs",
+            list_rate=SP_HOURLY_COMMITMENT,
+            owners=only(NOBODY),
+            category="Purchase",
+            frequency="Recurring",
+            effective_rate=0.0,
+            operation="SavingsPlanRecurringFee",
+            description="Machine Learning Savings Plan recurring fee",
+            commitment=_PLAN,
+        )
+    )
     keep = unused > 1e-9
-    ledger.charge(Charge(
-        "prod", "us-east-1", SP_ARN, "MLSP:Unused", "MachineLearningSavingsPlans", hours[keep], unused[keep], "USD",
-        1.0, owners=only(NOBODY), billed_rate=0.0, effective_rate=1.0, pricing="Committed",
-        operation="SavingsPlanUnusedCommitment", description="Unused Savings Plan commitment",
-        commitment={**_PLAN, "CommitmentDiscountStatus": "Unused"},
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct="prod",
+            region="us-east-1",
+            resource_id=SP_ARN,
+            usage="MLSP:Unused",
+            service="MachineLearningSavingsPlans",
+            start_ms=hours[keep],
+            quantity=unused[keep],
+            unit="USD",
+            list_rate=1.0,
+            owners=only(NOBODY),
+            billed_rate=0.0,
+            effective_rate=1.0,
+            pricing="Committed",
+            operation="SavingsPlanUnusedCommitment",
+            description="Unused Savings Plan commitment",
+            commitment={**_PLAN, "CommitmentDiscountStatus": "Unused"},
+        )
+    )
 
 
 def _add_credits_and_tax(ledger: Ledger) -> None:
     """Each month: an Activate credit and the month's tax, one row each spanning the month."""
     for i, month in enumerate(ledger.months[:-1]):
-        month_ms = ledger.months[i + 1] - month
-        ledger.charge(Charge(
-            "prod", "us-east-1", None, "", "AmazonSageMaker", [month], [1.0], "USD", -150.0, owners=only(NOBODY),
-            category="Credit", frequency="One-Time", pricing=None, operation="Credit",
-            description="AWS Activate credit", duration_ms=month_ms,
-        ))  # fmt: skip
-        ledger.charge(Charge(
-            "prod", "us-east-1", None, "", "AmazonSageMaker", [month], [1.0], "USD", 42.5 + 10 * i,
-            owners=only(NOBODY), category="Tax", frequency="One-Time", pricing=None, operation="Tax",
-            description="Tax for SageMaker", duration_ms=month_ms,
-        ))  # fmt: skip
+        credit = Charge(
+            acct="prod",
+            region="us-east-1",
+            resource_id=None,
+            usage="",
+            start_ms=[month],
+            quantity=[1.0],
+            unit="USD",
+            list_rate=-150.0,
+            owners=only(NOBODY),
+            category="Credit",
+            frequency="One-Time",
+            pricing=None,
+            operation="Credit",
+            description="AWS Activate credit",
+            duration_ms=ledger.months[i + 1] - month,
+        )
+        ledger.charge(credit)
+        tax = replace(credit, list_rate=42.5 + 10 * i, category="Tax", operation="Tax", description="Tax for SageMaker")
+        ledger.charge(tax)
 
 
 def _add_refund(ledger: Ledger) -> None:
@@ -96,28 +147,58 @@ def _add_refund(ledger: Ledger) -> None:
     month = ledger.months[min(1, len(ledger.months) - 2)]
     endpoint_arn = arn("prod", "eu-west-1", "endpoint", f"search-ranker-prod{ledger.suffix}")
     drift, _ = tags_for("drift", "search-ranker", "search", None, "production")
-    ledger.charge(Charge(
-        "prod", "eu-west-1", endpoint_arn, "Host:ml.g5.2xlarge", "AmazonSageMaker", [month + 20 * DAY_MS], [1.0],
-        "USD", -25.0, owners=only(Owner("search-ranker", "search", None, "production", "bill_tag")),
-        bill_tags=drift, category="Credit", frequency="One-Time", pricing=None, operation="Refund",
-        description="Refund: endpoint outage", duration_ms=DAY_MS,
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct="prod",
+            region="eu-west-1",
+            resource_id=endpoint_arn,
+            usage="Host:ml.g5.2xlarge",
+            start_ms=[month + 20 * DAY_MS],
+            quantity=[1.0],
+            unit="USD",
+            list_rate=-25.0,
+            owners=only(Owner("search-ranker", "search", None, "production", "bill_tag")),
+            bill_tags=drift,
+            category="Credit",
+            frequency="One-Time",
+            pricing=None,
+            operation="Refund",
+            description="Refund: endpoint outage",
+            duration_ms=DAY_MS,
+        )
+    )
 
 
 def _add_correction(ledger: Ledger) -> None:
     """A correction booked in the last period restating a tagged training job of the first period."""
     first_jobs = [
-        b for b in ledger.blocks
-        if b.charge.operation == "Training" and b.charge.bill_tags and b.start_ms.size
+        b
+        for b in ledger.blocks
+        if b.charge.operation == "Training"
+        and b.charge.bill_tags
+        and b.start_ms.size
         and b.start_ms[0] < ledger.months[1]
-    ]  # fmt: skip
+    ]
     if len(ledger.months) <= 2 or not first_jobs:
         return
     block = first_jobs[0]
     job = block.charge
-    ledger.charge(Charge(
-        job.acct, job.region, job.resource_id, job.usage, "AmazonSageMaker", [int(block.start_ms[0])], [1.0], "USD",
-        -12.34, owners=only(job.owners[0][0]), bill_tags=dict(job.bill_tags), charge_class="Correction",
-        frequency="Usage-Based", operation="Training", description="Pricing correction for an earlier period",
-        billing_period_ms=ledger.months[-2],
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct=job.acct,
+            region=job.region,
+            resource_id=job.resource_id,
+            usage=job.usage,
+            start_ms=[int(block.start_ms[0])],
+            quantity=[1.0],
+            unit="USD",
+            list_rate=-12.34,
+            owners=only(job.owners[0][0]),
+            bill_tags=dict(job.bill_tags),
+            charge_class="Correction",
+            frequency="Usage-Based",
+            operation="Training",
+            description="Pricing correction for an earlier period",
+            billing_period_ms=ledger.months[-2],
+        )
+    )

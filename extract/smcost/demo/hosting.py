@@ -9,7 +9,7 @@ import numpy as np
 
 from smcost.demo.account import PRICES, REGIONS, Tags, arn, ecr_uri, environment, role_arn
 from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day, utc
-from smcost.demo.ledger import Charge, Ledger, Owner, Share, only
+from smcost.demo.ledger import Charge, Ledger, Share
 
 
 @dataclass(frozen=True)
@@ -25,64 +25,148 @@ class Variant:
     name: str = "AllTraffic"
 
 
-def add_model(ledger: Ledger, acct: str, region: str, name: str, model: str | None, team: str, mode: str,
-              data_url: str | None = None, tags: Tags | None = None) -> None:  # fmt: skip
+@dataclass(frozen=True)
+class Endpoint:
+    """An endpoint the ledger knows: where it runs, its ARN, and the tags its charges carry."""
+
+    acct: str
+    region: str
+    name: str
+    arn: str
+    bill_tags: Tags
+
+
+def add_model(
+    ledger: Ledger,
+    acct: str,
+    region: str,
+    name: str,
+    *,
+    model: str | None,
+    team: str,
+    mode: str = "SingleModel",
+    data_url: str | None = None,
+    tags: Tags | None = None,
+) -> None:
     """A SageMaker model (the models dataset); by default tagged with its owner."""
+    if tags is None:
+        tags = {"ml:team": team, "ml:model": model or "", "ml:environment": environment(acct)}
     ledger.metadata(
-        "models", acct, region, model_arn=arn(acct, region, "model", name), model_name=name,
-        created_at=utc(ledger.t0 - 40 * DAY_MS), execution_role_arn=role_arn(acct, f"{team}-sagemaker-inference"),
+        "models",
+        acct,
+        region,
+        model_arn=arn(acct, region, "model", name),
+        model_name=name,
+        created_at=utc(ledger.t0 - 40 * DAY_MS),
+        execution_role_arn=role_arn(acct, f"{team}-sagemaker-inference"),
         image_uri=ecr_uri(acct, region, f"{model or team}-serve:1"),
         model_data_url=data_url or f"s3://acme-ml-artifacts-{acct}/{model}/model.tar.gz",
         container_mode=mode,
-        tags=tags if tags is not None else {"ml:team": team, "ml:model": model or "", "ml:environment": environment(acct)},
-    )  # fmt: skip
+        tags=tags,
+    )
 
 
-def add_endpoint(ledger: Ledger, acct: str, region: str, name: str, variants: list[Variant], api_tags: Tags,
-                 created: int, deleted: int | None = None, config: str | None = None) -> str:  # fmt: skip
-    """An endpoint and its config's variants (metadata only); returns the endpoint's ARN."""
-    endpoint_arn = arn(acct, region, "endpoint", name)
+def add_endpoint(
+    ledger: Ledger,
+    acct: str,
+    region: str,
+    name: str,
+    variants: list[Variant],
+    *,
+    api_tags: Tags,
+    bill_tags: Tags,
+    created: int,
+    deleted: int | None = None,
+    config: str | None = None,
+) -> Endpoint:
+    """An endpoint and its config's variants (metadata only)."""
+    endpoint = Endpoint(acct, region, name, arn(acct, region, "endpoint", name), bill_tags)
     config = config or f"{name}-config"
     ledger.metadata(
-        "endpoints", acct, region, endpoint_arn=endpoint_arn, endpoint_name=name,
-        endpoint_status="Deleted" if deleted else "InService", endpoint_created_at=utc(created),
-        endpoint_deleted_at=utc(deleted) if deleted else None, endpoint_config_name=config,
-        config_active_from=utc(created), config_active_to=utc(deleted) if deleted else None, tags=api_tags,
-    )  # fmt: skip
+        "endpoints",
+        acct,
+        region,
+        endpoint_arn=endpoint.arn,
+        endpoint_name=name,
+        endpoint_status="Deleted" if deleted else "InService",
+        endpoint_created_at=utc(created),
+        endpoint_deleted_at=utc(deleted) if deleted else None,
+        endpoint_config_name=config,
+        config_active_from=utc(created),
+        config_active_to=utc(deleted) if deleted else None,
+        tags=api_tags,
+    )
     for v in variants:
         ledger.metadata(
-            "endpoint_configs", acct, region, endpoint_config_arn=arn(acct, region, "endpoint-config", config),
-            endpoint_config_name=config, created_at=utc(created - 600_000), variant_name=v.name,
-            model_name=v.model_name, instance_type=v.instance, initial_instance_count=v.count,
-            initial_variant_weight=1.0, serverless_memory_mb=v.memory_mb, serverless_max_concurrency=v.concurrency,
-            is_async=v.is_async, tags=api_tags,
-        )  # fmt: skip
-    return endpoint_arn
+            "endpoint_configs",
+            acct,
+            region,
+            endpoint_config_arn=arn(acct, region, "endpoint-config", config),
+            endpoint_config_name=config,
+            created_at=utc(created - 600_000),
+            variant_name=v.name,
+            model_name=v.model_name,
+            instance_type=v.instance,
+            initial_instance_count=v.count,
+            initial_variant_weight=1.0,
+            serverless_memory_mb=v.memory_mb,
+            serverless_max_concurrency=v.concurrency,
+            is_async=v.is_async,
+            tags=api_tags,
+        )
+    return endpoint
 
 
-def add_hosting(ledger: Ledger, acct: str, region: str, endpoint_arn: str, usage: str, hours: Millis,
-                counts: Floats, bill_tags: Tags, owners: list[Share], *, instance: str,
-                unknowable: Flags | None = None) -> None:  # fmt: skip
-    """Instance hours of an endpoint at the on-demand rate."""
-    rate = PRICES[instance] * REGIONS[region][2]
-    ledger.charge(Charge(
-        acct, region, endpoint_arn, usage, "AmazonSageMaker", hours, counts, "Hrs", rate, owners=owners,
-        bill_tags=bill_tags, unknowable=unknowable,
-    ))  # fmt: skip
+def add_hosting(
+    ledger: Ledger,
+    endpoint: Endpoint,
+    instance: str,
+    hours: Millis,
+    counts: Floats,
+    owners: list[Share],
+    *,
+    unknowable: Flags | None = None,
+) -> None:
+    """``counts`` instances of an endpoint each hour, on demand."""
+    ledger.charge(
+        Charge(
+            acct=endpoint.acct,
+            region=endpoint.region,
+            resource_id=endpoint.arn,
+            usage=f"Host:{instance}",
+            start_ms=hours,
+            quantity=counts,
+            unit="Hrs",
+            list_rate=PRICES[instance] * REGIONS[endpoint.region][2],
+            owners=owners,
+            bill_tags=endpoint.bill_tags,
+            unknowable=unknowable,
+        )
+    )
 
 
-def add_storage_and_transfer(ledger: Ledger, acct: str, region: str, endpoint_arn: str, start: int, end: int,
-                             bill_tags: Tags, owner: Owner, gb_out: float,
-                             daily_shares: list[Share] | None = None) -> None:  # fmt: skip
-    """ML storage and data transfer of an endpoint, one row a day each."""
+def add_storage_and_transfer(
+    ledger: Ledger, endpoint: Endpoint, owners: list[Share], *, start: int, end: int, gb_out: float
+) -> None:
+    """ML storage and data transfer of an endpoint, one row a day each; ``owners`` share each day."""
     days = ledger.days(start, end)
     if not len(days):
         return
-    owners = daily_shares or only(owner)
 
     def daily(usage: str, quantity: Floats, unit: str, rate: float) -> Charge:
-        return Charge(acct, region, endpoint_arn, usage, "AmazonSageMaker", days, quantity, unit, rate,
-                      owners=owners, bill_tags=bill_tags, duration_ms=DAY_MS)  # fmt: skip
+        return Charge(
+            acct=endpoint.acct,
+            region=endpoint.region,
+            resource_id=endpoint.arn,
+            usage=usage,
+            start_ms=days,
+            quantity=quantity,
+            unit=unit,
+            list_rate=rate,
+            owners=owners,
+            bill_tags=endpoint.bill_tags,
+            duration_ms=DAY_MS,
+        )
 
     ledger.charge(daily("Host:VolumeUsage.gp2", np.full(len(days), 30 / 30.4), "GB-Mo", 0.14))
     noise = ledger.rng.uniform(0.6, 1.4, len(days))
@@ -90,18 +174,44 @@ def add_storage_and_transfer(ledger: Ledger, acct: str, region: str, endpoint_ar
     ledger.charge(daily("Data-Bytes-In", gb_out * 0.3 * noise, "GB", 0.0))
 
 
-def add_invocations(ledger: Ledger, acct: str, region: str, dimension: str, hours: Millis, counts: Floats, *,
-                    endpoint: str | None = None, variant: str | None = None, component: str | None = None,
-                    target_model: str | None = None, namespace: str = "AWS/SageMaker",
-                    latency_us: float = 25_000.0) -> None:  # fmt: skip
+def add_invocations(
+    ledger: Ledger,
+    acct: str,
+    region: str,
+    dimension: str,
+    hours: Millis,
+    counts: Floats,
+    *,
+    endpoint: str | None = None,
+    variant: str | None = None,
+    component: str | None = None,
+    target_model: str | None = None,
+    namespace: str = "AWS/SageMaker",
+    latency_us: float = 25_000.0,
+) -> None:
     """Hourly CloudWatch Invocations (and ModelLatency where there were any) for one dimension."""
-    for hour, count in zip(hours.tolist(), counts.tolist()):
+    for hour, count in zip(hours.tolist(), counts.tolist(), strict=True):
         ledger.metadata(
-            "endpoint_invocations", acct, region, metric_dimension=dimension, metric_namespace=namespace,
-            endpoint_name=endpoint, variant_name=variant, inference_component_name=component,
-            target_model=target_model, metric_hour_at=utc(hour), invocations=float(count),
+            "endpoint_invocations",
+            acct,
+            region,
+            metric_dimension=dimension,
+            metric_namespace=namespace,
+            endpoint_name=endpoint,
+            variant_name=variant,
+            inference_component_name=component,
+            target_model=target_model,
+            metric_hour_at=utc(hour),
+            invocations=float(count),
             model_latency_us=latency_us if count else None,
-        )  # fmt: skip
+        )
+
+
+def add_variant_invocations(ledger: Ledger, endpoint: Endpoint, hours: Millis, counts: Floats) -> None:
+    """The invocations of an endpoint's one variant, AllTraffic."""
+    add_invocations(
+        ledger, endpoint.acct, endpoint.region, "variant", hours, counts, endpoint=endpoint.name, variant="AllTraffic"
+    )
 
 
 def traffic(ledger: Ledger, hours: Millis, per_hour: float) -> Floats:

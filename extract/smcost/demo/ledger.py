@@ -8,30 +8,45 @@ lacks, or a value of the wrong type, is a ``SchemaMismatch`` naming the dataset 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from smcost.demo.account import ACCOUNTS, PAYER, REGIONS, SERVICES, Tags, short_hash
-from smcost.demo.checks import SchemaMismatch, check_row
+from smcost.demo.account import ACCOUNTS, PAYER, REGIONS, SERVICES, Tags, account_id, short_hash
+from smcost.demo.checks import RowSchema, SchemaMismatch
 from smcost.demo.clock import DAY_MS, HOUR_MS, Flags, Floats, Millis, month_starts, utc
 from smcost.schemas import DATASETS, focus_schema
 
 __all__ = ["NOBODY", "Block", "Charge", "Ledger", "Owner", "SchemaMismatch", "Share", "only"]
 
-# The FOCUS columns a charge sets once for all its rows; the rest (costs, quantities, periods,
-# invoice) are computed per row when the bill is written.
-BLOCK_COLUMNS = [
-    f
-    for f in focus_schema("1.2").names
-    if f not in {
-        "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice", "ContractedUnitPrice",
-        "ConsumedQuantity", "PricingQuantity", "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
-        "BillingPeriodEnd", "InvoiceId", "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost",
-        "PricingCurrencyListUnitPrice", "CommitmentDiscountQuantity",
-    }  # fmt: skip
-]
-_BLOCK_SCHEMA = focus_schema("1.2")
+# The FOCUS columns computed per row when the bill is written (costs, quantities, periods,
+# invoice); a charge sets every other column once for all its rows.
+PER_ROW_COLUMNS = {
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "ConsumedQuantity",
+    "PricingQuantity",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "InvoiceId",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "CommitmentDiscountQuantity",
+}
+BLOCK_COLUMNS = [name for name in focus_schema("1.2").names if name not in PER_ROW_COLUMNS]
+_BILL_ROW = RowSchema("billing", focus_schema("1.2"), allowed=BLOCK_COLUMNS)
+_METADATA_ROWS = {name: RowSchema(f"sagemaker.{name}", ds.schema) for name, ds in DATASETS.items()}
+
+
+# How an owner is knowable (ground truth's evidence column); "none": nothing reveals it.
+EVIDENCE_KINDS = {"bill_tag", "api_tag", "metadata", "rule", "none"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +57,13 @@ class Owner:
     team: str | None
     experiment: str | None
     environment: str | None
-    evidence: str  # bill_tag | api_tag | metadata | rule | none
+    evidence: str  # one of EVIDENCE_KINDS
+
+    def __post_init__(self) -> None:
+        if self.evidence not in EVIDENCE_KINDS:
+            raise SchemaMismatch(
+                f"demo.ground_truth: evidence {self.evidence!r} is not one of {sorted(EVIDENCE_KINDS)}"
+            )
 
     @property
     def is_knowable(self) -> bool:
@@ -61,25 +82,24 @@ def only(owner: Owner) -> list[Share]:
     return [(owner, None)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Charge:
     """One resource x usage type over some hours (or days, or a month): the bill rows it makes.
 
     ``start_ms`` and ``quantity`` give one row each; everything else is shared by the rows. The
-    defaults are the common case: on-demand usage, billed at the list rate, by the hour.
+    defaults are the common case: SageMaker usage on demand, billed at the list rate, by the hour.
     """
 
     acct: str
     region: str
     resource_id: str | None
     usage: str
-    service: str
     start_ms: Millis | Sequence[int]
     quantity: Floats | Sequence[float]
     unit: str
     list_rate: float
-    _: KW_ONLY
     owners: list[Share]
+    service: str = "AmazonSageMaker"
     bill_tags: Tags = field(default_factory=dict)
     pricing: str | None = "Standard"
     billed_rate: float | None = None  # default: the list rate
@@ -101,25 +121,44 @@ class Charge:
         service_name, service_category, subcategory = SERVICES[self.service]
         description = self.description or f"${self.list_rate:g} per {self.unit} for {self.usage} in {region_name}"
         return {
-            "BillingAccountId": PAYER[0], "BillingAccountName": PAYER[1], "BillingAccountType": "Billing Account",
-            "BillingCurrency": "USD", "PricingCurrency": "USD",
-            "ChargeCategory": self.category, "ChargeClass": self.charge_class, "ChargeFrequency": self.frequency,
+            "BillingAccountId": PAYER[0],
+            "BillingAccountName": PAYER[1],
+            "BillingAccountType": "Billing Account",
+            "BillingCurrency": "USD",
+            "PricingCurrency": "USD",
+            "ChargeCategory": self.category,
+            "ChargeClass": self.charge_class,
+            "ChargeFrequency": self.frequency,
             "ChargeDescription": description,
-            "CommitmentDiscountCategory": None, "CommitmentDiscountId": None, "CommitmentDiscountName": None,
-            "CommitmentDiscountStatus": None, "CommitmentDiscountType": None, "CommitmentDiscountUnit": None,
-            "ConsumedUnit": self.unit, "PricingUnit": self.unit, "PricingCategory": self.pricing,
-            "InvoiceIssuerName": "Amazon Web Services, Inc.", "ProviderName": "AWS",
+            "CommitmentDiscountCategory": None,
+            "CommitmentDiscountId": None,
+            "CommitmentDiscountName": None,
+            "CommitmentDiscountStatus": None,
+            "CommitmentDiscountType": None,
+            "CommitmentDiscountUnit": None,
+            "ConsumedUnit": self.unit,
+            "PricingUnit": self.unit,
+            "PricingCategory": self.pricing,
+            "InvoiceIssuerName": "Amazon Web Services, Inc.",
+            "ProviderName": "AWS",
             "PublisherName": "Amazon Web Services, Inc.",
-            "RegionId": self.region, "RegionName": region_name, "ResourceId": self.resource_id,
-            "ServiceName": service_name, "ServiceCategory": service_category, "ServiceSubcategory": subcategory,
+            "RegionId": self.region,
+            "RegionName": region_name,
+            "ResourceId": self.resource_id,
+            "ServiceName": service_name,
+            "ServiceCategory": service_category,
+            "ServiceSubcategory": subcategory,
             "SkuId": short_hash(self.usage, self.service).upper(),
             "SkuPriceId": short_hash(self.usage, self.pricing, self.list_rate).upper(),
             "SkuMeter": f"{code}-{self.usage}" if self.usage else None,
-            "SubAccountId": acct_id, "SubAccountName": acct_name, "SubAccountType": "AWS Account",
+            "SubAccountId": acct_id,
+            "SubAccountName": acct_name,
+            "SubAccountType": "AWS Account",
             "Tags": list(self.bill_tags.items()),
-            "x_Operation": self.operation, "x_ServiceCode": self.service,
+            "x_Operation": self.operation,
+            "x_ServiceCode": self.service,
             **(self.commitment or {}),
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True)
@@ -142,7 +181,7 @@ class Ledger:
         self.rng = np.random.default_rng(seed)
         self.suffix = "" if replica == 0 else f"-r{replica}"
         self.months = month_starts(start_month, months)
-        self.t0, self.t1 = self.months[0], self.months[-1]
+        self.t0, self.t1 = self.months[0], self.months[-1]  # the first instant generated, and the first after
         self.blocks: list[Block] = []
         self.meta: dict[str, list[dict[str, object]]] = {name: [] for name in DATASETS}
         self.extracted_at = utc(self.t1 - HOUR_MS)
@@ -150,17 +189,18 @@ class Ledger:
     def charge(self, charge: Charge) -> None:
         """Book a charge's bill rows and true owners."""
         columns = charge.columns()
-        check_row("billing", _BLOCK_SCHEMA, columns, allowed=BLOCK_COLUMNS)
+        _BILL_ROW.check(columns)
         billed = charge.list_rate if charge.billed_rate is None else charge.billed_rate
         effective = billed if charge.effective_rate is None else charge.effective_rate
         start_ms = np.asarray(charge.start_ms, dtype=np.int64)
         quantity = np.asarray(charge.quantity, dtype=np.float64)
+        _check_shares(charge, len(start_ms))
         self.blocks.append(Block(charge, columns, start_ms, quantity, billed, effective))
 
     def metadata(self, dataset: str, acct: str, region: str, **values: object) -> None:
         """Book one row of a SageMaker metadata dataset, as the extractor would land it."""
-        row = {"account_id": ACCOUNTS[acct][0], "region": region, "extracted_at": self.extracted_at, **values}
-        check_row(f"sagemaker.{dataset}", DATASETS[dataset].schema, row)
+        row = {"account_id": account_id(acct), "region": region, "extracted_at": self.extracted_at, **values}
+        _METADATA_ROWS[dataset].check(row)
         self.meta[dataset].append(row)
 
     def hours(self, start_ms: int, end_ms: int) -> Millis:
@@ -171,3 +211,15 @@ class Ledger:
     def days(self, start_ms: int, end_ms: int) -> Millis:
         start = max(start_ms, self.t0) // DAY_MS * DAY_MS
         return np.arange(start, min(end_ms, self.t1), DAY_MS, dtype=np.int64)
+
+
+def _check_shares(charge: Charge, rows: int) -> None:
+    """The owners' shares of every row of a charge sum to 1 (the ground truth splits each row whole)."""
+    total = np.zeros(rows)
+    for _, share in charge.owners:
+        total += 1.0 if share is None else share
+    if not np.allclose(total, 1.0):
+        raise SchemaMismatch(
+            f"demo.ground_truth: the owners' shares of {charge.usage} on {charge.resource_id} do not sum to 1 on "
+            f"{int((~np.isclose(total, 1.0)).sum())} of {rows} rows"
+        )

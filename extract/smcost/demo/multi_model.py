@@ -8,8 +8,16 @@ import numpy as np
 from smcost.demo.account import environment
 from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day
 from smcost.demo.hosting import (
-    Variant, add_endpoint, add_hosting, add_invocations, add_model, add_storage_and_transfer, traffic,
-)  # fmt: skip
+    Endpoint,
+    Variant,
+    add_endpoint,
+    add_hosting,
+    add_invocations,
+    add_model,
+    add_storage_and_transfer,
+    add_variant_invocations,
+    traffic,
+)
 from smcost.demo.ledger import Ledger, Owner, Share
 
 MODELS = ["churn-predictor", "ltv-model", "price-forecaster"]
@@ -17,33 +25,60 @@ TEAM = "growth"
 
 
 def add_multi_model_endpoint(ledger: Ledger) -> None:
-    acct, region = "prod", "us-east-1"
-    name = f"tabular-mme-prod{ledger.suffix}"
-    env = environment(acct)
-    tags = {"ml:team": TEAM, "ml:environment": env}
-    container = f"tabular-mme-container{ledger.suffix}"
-    add_model(ledger, acct, region, container, None, TEAM, "MultiModel",
-              data_url=f"s3://acme-ml-artifacts-prod/mme/tabular{ledger.suffix}/", tags=tags)  # fmt: skip
+    """Instance hours split by each hour's requests per model; storage and transfer by each day's."""
+    env = environment("prod")
     created = ledger.t0 - 120 * DAY_MS
-    endpoint_arn = add_endpoint(ledger, acct, region, name, [Variant(container, "ml.m5.2xlarge", 2)], tags, created)
+    endpoint = _add_endpoint(ledger, created)
     hours = ledger.hours(created, ledger.t1)
     per_model = _requests_per_model(ledger, hours)
-    hour_total = per_model.sum(axis=1)
     # A few hours whose custom metric never arrived: the split is unknowable there.
     missing = np.zeros(len(hours), dtype=bool)
     missing[ledger.rng.choice(len(hours), size=min(len(hours), 3 * len(ledger.months)), replace=False)] = True
-    missing &= hour_total > 0
+    missing &= per_model.sum(axis=1) > 0
     idle = Owner("__idle__", TEAM, None, env, "metadata")
     owners = [Owner(model, TEAM, None, env, "metadata") for model in MODELS]
-    add_hosting(ledger, acct, region, endpoint_arn, "Host:ml.m5.2xlarge", hours, np.full(len(hours), 2.0), tags,
-                _shares(owners, idle, per_model), instance="ml.m5.2xlarge", unknowable=missing)  # fmt: skip
+    add_hosting(
+        ledger,
+        endpoint,
+        "ml.m5.2xlarge",
+        hours,
+        np.full(len(hours), 2.0),
+        _shares(owners, idle, per_model),
+        unknowable=missing,
+    )
     # Storage and data transfer follow each day's measured traffic (the hours with metrics).
     days = ledger.days(created, ledger.t1)
     per_day = np.zeros((len(days), len(MODELS)))
     np.add.at(per_day, np.searchsorted(days, hours, side="right") - 1, np.where(missing[:, None], 0.0, per_model))
-    add_storage_and_transfer(ledger, acct, region, endpoint_arn, created, ledger.t1, tags, idle, gb_out=6.0,
-                             daily_shares=_shares(owners, idle, per_day))  # fmt: skip
-    _add_metrics(ledger, name, hours, per_model, missing)
+    add_storage_and_transfer(ledger, endpoint, _shares(owners, idle, per_day), start=created, end=ledger.t1, gb_out=6.0)
+    _add_metrics_and_entries(ledger, endpoint, hours, per_model, missing)
+
+
+def _add_endpoint(ledger: Ledger, created: int) -> Endpoint:
+    """The endpoint and its multi-model container, tagged with the team only."""
+    tags = {"ml:team": TEAM, "ml:environment": environment("prod")}
+    container = f"tabular-mme-container{ledger.suffix}"
+    add_model(
+        ledger,
+        "prod",
+        "us-east-1",
+        container,
+        model=None,
+        team=TEAM,
+        mode="MultiModel",
+        data_url=f"s3://acme-ml-artifacts-prod/mme/tabular{ledger.suffix}/",
+        tags=tags,
+    )
+    return add_endpoint(
+        ledger,
+        "prod",
+        "us-east-1",
+        f"tabular-mme-prod{ledger.suffix}",
+        [Variant(container, "ml.m5.2xlarge", 2)],
+        api_tags=tags,
+        bill_tags=tags,
+        created=created,
+    )
 
 
 def _requests_per_model(ledger: Ledger, hours: Millis) -> Floats:
@@ -66,15 +101,31 @@ def _shares(owners: list[Owner], idle: Owner, requests: Floats) -> list[Share]:
     return [*shares, (idle, np.where(total > 0, 0.0, 1.0))]
 
 
-def _add_metrics(ledger: Ledger, name: str, hours: Millis, per_model: Floats, missing: Flags) -> None:
+def _add_metrics_and_entries(
+    ledger: Ledger, endpoint: Endpoint, hours: Millis, per_model: Floats, missing: Flags
+) -> None:
     """The variant's invocations, the per-model custom metric (where it arrived), and each model's
     entry (a SageMaker model naming its artifact under the endpoint's prefix)."""
-    acct, region = "prod", "us-east-1"
-    add_invocations(ledger, acct, region, "variant", hours, per_model.sum(axis=1), endpoint=name,
-                    variant="AllTraffic")  # fmt: skip
+    add_variant_invocations(ledger, endpoint, hours, per_model.sum(axis=1))
     for j, model in enumerate(MODELS):
         keep = ~missing & (per_model[:, j] > 0)
-        add_invocations(ledger, acct, region, "target_model", hours[keep], per_model[keep, j], endpoint=name,
-                        target_model=f"{model}.tar.gz", namespace="SMCost/MultiModel")  # fmt: skip
-        add_model(ledger, acct, region, f"{model}-mme-entry{ledger.suffix}", model, TEAM, "SingleModel",
-                  data_url=f"s3://acme-ml-artifacts-prod/mme/tabular{ledger.suffix}/{model}.tar.gz")  # fmt: skip
+        add_invocations(
+            ledger,
+            endpoint.acct,
+            endpoint.region,
+            "target_model",
+            hours[keep],
+            per_model[keep, j],
+            endpoint=endpoint.name,
+            target_model=f"{model}.tar.gz",
+            namespace="SMCost/MultiModel",
+        )
+        add_model(
+            ledger,
+            endpoint.acct,
+            endpoint.region,
+            f"{model}-mme-entry{ledger.suffix}",
+            model=model,
+            team=TEAM,
+            data_url=f"s3://acme-ml-artifacts-prod/mme/tabular{ledger.suffix}/{model}.tar.gz",
+        )

@@ -28,8 +28,10 @@ def check_options(*, months: int, start_month: str, scale: int, seed: int, expor
     if not isinstance(start_month, str) or not _YEAR_MONTH.fullmatch(start_month):
         raise ValueError(f"--start-month must be YYYY-MM with month 01-12 and year 2000-2099, got {start_month!r}")
     if not MIN_MONTHS <= months <= MAX_MONTHS:
-        raise ValueError(f"--months must be between {MIN_MONTHS} (the correction restates an earlier period) "
-                         f"and {MAX_MONTHS}, got {months}")  # fmt: skip
+        raise ValueError(
+            f"--months must be between {MIN_MONTHS} (the correction restates an earlier period) "
+            f"and {MAX_MONTHS}, got {months}"
+        )
     if not 1 <= scale <= MAX_SCALE:
         raise ValueError(f"--scale must be between 1 and {MAX_SCALE}, got {scale}")
     if seed < 0:
@@ -59,21 +61,47 @@ def _checked(flag: str, convert: Callable[[str], T]) -> Callable[[str], T]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=lake.DEFAULT_LAKE_ROOT,
-                        help="lake root to write; its billing/<export>, sagemaker/ and demo/ folders are replaced "
-                             "(default: %(default)s)")  # fmt: skip
-    parser.add_argument("--seed", type=_checked("seed", int), default=42,
-                        help="random seed; same seed, same files (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--months", type=_checked("months", int), default=3,
-                        help=f"billing periods to generate, {MIN_MONTHS}-{MAX_MONTHS}; at least 3 for every case "
-                             "(default: %(default)s)")  # fmt: skip
-    parser.add_argument("--start-month", type=_checked("start_month", str), default="2026-08",
-                        help="first billing period, YYYY-MM (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--scale", type=_checked("scale", int), default=1,
-                        help=f"replicate the account's resources N times, 1-{MAX_SCALE} (about 37k bill rows "
-                             "each at 3 months)")  # fmt: skip
-    parser.add_argument("--focus-version", choices=["1.2", "1.0"], default="1.2",
-                        help="which AWS FOCUS export to imitate (default: %(default)s)")  # fmt: skip
-    parser.add_argument("--export-name", type=_checked("export_name", str), default=lake.DEFAULT_EXPORT_NAME,
-                        help="export folder name: letters, digits, '-', '_', '.' (default: %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "--out",
+        default=lake.DEFAULT_LAKE_ROOT,
+        help="lake root to write; its billing/<export>, sagemaker/ and demo/ folders are replaced "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_checked("seed", int),
+        default=42,
+        help="random seed; same seed, same files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--months",
+        type=_checked("months", int),
+        default=3,
+        help=f"billing periods to generate, {MIN_MONTHS}-{MAX_MONTHS}; at least 3 for every case "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--start-month",
+        type=_checked("start_month", str),
+        default="2026-08",
+        help="first billing period, YYYY-MM (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=_checked("scale", int),
+        default=1,
+        help=f"replicate the account's resources N times, 1-{MAX_SCALE} (about 37k bill rows each at 3 months)",
+    )
+    parser.add_argument(
+        "--focus-version",
+        choices=["1.2", "1.0"],
+        default="1.2",
+        help="which AWS FOCUS export to imitate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--export-name",
+        type=_checked("export_name", str),
+        default=lake.DEFAULT_EXPORT_NAME,
+        help="export folder name: letters, digits, '-', '_', '.' (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -12,6 +12,7 @@ BATCH_MODELS = (("vision-classifier", "ml.g4dn.xlarge"), ("churn-predictor", "ml
 
 
 def add_processing_and_transform(ledger: Ledger) -> None:
+    """Two processing jobs a model a month, four batch transforms a month for two models."""
     for month in ledger.months[:-1]:
         for model in MODELS:
             for k in range(2):
@@ -21,8 +22,9 @@ def add_processing_and_transform(ledger: Ledger) -> None:
             for week in range(4):
                 _add_transform_job(ledger, model, instance, month, week)
     for model, _ in BATCH_MODELS:
-        add_model(ledger, "prod", "us-east-1", f"{model}-batch-model{ledger.suffix}", model, MODELS[model][0],
-                  "SingleModel")  # fmt: skip
+        add_model(
+            ledger, "prod", "us-east-1", f"{model}-batch-model{ledger.suffix}", model=model, team=MODELS[model][0]
+        )
 
 
 def _add_processing_job(ledger: Ledger, model: str, k: int, month: int) -> None:
@@ -37,19 +39,40 @@ def _add_processing_job(ledger: Ledger, model: str, k: int, month: int) -> None:
     experiment = experiment_name(model, ledger.suffix)
     owner = Owner(model, MODELS[model][0], experiment, "development", "metadata")
     hours = ledger.hours(start, end)
-    ledger.charge(Charge(
-        "dev", "us-east-1", job_arn, "Processing:ml.m5.xlarge", "AmazonSageMaker", hours,
-        overlap_hours(hours, start, end) * 2, "Hrs", PRICES["ml.m5.xlarge"], owners=only(owner),
-        operation="Processing",
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct="dev",
+            region="us-east-1",
+            resource_id=job_arn,
+            usage="Processing:ml.m5.xlarge",
+            start_ms=hours,
+            quantity=overlap_hours(hours, start, end) * 2,
+            unit="Hrs",
+            list_rate=PRICES["ml.m5.xlarge"],
+            owners=only(owner),
+            operation="Processing",
+        )
+    )
     ledger.metadata(
-        "processing_jobs", "dev", "us-east-1", processing_job_arn=job_arn, processing_job_name=name,
-        processing_job_status="Completed", created_at=utc(start - 60_000), processing_start_at=utc(start),
-        processing_end_at=utc(end), role_arn=role_arn("dev", "shared-dataprep-role"), instance_type="ml.m5.xlarge",
-        instance_count=2, image_uri=ecr_uri("dev", "us-east-1", "dataprep:3"), experiment_name=experiment,
-        trial_name=trial_name(model, month, ledger.suffix), training_job_arn=None, monitoring_schedule_arn=None,
+        "processing_jobs",
+        "dev",
+        "us-east-1",
+        processing_job_arn=job_arn,
+        processing_job_name=name,
+        processing_job_status="Completed",
+        created_at=utc(start - 60_000),
+        processing_start_at=utc(start),
+        processing_end_at=utc(end),
+        role_arn=role_arn("dev", "shared-dataprep-role"),
+        instance_type="ml.m5.xlarge",
+        instance_count=2,
+        image_uri=ecr_uri("dev", "us-east-1", "dataprep:3"),
+        experiment_name=experiment,
+        trial_name=trial_name(model, month, ledger.suffix),
+        training_job_arn=None,
+        monitoring_schedule_arn=None,
         tags={},
-    )  # fmt: skip
+    )
 
 
 def _add_transform_job(ledger: Ledger, model: str, instance: str, month: int, week: int) -> None:
@@ -60,13 +83,34 @@ def _add_transform_job(ledger: Ledger, model: str, instance: str, month: int, we
     job_arn = arn("prod", "us-east-1", "transform-job", name)
     hours = ledger.hours(start, end)
     owner = Owner(model, MODELS[model][0], None, "production", "metadata")
-    ledger.charge(Charge(
-        "prod", "us-east-1", job_arn, f"Tsform:{instance}", "AmazonSageMaker", hours,
-        overlap_hours(hours, start, end) * 2, "Hrs", PRICES[instance], owners=only(owner), operation="Transform",
-    ))  # fmt: skip
+    ledger.charge(
+        Charge(
+            acct="prod",
+            region="us-east-1",
+            resource_id=job_arn,
+            usage=f"Tsform:{instance}",
+            start_ms=hours,
+            quantity=overlap_hours(hours, start, end) * 2,
+            unit="Hrs",
+            list_rate=PRICES[instance],
+            owners=only(owner),
+            operation="Transform",
+        )
+    )
     ledger.metadata(
-        "transform_jobs", "prod", "us-east-1", transform_job_arn=job_arn, transform_job_name=name,
-        transform_job_status="Completed", created_at=utc(start - 60_000), transform_start_at=utc(start),
-        transform_end_at=utc(end), model_name=f"{model}-batch-model{ledger.suffix}", instance_type=instance,
-        instance_count=2, experiment_name=None, trial_name=None, tags={},
-    )  # fmt: skip
+        "transform_jobs",
+        "prod",
+        "us-east-1",
+        transform_job_arn=job_arn,
+        transform_job_name=name,
+        transform_job_status="Completed",
+        created_at=utc(start - 60_000),
+        transform_start_at=utc(start),
+        transform_end_at=utc(end),
+        model_name=f"{model}-batch-model{ledger.suffix}",
+        instance_type=instance,
+        instance_count=2,
+        experiment_name=None,
+        trial_name=None,
+        tags={},
+    )

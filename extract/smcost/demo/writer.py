@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.fs as pafs
 from numpy.typing import NDArray
 
 from smcost import lake
@@ -29,15 +30,48 @@ class _Rows:
     sizes: Ints  # rows per block
     block: Ints  # the block of each row
     start: Millis
-    billing_period: NDArray[np.str_]  # YYYY-MM the row is booked in
+    end: Millis
+    quantity: Floats
+    list_rate: Floats
     billed: Floats
     effective: Floats
+    period_start: Millis  # of the billing period the row is booked in
+    period_end: Millis
+    billing_period: NDArray[np.str_]  # YYYY-MM
 
 
 def to_tables(ledger: Ledger, focus_version: str) -> tuple[pa.Table, pa.Table]:
     """The ledger's bill (in the export's exact schema) and its ground truth."""
-    bill, rows = _bill(ledger.blocks, focus_version)
+    rows = _flatten(ledger.blocks)
+    bill = _bill(ledger.blocks, rows, focus_version)
     return bill, _ground_truth(ledger.blocks, rows, bill, focus_version)
+
+
+def _flatten(blocks: list[Block]) -> _Rows:
+    sizes = np.array([len(b.start_ms) for b in blocks])
+    start = np.concatenate([b.start_ms for b in blocks])
+    quantity = np.concatenate([b.quantity for b in blocks])
+    list_rate = np.repeat([b.charge.list_rate for b in blocks], sizes)
+    billed_rate = np.repeat([b.billed_rate for b in blocks], sizes)
+    effective_rate = np.repeat([b.effective_rate for b in blocks], sizes)
+    # A correction is booked in a later period than its charge period.
+    booked = np.repeat(
+        [-1 if b.charge.billing_period_ms is None else b.charge.billing_period_ms for b in blocks], sizes
+    )
+    period_start, period_end = _period_bounds(np.where(booked >= 0, booked, start))
+    return _Rows(
+        sizes=sizes,
+        block=np.repeat(np.arange(len(blocks)), sizes),
+        start=start,
+        end=start + np.repeat([b.charge.duration_ms for b in blocks], sizes),
+        quantity=quantity,
+        list_rate=list_rate,
+        billed=quantity * billed_rate,
+        effective=quantity * effective_rate,
+        period_start=period_start,
+        period_end=period_end,
+        billing_period=np.datetime_as_string(period_start.astype("datetime64[ms]"), unit="M"),
+    )
 
 
 def _period_bounds(start_ms: Millis) -> tuple[Millis, Millis]:
@@ -46,71 +80,87 @@ def _period_bounds(start_ms: Millis) -> tuple[Millis, Millis]:
     return (months.astype("datetime64[ms]").astype(np.int64), (months + 1).astype("datetime64[ms]").astype(np.int64))
 
 
-def _bill(blocks: list[Block], focus_version: str) -> tuple[pa.Table, _Rows]:
-    sizes = np.array([len(b.start_ms) for b in blocks])
-    block_idx = np.repeat(np.arange(len(blocks)), sizes)
-    start = np.concatenate([b.start_ms for b in blocks])
-    qty = np.concatenate([b.quantity for b in blocks])
-    duration = np.repeat([b.charge.duration_ms for b in blocks], sizes)
-    list_rate = np.repeat([b.charge.list_rate for b in blocks], sizes)
-    billed_rate = np.repeat([b.billed_rate for b in blocks], sizes)
-    effective_rate = np.repeat([b.effective_rate for b in blocks], sizes)
-    booked = np.concatenate([
-        np.full(len(b.start_ms), b.charge.billing_period_ms if b.charge.billing_period_ms is not None else -1)
-        for b in blocks
-    ])  # fmt: skip
-    bp_start, bp_end = _period_bounds(np.where(booked >= 0, booked, start))
-    per_block = pa.Table.from_pylist([{k: b.columns.get(k) for k in BLOCK_COLUMNS} for b in blocks],
-                                     schema=pa.schema([focus_schema("1.2").field(k) for k in BLOCK_COLUMNS]))  # fmt: skip
-    table = per_block.take(pa.array(block_idx))
-    usage = np.array([b.charge.category == "Usage" for b in blocks])[block_idx]
-    committed = np.array([b.columns.get("CommitmentDiscountStatus") == "Used" for b in blocks])[block_idx]
-    billed, effective, listed = qty * billed_rate, qty * effective_rate, qty * list_rate
-    periods = np.datetime_as_string(bp_start.astype("datetime64[ms]"), unit="M")
-    columns = {
-        "BilledCost": billed, "EffectiveCost": effective, "ListCost": listed, "ContractedCost": listed,
-        "ListUnitPrice": list_rate, "ContractedUnitPrice": list_rate,
-        "PricingCurrencyListUnitPrice": list_rate, "PricingCurrencyContractedUnitPrice": list_rate,
-        "PricingCurrencyEffectiveCost": effective,
-        "ConsumedQuantity": pa.array(qty, mask=~usage), "PricingQuantity": pa.array(qty, mask=~usage),
-        "ChargePeriodStart": pa.array(start, _TS), "ChargePeriodEnd": pa.array(start + duration, _TS),
-        "BillingPeriodStart": pa.array(bp_start, _TS), "BillingPeriodEnd": pa.array(bp_end, _TS),
-        "InvoiceId": pa.array(np.char.add(np.char.add("INV-", periods), f"-{PAYER[0]}")),
-        "CommitmentDiscountQuantity": pa.array(effective, mask=~committed),
-    }  # fmt: skip
-    for name, values in columns.items():
-        table = table.append_column(name, values if isinstance(values, pa.Array) else pa.array(values))
+def _bill(blocks: list[Block], rows: _Rows, focus_version: str) -> pa.Table:
+    """The columns each charge shares, repeated over its rows, then the columns computed per row."""
+    per_block = pa.Table.from_pylist(
+        [{k: b.columns.get(k) for k in BLOCK_COLUMNS} for b in blocks],
+        schema=pa.schema([focus_schema("1.2").field(k) for k in BLOCK_COLUMNS]),
+    )
+    table = per_block.take(pa.array(rows.block))
+    is_usage = np.array([b.charge.category == "Usage" for b in blocks])[rows.block]
+    is_committed = np.array([b.columns.get("CommitmentDiscountStatus") == "Used" for b in blocks])[rows.block]
+    for name, values in _per_row_columns(rows, is_usage, is_committed).items():
+        table = table.append_column(name, values)
     if focus_version == "1.0":
         table = table.append_column("x_UsageType", table.column("SkuMeter"))
         table = table.append_column("x_CostCategories", pa.nulls(table.num_rows, pa.map_(pa.string(), pa.string())))
     # Built with the 1.2 columns: the 1.0 export has fewer, so only missing ones are an error.
-    bill = conform_table("billing", table, focus_schema(focus_version), exact=False)
-    return bill, _Rows(sizes, block_idx, start, periods, billed, effective)
+    return conform_table("billing", table, focus_schema(focus_version), exact=False)
+
+
+def _per_row_columns(rows: _Rows, is_usage: Flags, is_committed: Flags) -> dict[str, pa.Array]:
+    listed = rows.quantity * rows.list_rate
+    return {
+        "BilledCost": pa.array(rows.billed),
+        "EffectiveCost": pa.array(rows.effective),
+        "ListCost": pa.array(listed),
+        "ContractedCost": pa.array(listed),
+        "ListUnitPrice": pa.array(rows.list_rate),
+        "ContractedUnitPrice": pa.array(rows.list_rate),
+        "PricingCurrencyListUnitPrice": pa.array(rows.list_rate),
+        "PricingCurrencyContractedUnitPrice": pa.array(rows.list_rate),
+        "PricingCurrencyEffectiveCost": pa.array(rows.effective),
+        # Quantities are null on rows that are not usage (credits, tax, fees).
+        "ConsumedQuantity": pa.array(rows.quantity, mask=~is_usage),
+        "PricingQuantity": pa.array(rows.quantity, mask=~is_usage),
+        "ChargePeriodStart": pa.array(rows.start, _TS),
+        "ChargePeriodEnd": pa.array(rows.end, _TS),
+        "BillingPeriodStart": pa.array(rows.period_start, _TS),
+        "BillingPeriodEnd": pa.array(rows.period_end, _TS),
+        "InvoiceId": pa.array(np.char.add(np.char.add("INV-", rows.billing_period), f"-{PAYER[0]}")),
+        "CommitmentDiscountQuantity": pa.array(rows.effective, mask=~is_committed),
+    }
 
 
 def _ground_truth(blocks: list[Block], rows: _Rows, bill: pa.Table, focus_version: str) -> pa.Table:
     """One row per SageMaker-scope bill row and true owner with a non-zero share."""
     r, owners, o, share, knowable = _owner_rows(blocks, rows.sizes)
-    owner_table = pa.Table.from_pylist([{"model": w.model, "team": w.team, "experiment": w.experiment,
-                                         "environment": w.environment, "evidence": w.evidence} for w in owners])  # fmt: skip
+    owner_table = pa.Table.from_pylist(
+        [
+            {
+                "model": w.model,
+                "team": w.team,
+                "experiment": w.experiment,
+                "environment": w.environment,
+                "evidence": w.evidence,
+            }
+            for w in owners
+        ]
+    )
     owner_cols = owner_table.take(pa.array(o))
     at_rows = pa.array(r)
     evidence = np.array(owner_cols.column("evidence").to_pylist(), dtype=object)
-    truth = pa.table({
-        "billing_period": pa.array(rows.billing_period[r]),
-        "sub_account_id": bill.column("SubAccountId").take(at_rows),
-        "resource_id": bill.column("ResourceId").take(at_rows),
-        "charge_period_start": pa.array(rows.start[r], _TS),
-        "usage_type": bill.column(USAGE_TYPE_COLUMN[focus_version]).take(at_rows),
-        "charge_category": bill.column("ChargeCategory").take(at_rows),
-        "charge_class": bill.column("ChargeClass").take(at_rows),
-        "pricing_category": bill.column("PricingCategory").take(at_rows),
-        "model": owner_cols.column("model"), "team": owner_cols.column("team"),
-        "experiment": owner_cols.column("experiment"), "environment": owner_cols.column("environment"),
-        "share": share, "billed_cost": rows.billed[r] * share, "effective_cost": rows.effective[r] * share,
-        "is_knowable": knowable,
-        "evidence": pa.array(np.where(knowable, evidence, "none")),
-    })  # fmt: skip
+    truth = pa.table(
+        {
+            "billing_period": pa.array(rows.billing_period[r]),
+            "sub_account_id": bill.column("SubAccountId").take(at_rows),
+            "resource_id": bill.column("ResourceId").take(at_rows),
+            "charge_period_start": pa.array(rows.start[r], _TS),
+            "usage_type": bill.column(USAGE_TYPE_COLUMN[focus_version]).take(at_rows),
+            "charge_category": bill.column("ChargeCategory").take(at_rows),
+            "charge_class": bill.column("ChargeClass").take(at_rows),
+            "pricing_category": bill.column("PricingCategory").take(at_rows),
+            "model": owner_cols.column("model"),
+            "team": owner_cols.column("team"),
+            "experiment": owner_cols.column("experiment"),
+            "environment": owner_cols.column("environment"),
+            "share": share,
+            "billed_cost": rows.billed[r] * share,
+            "effective_cost": rows.effective[r] * share,
+            "is_knowable": knowable,
+            "evidence": pa.array(np.where(knowable, evidence, "none")),
+        }
+    )
     return conform_table("demo.ground_truth", truth, GROUND_TRUTH.schema)
 
 
@@ -133,21 +183,28 @@ def _owner_rows(blocks: list[Block], sizes: Ints) -> tuple[Ints, list[Owner], In
             gt_owner.append(np.full(keep.sum(), len(owners) - 1))
             gt_share.append(share[keep])
             gt_knowable.append(knowable[keep] & owner.is_knowable)
-    return (np.concatenate(gt_rows), owners, np.concatenate(gt_owner), np.concatenate(gt_share),
-            np.concatenate(gt_knowable))  # fmt: skip
+    return (
+        np.concatenate(gt_rows),
+        owners,
+        np.concatenate(gt_owner),
+        np.concatenate(gt_share),
+        np.concatenate(gt_knowable),
+    )
 
 
 def clear_previous_demo(out: str, export_name: str) -> None:
     """The demo owns its lake: drop what an earlier run wrote (other periods, dates, versions).
     A lake the extractor has written to (it has run manifests) is never the demo's: refuse."""
     fs, base = lake.filesystem(out)
-    if fs.get_file_info(f"{base}/sagemaker/_runs").type == lake.pafs.FileType.Directory:
-        raise ValueError(f"{out} holds `smcost extract` runs (sagemaker/_runs): not overwriting real metadata "
-                         "with the demo account; choose another --out")  # fmt: skip
+    if fs.get_file_info(f"{base}/sagemaker/_runs").type == pafs.FileType.Directory:
+        raise ValueError(
+            f"{out} holds `smcost extract` runs (sagemaker/_runs): not overwriting real metadata "
+            "with the demo account; choose another --out"
+        )
     lake.validate_name("export name", export_name)
     for sub in (f"billing/{export_name}", "sagemaker", "demo"):
         path = f"{base}/{sub}"
-        if fs.get_file_info(path).type == lake.pafs.FileType.Directory:
+        if fs.get_file_info(path).type == pafs.FileType.Directory:
             lake.delete_inside(fs, base, path, directory=True)  # never outside --out, even through a symlink
 
 
@@ -170,8 +227,10 @@ class LakeWriter:
         self.truth.write(truth)
         if not self.meta:  # every replica is extracted at the same instant
             extract_date = ledger.extracted_at.strftime("%Y-%m-%d")
-            self.meta = {name: lake.PartitionWriter(self.out, lake.dataset_partition(name, extract_date), ds.schema)
-                         for name, ds in DATASETS.items()}  # fmt: skip
+            self.meta = {
+                name: lake.PartitionWriter(self.out, lake.dataset_partition(name, extract_date), ds.schema)
+                for name, ds in DATASETS.items()
+            }
         for name, rows in ledger.meta.items():
             self.meta[name].write(lake.rows_to_table(rows, DATASETS[name].schema))
 
@@ -182,8 +241,15 @@ class LakeWriter:
         for writer in [*self.bill.values(), self.truth, *self.meta.values()]:
             writer.close()
         for period, writer in self.bill.items():
-            lake.write_export_manifest(self.out, period, self.export_name, writer.paths, self.schema,
-                                       bucket=DEMO_EXPORT_BUCKET, execution_id=short_hash(seed, period, n=16))  # fmt: skip
+            lake.write_export_manifest(
+                self.out,
+                period,
+                self.export_name,
+                writer.paths,
+                self.schema,
+                bucket=DEMO_EXPORT_BUCKET,
+                execution_id=short_hash(seed, period, n=16),
+            )
         counts.update({f"sagemaker.{name}": w.rows for name, w in self.meta.items()})
         return counts
 
