@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "templates for the required tag keys and allowed values. Exit 0 compliant, 1 non-compliant, 2 bad input.",
     )
     check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON or YAML files to check")
-    check.add_argument("--format", choices=["text", "json", "junit"], default="text", help="report format (default text)")
+    check.add_argument(
+        "--format", choices=["text", "json", "junit"], default="text", help="report format (default text)"
+    )
     check.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     check.add_argument(
         "--request-type",
@@ -64,7 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write governance/ (SCPs, tag policy, AWS Config rule, project templates) from the tag configuration",
     )
     render.add_argument("--check", action="store_true", help="exit 1 if a file under governance/ is out of date")
-    render.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (default: this checkout)")
+    render.add_argument(
+        "--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (default: this checkout)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,7 +14,6 @@ import yaml
 
 from smcost.cli import main
 from smcost.governance.tagconfig import DIMENSIONS, TagConfig, load_tag_config, normalise_tag_key, normalise_tag_value
-
 from smcost_testing import REPO
 
 FIXTURES = REPO / "tests/fixtures/governance"
@@ -91,9 +90,13 @@ def test_key_and_value_normalisation_agree_with_the_sql_macros():
     value_sql = sql_macro("normalise_tag_value", "v")
     with duckdb.connect() as con:
         for key in keys:
-            assert con.execute(f"select {key_sql} from (select ? as k)", [key]).fetchone()[0] == normalise_tag_key(key), key
+            assert con.execute(f"select {key_sql} from (select ? as k)", [key]).fetchone()[0] == normalise_tag_key(
+                key
+            ), key
         for value in values:
-            assert con.execute(f"select {value_sql} from (select ? as v)", [value]).fetchone()[0] == normalise_tag_value(value), value
+            assert con.execute(f"select {value_sql} from (select ? as v)", [value]).fetchone()[
+                0
+            ] == normalise_tag_value(value), value
 
 
 def test_value_resolution_agrees_with_the_dbt_unit_test():
@@ -165,11 +168,26 @@ def test_fixture_outcome(capsys, fixture, code, statuses, message):
         ("alias team accepted", with_(ml__team=None, team="search"), "pass", ""),
         ("ML:Team accepted, with a warning", with_(ml__team=None, **{"ML:Team": "fraud"}), "warn", "capitalization"),
         ("disallowed team", with_(ml__team="payments"), "fail", "'payments' is not an allowed team"),
-        ("disallowed environment via alias", with_(ml__environment=None, env="staging"), "fail", "not an allowed environment"),
+        (
+            "disallowed environment via alias",
+            with_(ml__environment=None, env="staging"),
+            "fail",
+            "not an allowed environment",
+        ),
         ("value in another case", with_(ml__team="Fraud"), "warn", "compares values exactly"),
         ("empty value counts as missing", with_(ml__team=""), "fail", "empty value"),
-        ("surrounding spaces in a key", with_(ml__team=None, **{" ml:team": "fraud"}), "fail", "spaces or 'user:' prefix"),
-        ("user: prefix in a key", with_(ml__team=None, **{"user:ml:team": "fraud"}), "fail", "spaces or 'user:' prefix"),
+        (
+            "surrounding spaces in a key",
+            with_(ml__team=None, **{" ml:team": "fraud"}),
+            "fail",
+            "spaces or 'user:' prefix",
+        ),
+        (
+            "user: prefix in a key",
+            with_(ml__team=None, **{"user:ml:team": "fraud"}),
+            "fail",
+            "spaces or 'user:' prefix",
+        ),
         ("two values for one dimension", with_(team="search"), "fail", "dbt would take 'fraud'"),
         ("no tags at all", [], "fail", "missing ml:team"),
         ("51 tags", with_() + tags(**{f"extra-{n}": "x" for n in range(47)}), "fail", "at most 50"),
@@ -216,25 +234,50 @@ REST = "\n        - {Key: ml:model, Value: m}\n        - {Key: ml:experiment, Va
 @pytest.mark.parametrize(
     ("case", "tags_yaml", "status", "message"),
     [
-        ("literal key, !Sub value: present, value unknown", "\n        - {Key: ml:team, Value: !Sub '${Free}'}" + REST, "warn", "cannot be checked"),
-        ("literal key, !Ref to AllowedValues: every value checked", "\n        - {Key: ml:team, Value: !Ref Pick}" + REST, "pass", ""),
+        (
+            "literal key, !Sub value: present, value unknown",
+            "\n        - {Key: ml:team, Value: !Sub '${Free}'}" + REST,
+            "warn",
+            "cannot be checked",
+        ),
+        (
+            "literal key, !Ref to AllowedValues: every value checked",
+            "\n        - {Key: ml:team, Value: !Ref Pick}" + REST,
+            "pass",
+            "",
+        ),
         (
             "!Ref to AllowedValues with a disallowed one",
             "\n        - {Key: ml:team, Value: !Ref Bad}" + REST,
             "fail",
             "may be 'payments'",
         ),
-        ("!If on an entry: one branch lacks the key", "\n        - !If [Prod, {Key: ml:team, Value: fraud}, !Ref AWS::NoValue]" + REST, "fail", "when Prod=false: missing ml:team"),
+        (
+            "!If on an entry: one branch lacks the key",
+            "\n        - !If [Prod, {Key: ml:team, Value: fraud}, !Ref AWS::NoValue]" + REST,
+            "fail",
+            "when Prod=false: missing ml:team",
+        ),
         (
             "!If on an entry: both branches have it",
             "\n        - !If [Prod, {Key: ml:team, Value: fraud}, {Key: team, Value: search}]" + REST,
             "pass",
             "",
         ),
-        ("!If on the whole list", " !If [Prod, [{Key: ml:team, Value: fraud}], []]", "fail", "when Prod=false: missing ml:team"),
+        (
+            "!If on the whole list",
+            " !If [Prod, [{Key: ml:team, Value: fraud}], []]",
+            "fail",
+            "when Prod=false: missing ml:team",
+        ),
         ("whole list by !Ref: unverifiable", " !Ref Free", "fail", "cannot be read before deployment"),
         ("whole list by !GetAtt: unverifiable", " !GetAtt Other.Tags", "fail", "Fn::GetAtt"),
-        ("key by an intrinsic: unverifiable", "\n        - {Key: !Ref Free, Value: fraud}" + REST, "fail", "may supply it"),
+        (
+            "key by an intrinsic: unverifiable",
+            "\n        - {Key: !Ref Free, Value: fraud}" + REST,
+            "fail",
+            "may supply it",
+        ),
     ],
 )
 def test_cloudformation_intrinsics(capsys, tmp_path, case, tags_yaml, status, message):
@@ -256,7 +299,9 @@ def test_unverifiable_warn_lets_an_unreadable_tag_list_pass(capsys, tmp_path):
 def test_stack_tags_complete_a_template(capsys, tmp_path):
     path = template(tmp_path, "\n        - {Key: ml:model, Value: m}\n        - {Key: ml:experiment, Value: e}")
     assert run_check(capsys, str(path))[0] == 1
-    code, _, _ = run_check(capsys, "--stack-tag", "ml:team=fraud", "--stack-tag", "ml:environment=production", str(path))
+    code, _, _ = run_check(
+        capsys, "--stack-tag", "ml:team=fraud", "--stack-tag", "ml:environment=production", str(path)
+    )
     assert code == 0
 
 
@@ -269,7 +314,9 @@ def test_templates_without_sagemaker_resources_pass_with_a_note(capsys, tmp_path
 
 def test_exempt_resources_are_listed_as_skipped(capsys, tmp_path):
     path = tmp_path / "group.yaml"
-    path.write_text("Resources:\n  Group:\n    Type: AWS::SageMaker::ModelPackageGroup\n    Properties: {ModelPackageGroupName: g}\n")
+    path.write_text(
+        "Resources:\n  Group:\n    Type: AWS::SageMaker::ModelPackageGroup\n    Properties: {ModelPackageGroupName: g}\n"
+    )
     code, report = check_json(capsys, str(path))
     assert code == 0 and "CreateModelPackageGroup is exempt" in report["files"][0]["skipped"][0]
 
@@ -314,7 +361,11 @@ def test_create_pipeline_request_checks_its_definition(capsys, tmp_path):
         ("malformed.json", (FIXTURES / "malformed.json").read_bytes(), "not valid JSON"),
         ("broken.yaml", b"Resources: [\n  - {", "not valid JSON or YAML"),
         ("list.json", b"[1, 2]", "expected a JSON/YAML object"),
-        ("unknown.json", b'{"Foo": 1}', "not a SageMaker create request, Pipelines definition or CloudFormation template"),
+        (
+            "unknown.json",
+            b'{"Foo": 1}',
+            "not a SageMaker create request, Pipelines definition or CloudFormation template",
+        ),
         ("partial.json", b'{"TrainingJobName": "x", "Tags": []}', "closest is CreateTrainingJob (missing"),
         ("empty.json", b"", "the file is empty"),
         ("binary.yaml", bytes(range(128, 256)), "not a text file"),
@@ -327,7 +378,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(capsys, tmp_path, name, content,
         path.write_bytes(content)
     code, out, err = run_check(capsys, str(path), str(FIXTURES / "create-training-job.json"))
     assert code == 2
-    (line,) = [l for l in out.splitlines() if l.startswith(str(path))]
+    (line,) = [text for text in out.splitlines() if text.startswith(str(path))]
     assert message in line and "Traceback" not in out + err
 
 
@@ -372,5 +423,7 @@ def test_text_report_names_each_resource_and_sums_up(capsys):
 
 def test_output_file(capsys, tmp_path):
     target = tmp_path / "report.xml"
-    code, out, _ = run_check(capsys, "--format", "junit", "--output", str(target), str(FIXTURES / "create-training-job.json"))
+    code, out, _ = run_check(
+        capsys, "--format", "junit", "--output", str(target), str(FIXTURES / "create-training-job.json")
+    )
     assert code == 0 and out == "" and "<testsuites" in target.read_text()

@@ -137,7 +137,9 @@ def check_tags(entries: Iterable[TagEntry], config: TagConfig) -> list[Finding]:
             )
         elif spelling.preference == 1:
             findings.append(
-                Finding(NOTE, f"key {entry.key!r} is an alias of {config.canonical[spelling.dimension]}", spelling.dimension)
+                Finding(
+                    NOTE, f"key {entry.key!r} is an alias of {config.canonical[spelling.dimension]}", spelling.dimension
+                )
             )
     for dimension in DIMENSIONS:
         findings += _dimension_findings(dimension, by_dimension[dimension], unknown_keys, config)
@@ -178,7 +180,11 @@ def _dimension_findings(
     if not present and not computed:
         spelled = ", ".join(repr(key) for key, _ in literal)
         return [
-            Finding(ERROR, f"{spelled} has an empty value: dbt ignores empty values, so {canonical} counts as missing", dimension)
+            Finding(
+                ERROR,
+                f"{spelled} has an empty value: dbt ignores empty values, so {canonical} counts as missing",
+                dimension,
+            )
         ]
     findings: list[Finding] = []
     distinct = sorted({normalise_tag_value(v) or "" for _, v in present})
@@ -199,7 +205,9 @@ def _dimension_findings(
     allowed_text = ", ".join(sorted(allowed))
     for key, value in present:
         if not config.is_allowed(dimension, value):
-            findings.append(Finding(ERROR, f"{key}={value!r} is not an allowed {dimension} ({allowed_text})", dimension))
+            findings.append(
+                Finding(ERROR, f"{key}={value!r} is not an allowed {dimension} ({allowed_text})", dimension)
+            )
         elif value != normalise_tag_value(value):
             findings.append(
                 Finding(
@@ -295,7 +303,9 @@ def render_json(files: Sequence[FileResult]) -> str:
                         "operation": r.resource.operation,
                         "status": r.status,
                         "values": r.values,
-                        "findings": [{"level": f.level, "dimension": f.dimension, "message": f.message} for f in r.findings],
+                        "findings": [
+                            {"level": f.level, "dimension": f.dimension, "message": f.message} for f in r.findings
+                        ],
                     }
                     for r in file.results
                 ],
@@ -331,7 +341,11 @@ def render_junit(files: Sequence[FileResult]) -> str:
         for result in file.results:
             cases += 1
             case = ET.SubElement(suite, "testcase", classname=file.path, name=result.resource.name)
-            blocking = [f for f in result.findings if f.level == ERROR or (f.level == UNVERIFIABLE and result.unverifiable_fails)]
+            blocking = [
+                f
+                for f in result.findings
+                if f.level == ERROR or (f.level == UNVERIFIABLE and result.unverifiable_fails)
+            ]
             if blocking:
                 failures += 1
                 failure = ET.SubElement(case, "failure", message=blocking[0].message, type="non-compliant")

@@ -146,7 +146,7 @@ def load_file(path: Path) -> Any:
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     try:
-        return yaml.load(text, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=CloudFormationLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
@@ -261,9 +261,7 @@ def _read_pipeline(source: str, definition: Mapping[str, Any], kind: str, prefix
     steps = definition.get("Steps")
     if not isinstance(steps, list):
         raise InputError("a Pipelines definition needs a Steps list")
-    parameters = {
-        p["Name"]: p for p in definition.get("Parameters", []) or [] if isinstance(p, dict) and "Name" in p
-    }
+    parameters = {p["Name"]: p for p in definition.get("Parameters", []) or [] if isinstance(p, dict) and "Name" in p}
     document = Document(source, kind, [])
     for step, path in _walk_steps(steps, "Steps"):
         name = step.get("Name") if isinstance(step.get("Name"), str) else path
@@ -306,7 +304,7 @@ def _read_cloudformation(source: str, template: Mapping[str, Any]) -> Document:
     resources = template.get("Resources")
     if not isinstance(resources, dict):
         raise InputError("a CloudFormation template needs a Resources mapping")
-    parameters = template.get("Parameters") if isinstance(template.get("Parameters"), dict) else {}
+    parameters: dict[str, Any] = template["Parameters"] if isinstance(template.get("Parameters"), dict) else {}
     document = Document(source, "CloudFormation template", [])
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict):
@@ -316,9 +314,10 @@ def _read_cloudformation(source: str, template: Mapping[str, Any]) -> Document:
             continue
         label = f"{logical_id} ({resource_type})"
         operation = sagemaker_api.cloudformation_type_operation(resource_type)
-        properties = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+        properties: dict[str, Any] = resource["Properties"] if isinstance(resource.get("Properties"), dict) else {}
         if resource_type == "AWS::SageMaker::Pipeline":
-            body = (properties.get("PipelineDefinition") or {}).get("PipelineDefinitionBody")
+            definition_property = properties.get("PipelineDefinition")
+            body = definition_property.get("PipelineDefinitionBody") if isinstance(definition_property, dict) else None
             if isinstance(body, str):
                 try:
                     definition = json.loads(body)
@@ -380,7 +379,10 @@ def _tag_variants(
     if intrinsic == "Ref" and tags["Ref"] == "AWS::NoValue":
         return [TagVariant(())], ""
     if intrinsic is not None:
-        return None, f"the Tags list is built by {intrinsic} ({_describe(tags)}), which cannot be read before deployment"
+        return (
+            None,
+            f"the Tags list is built by {intrinsic} ({_describe(tags)}), which cannot be read before deployment",
+        )
     if isinstance(tags, dict):  # a key -> value map (some CloudFormation types take tags so)
         tags = [{"Key": k, "Value": v} for k, v in tags.items()]
     if not isinstance(tags, list):
@@ -392,7 +394,10 @@ def _tag_variants(
     for choice in options:
         combinations *= len(choice)
     if combinations > MAX_BRANCH_COMBINATIONS:
-        return None, f"the Tags list has {combinations} combinations of conditions (more than {MAX_BRANCH_COMBINATIONS})"
+        return (
+            None,
+            f"the Tags list has {combinations} combinations of conditions (more than {MAX_BRANCH_COMBINATIONS})",
+        )
     variants = []
     for combination in itertools.product(*options):
         entries = tuple(entry for entry, _ in combination if entry is not None)

@@ -180,7 +180,8 @@ def _yaml(template: dict[str, Any]) -> str:
 def config_recorded_types() -> list[str]:
     """The AWS::SageMaker::* types AWS Config records (botocore's Config ResourceType enum) whose
     Create* operation the guardrails require tags on."""
-    enum = botocore.session.get_session().get_service_model("config").shape_for("ResourceType").enum
+    shape = botocore.session.get_session().get_service_model("config").shape_for("ResourceType")
+    enum: list[str] = getattr(shape, "enum", [])
     required = set(sagemaker_api.required_operations())
     return sorted(t for t in enum if sagemaker_api.cloudformation_type_operation(t) in required)
 
@@ -393,7 +394,10 @@ def project_template(config: TagConfig) -> str:
         "Description": "smcost: SageMaker project template that stamps the attribution tags on the model, "
         "endpoint configuration and endpoint it creates.",
         "Parameters": {
-            "SageMakerProjectName": {"Type": "String", "Description": "Name of the project (set by SageMaker Projects)"},
+            "SageMakerProjectName": {
+                "Type": "String",
+                "Description": "Name of the project (set by SageMaker Projects)",
+            },
             "SageMakerProjectId": {"Type": "String", "Description": "Id of the project (set by SageMaker Projects)"},
             **_tag_parameters(config),
             "ImageUri": {"Type": "String", "Description": "Inference container image"},
@@ -553,7 +557,9 @@ def render_all(config: TagConfig, folder: Path, check: bool = False) -> int:
     files = rendered(config)
     stale = sorted(p.name for p in folder.glob(f"{SCP_PREFIX}*.json") if p.name not in files)
     if check:
-        differ = [name for name, text in files.items() if not (folder / name).exists() or (folder / name).read_text() != text]
+        differ = [
+            name for name, text in files.items() if not (folder / name).exists() or (folder / name).read_text() != text
+        ]
         for name in differ + stale:
             print(f"{folder / name} is out of date: run `smcost tags render-guardrails`")
         return 1 if differ or stale else 0

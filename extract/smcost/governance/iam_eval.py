@@ -69,7 +69,9 @@ def denying_statements(
 def _statement_denies(statement: Mapping[str, Any], action: str, context: Mapping[str, list[str]]) -> bool:
     unsupported = set(statement) - {"Sid", "Effect", "Action", "Resource", "Condition"}
     if unsupported or statement.get("Effect") != "Deny" or statement.get("Resource") != "*":
-        raise UnsupportedPolicy(f"statement {statement.get('Sid')!r}: only Deny on Resource '*' with Action is modelled")
+        raise UnsupportedPolicy(
+            f"statement {statement.get('Sid')!r}: only Deny on Resource '*' with Action is modelled"
+        )
     actions = statement.get("Action", [])
     actions = [actions] if isinstance(actions, str) else actions
     if not any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in actions):
@@ -100,25 +102,27 @@ def _operator_holds(operator: str, block: Mapping[str, Any], context: Mapping[st
             raise UnsupportedPolicy(f"operator {operator!r} is not modelled")
         negated, ignore_case = _STRING_OPERATORS[base]
 
-        def matches(value: str, negated: bool = negated, ignore_case: bool = ignore_case) -> bool:
-            fold = str.lower if ignore_case else str
-            hit = any(fold(value) == fold(str(e)) for e in expected_values)
-            return not hit if negated else hit
-
         values = present or []
         if qualifier == "ForAllValues":
-            holds = all(matches(v) for v in values)
+            holds = all(_matches(v, expected_values, negated, ignore_case) for v in values)
         elif qualifier == "ForAnyValue":
-            holds = any(matches(v) for v in values)
+            holds = any(_matches(v, expected_values, negated, ignore_case) for v in values)
         elif qualifier == "":
             if present is None:
                 holds = negated  # a missing single-valued key: only the negated operators hold
             elif len(values) != 1:
                 raise UnsupportedPolicy(f"{key} is multivalued: use ForAllValues/ForAnyValue")
             else:
-                holds = matches(values[0])
+                holds = _matches(values[0], expected_values, negated, ignore_case)
         else:
             raise UnsupportedPolicy(f"set qualifier {qualifier!r} is not modelled")
         if not holds:
             return False
     return True
+
+
+def _matches(value: str, expected: list[Any], negated: bool, ignore_case: bool) -> bool:
+    """One request value against a statement's values (OR), under a string operator."""
+    fold = str.lower if ignore_case else str
+    hit = any(fold(value) == fold(str(e)) for e in expected)
+    return not hit if negated else hit
