@@ -13,9 +13,10 @@ import json
 import math
 import shutil
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -25,7 +26,6 @@ import pytest
 
 from smcost import lake as lakes
 from smcost.demo import generate
-
 from smcost_testing import run_dbt
 
 SAGEMAKER = {"AmazonSageMaker", "MachineLearningSavingsPlans"}
@@ -59,8 +59,9 @@ def delivered_totals(lake: Path) -> dict[str, tuple[float, float]]:
             table = pq.read_table(path, columns=["x_ServiceCode", "BilledCost", "EffectiveCost", "BillingPeriodStart"])
             table = table.filter(pc.is_in(table["x_ServiceCode"], pa.array(sorted(SAGEMAKER))))
             periods = pc.strftime(table["BillingPeriodStart"], "%Y-%m").to_pylist()
-            for period, billed, effective in zip(periods, table["BilledCost"].to_pylist(),
-                                                 table["EffectiveCost"].to_pylist()):
+            for period, billed, effective in zip(
+                periods, table["BilledCost"].to_pylist(), table["EffectiveCost"].to_pylist(), strict=True
+            ):
                 totals[period][0] += billed
                 totals[period][1] += effective
     return {period: (billed, effective) for period, (billed, effective) in totals.items()}
@@ -68,9 +69,13 @@ def delivered_totals(lake: Path) -> dict[str, tuple[float, float]]:
 
 def mart_totals(database: Path) -> dict[str, tuple[float, float]]:
     with duckdb.connect(str(database), read_only=True) as con:
-        return {p: (b, e) for p, b, e in con.execute(
-            "select billing_period, sum(billed_cost), sum(effective_cost) "
-            "from fct_sagemaker_cost_allocations group by 1").fetchall()}
+        return {
+            p: (b, e)
+            for p, b, e in con.execute(
+                "select billing_period, sum(billed_cost), sum(effective_cost) "
+                "from fct_sagemaker_cost_allocations group by 1"
+            ).fetchall()
+        }
 
 
 def read_statuses(database: Path) -> dict[str, int]:
@@ -139,6 +144,7 @@ def rewrite_august(transform: Callable[[pa.Table], pa.Table]) -> Callable[[Path]
     def mutate(lake: Path) -> None:
         path = the_file(lake, AUGUST)
         pq.write_table(transform(pq.read_table(path)), path)
+
     return mutate
 
 
@@ -148,12 +154,14 @@ def without_billed_cost(table: pa.Table) -> pa.Table:
 
 def costs_as_text(bad_value: str) -> Callable[[pa.Table], pa.Table]:
     """EffectiveCost as text (as a CSV-born export has it), one SageMaker row's value unreadable."""
+
     def transform(table: pa.Table) -> pa.Table:
         text = [f"{v!r}" for v in table["EffectiveCost"].to_pylist()]
         first_sagemaker = table["x_ServiceCode"].to_pylist().index("AmazonSageMaker")
         text[first_sagemaker] = bad_value
         index = table.schema.get_field_index("EffectiveCost")
         return table.set_column(index, "EffectiveCost", pa.array(text, pa.string()))
+
     return transform
 
 
@@ -189,98 +197,142 @@ class Case:
 
 CASES = {
     "copy under another name, manifest present: not read, reported": Case(
-        copy_under_another_name, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}),
+        copy_under_another_name, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}
+    ),
     "copy under another name, no manifest: duplicate charges fail the build": Case(
         lambda lake: (drop_manifests(lake), copy_under_another_name(lake)),
-        error=(failed_test("assert_focus_charges_not_duplicated_across_files"),)),
+        error=(failed_test("assert_focus_charges_not_duplicated_across_files"),),
+    ),
     "month copied into the next month's folder, manifest present: not read": Case(
-        copy_into_next_month, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}),
+        copy_into_next_month, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}
+    ),
     "month copied into the next month's folder, no manifest: wrong folder fails the build": Case(
         lambda lake: (drop_manifests(lake), copy_into_next_month(lake)),
-        error=(failed_test("focus_rows_are_in_their_billing_period_folder"),)),
+        error=(failed_test("focus_rows_are_in_their_billing_period_folder"),),
+    ),
     "copy in a sub-folder, manifest present: not read, reported": Case(
-        copy_into_sub_folder, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}),
+        copy_into_sub_folder, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}
+    ),
     "file moved into a sub-folder, no manifest: read": Case(
-        lambda lake: (drop_manifests(lake), move_into_sub_folder(lake)), totals="original", statuses={"read": 2}),
+        lambda lake: (drop_manifests(lake), move_into_sub_folder(lake)), totals="original", statuses={"read": 2}
+    ),
     "hidden in-flight copy: skipped, reported": Case(
-        hidden_in_flight_copy, totals="as_delivered", statuses={"read": 2, "hidden": 1}),
+        hidden_in_flight_copy, totals="as_delivered", statuses={"read": 2, "hidden": 1}
+    ),
     "re-delivery with the old file left behind: only the latest manifest's file counts": Case(
-        redeliver_august_doubled, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}),
+        redeliver_august_doubled, totals="as_delivered", statuses={"read": 2, "not_in_latest_manifest": 1}
+    ),
     "manifest lists a file that is not there: the incomplete delivery fails the build": Case(
-        manifest_lists_a_missing_file, error=(failed_test("focus_export_files_listed_in_manifests_exist"),)),
+        manifest_lists_a_missing_file, error=(failed_test("focus_export_files_listed_in_manifests_exist"),)
+    ),
     "a file without BilledCost: the build stops, naming the file and column": Case(
         rewrite_august(without_billed_cost),
-        error=("lacks required column(s) BilledCost", "BILLING_PERIOD=2026-08/part-")),
+        error=("lacks required column(s) BilledCost", "BILLING_PERIOD=2026-08/part-"),
+    ),
     "a cost of 'N/A': quarantined, counted, and reconciliation fails": Case(
-        rewrite_august(costs_as_text("N/A")), quarantined=1,
-        error=(failed_test("assert_staged_sagemaker_totals_match_source"),)),
+        rewrite_august(costs_as_text("N/A")),
+        quarantined=1,
+        error=(failed_test("assert_staged_sagemaker_totals_match_source"),),
+    ),
     "a cost of '1,234.50': quarantined, counted, and reconciliation fails": Case(
-        rewrite_august(costs_as_text("1,234.50")), quarantined=1,
-        error=(failed_test("assert_staged_sagemaker_totals_match_source"),)),
+        rewrite_august(costs_as_text("1,234.50")),
+        quarantined=1,
+        error=(failed_test("assert_staged_sagemaker_totals_match_source"),),
+    ),
     "FOCUS 1.0 files read as 1.2: the error asks about focus_version": Case(
-        None, lake_version="1.0", focus_version="1.2",
-        error=("lacks required column(s) SkuMeter", "is var focus_version (now 1.2) right?")),
+        None,
+        lake_version="1.0",
+        focus_version="1.2",
+        error=("lacks required column(s) SkuMeter", "is var focus_version (now 1.2) right?"),
+    ),
     "FOCUS 1.2 files read as 1.0: the error asks about focus_version": Case(
-        None, lake_version="1.2", focus_version="1.0",
-        error=("lacks required column(s) x_UsageType", "is var focus_version (now 1.0) right?")),
+        None,
+        lake_version="1.2",
+        focus_version="1.0",
+        error=("lacks required column(s) x_UsageType", "is var focus_version (now 1.0) right?"),
+    ),
     "Tags as JSON text, var focus_tags_format map: the error names the var": Case(
         rewrite_august(tags_as_json_text),
-        error=("carries Tags as text, but var focus_tags_format is map: set it to json",)),
+        error=("carries Tags as text, but var focus_tags_format is map: set it to json",),
+    ),
     "Tags as a map, var focus_tags_format json: the error names the var": Case(
-        None, tags_format="json",
-        error=("carries Tags as a map, but var focus_tags_format is json: set it to map",)),
+        None, tags_format="json", error=("carries Tags as a map, but var focus_tags_format is json: set it to map",)
+    ),
     "a quote in the lake path: a clear error, not broken SQL": Case(
-        None, lake_dir="o'brien-lake", error=("must not contain a quote",)),
+        None, lake_dir="o'brien-lake", error=("must not contain a quote",)
+    ),
     "an export name that climbs out of billing/: refused": Case(
-        None, extra_vars={"focus_export_name": "../sagemaker"}, error=("must be a folder name",)),
+        None, extra_vars={"focus_export_name": "../sagemaker"}, error=("must be a folder name",)
+    ),
 }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    output: str
+    lake: Path
+    database: Path
+    original: dict[str, tuple[float, float]]
+
+
+def build_case(name: str, pristine: dict[str, Path], root: Path) -> Outcome:
+    """Copy the pristine lake, apply the case's mutation, run `dbt build` on it."""
+    case = CASES[name]
+    lake = root / case.lake_dir
+    shutil.copytree(pristine[case.lake_version], lake)
+    original = delivered_totals(lake)
+    if case.mutate:
+        case.mutate(lake)
+    work = root / "dbt"
+    work.mkdir()
+    database = work / "smcost.duckdb"
+    result = run_dbt(
+        ["build"],
+        lake_root=lake,
+        database=database,
+        work=work,
+        vars={"focus_version": case.focus_version, "focus_tags_format": case.tags_format, **case.extra_vars},
+        check=False,
+    )
+    return Outcome(result.returncode, result.stdout + result.stderr, lake, database, original)
+
+
 @pytest.fixture(scope="module")
-def pristine_lakes(tmp_path_factory) -> dict[str, Path]:
-    """Two-month demo exports (both versions), generated once; each case works on a copy."""
-    lakes_by_version = {}
+def outcomes(tmp_path_factory) -> dict[str, Outcome]:
+    """Every case built once, two at a time (dbt is mostly single-threaded Python: two builds keep
+    both cores busy), on copies of two-month demo exports of both versions generated once."""
+    pristine = {}
     for version in ("1.2", "1.0"):
-        root = tmp_path_factory.mktemp(f"pristine-{version}")
-        generate(str(root), seed=19, months=2, start_month=AUGUST, focus_version=version)
-        lakes_by_version[version] = root
-    return lakes_by_version
+        pristine[version] = tmp_path_factory.mktemp(f"pristine-{version}")
+        generate(str(pristine[version]), seed=19, months=2, start_month=AUGUST, focus_version=version)
+    roots = {name: tmp_path_factory.mktemp("case") for name in CASES}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(build_case, name, pristine, roots[name]) for name in CASES}
+        return {name: future.result() for name, future in futures.items()}
 
 
 @pytest.mark.dbt
 @pytest.mark.parametrize("name", list(CASES))
-def test_hostile_export(name, pristine_lakes, tmp_path):
-    case = CASES[name]
-    lake = tmp_path / case.lake_dir
-    shutil.copytree(pristine_lakes[case.lake_version], lake)
-    original = delivered_totals(lake)
-    if case.mutate:
-        case.mutate(lake)
-    work = tmp_path / "dbt"
-    work.mkdir()
-    database = work / "smcost.duckdb"
-    result = run_dbt(["build"], lake_root=lake, database=database, work=work,
-                     vars={"focus_version": case.focus_version, "focus_tags_format": case.tags_format,
-                           **case.extra_vars}, check=False)
-    output = result.stdout + result.stderr
-
+def test_hostile_export(name, outcomes):
+    case, outcome = CASES[name], outcomes[name]
     if case.error:
-        assert result.returncode != 0, f"{name}: the build passed"
+        assert outcome.returncode != 0, f"{name}: the build passed"
         for fragment in case.error:
-            assert fragment in output, f"{name}: {fragment!r} not in dbt's output:\n{output[-4000:]}"
+            assert fragment in outcome.output, f"{name}: {fragment!r} not in dbt's output:\n{outcome.output[-4000:]}"
     else:
-        assert result.returncode == 0, f"{name}: the build failed:\n{output[-4000:]}"
-        expected = delivered_totals(lake) if case.totals == "as_delivered" else original
+        assert outcome.returncode == 0, f"{name}: the build failed:\n{outcome.output[-4000:]}"
+        expected = delivered_totals(outcome.lake) if case.totals == "as_delivered" else outcome.original
         if case.mutate is redeliver_august_doubled:  # the oracle itself must see the re-delivery
-            assert math.isclose(expected[AUGUST][1], 2 * original[AUGUST][1], rel_tol=1e-12)
-        actual = mart_totals(database)
+            assert math.isclose(expected[AUGUST][1], 2 * outcome.original[AUGUST][1], rel_tol=1e-12)
+        actual = mart_totals(outcome.database)
         assert actual.keys() == expected.keys()
         for period, (billed, effective) in expected.items():
             assert math.isclose(actual[period][0], billed, abs_tol=1e-6), (period, actual[period], billed)
             assert math.isclose(actual[period][1], effective, abs_tol=1e-6), (period, actual[period], effective)
-        assert read_statuses(database) == case.statuses
+        assert read_statuses(outcome.database) == case.statuses
 
     if case.quarantined is not None:
-        with duckdb.connect(str(database), read_only=True) as con:
+        with duckdb.connect(str(outcome.database), read_only=True) as con:
             flagged = con.execute("select count(*) from stg_focus__charges where has_unparseable_cost").fetchone()[0]
         assert flagged == case.quarantined
