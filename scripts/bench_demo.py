@@ -118,55 +118,109 @@ def bench_scale(scale: int, args: argparse.Namespace, root: Path) -> list[dict]:
     env = base_env(work, lake)
     results = []
     print(f"\n== scale {scale}: generating ...", flush=True)
-    gen = measure(f"demo-scale-{scale}", [
-        sys.executable, "-m", "smcost", "demo", "--out", str(lake), "--seed", str(args.seed),
-        "--months", str(args.months), "--scale", str(scale), "--focus-version", args.focus_version, "--quiet",
-    ], env=env, cwd=REPO, work=work)
+    gen = measure(
+        f"demo-scale-{scale}",
+        [
+            sys.executable,
+            "-m",
+            "smcost",
+            "demo",
+            "--out",
+            str(lake),
+            "--seed",
+            str(args.seed),
+            "--months",
+            str(args.months),
+            "--scale",
+            str(scale),
+            "--focus-version",
+            args.focus_version,
+            "--quiet",
+        ],
+        env=env,
+        cwd=REPO,
+        work=work,
+    )
     rows = bill_rows(lake) if gen.returncode == 0 else 0
     print(tail(gen.output, 6 if gen.returncode == 0 else 40), flush=True)
-    results.append({
-        "step": "smcost demo", "scale": scale, "rows": rows, "wall_s": gen.wall_s,
-        "rows_per_s": rows / gen.wall_s if gen.wall_s else 0.0, "peak_rss_mib": gen.peak_rss_mib,
-        "status": "ok" if gen.returncode == 0 else f"FAILED rc={gen.returncode}",
-        "note": f"lake {folder_mib(lake):,.0f} MiB" if lake.exists() else "",
-    })
+    results.append(
+        {
+            "step": "smcost demo",
+            "scale": scale,
+            "rows": rows,
+            "wall_s": gen.wall_s,
+            "rows_per_s": rows / gen.wall_s if gen.wall_s else 0.0,
+            "peak_rss_mib": gen.peak_rss_mib,
+            "status": "ok" if gen.returncode == 0 else f"FAILED rc={gen.returncode}",
+            "note": f"lake {folder_mib(lake):,.0f} MiB" if lake.exists() else "",
+        }
+    )
     if gen.returncode != 0 or args.no_dbt:
         return results
     print(f"== scale {scale}: dbt build --target local ...", flush=True)
-    dbt = measure(f"dbt-build-scale-{scale}", [
-        str(BIN / "dbt"), "build", "--target", "local",
-        "--vars", f'{{focus_version: "{args.focus_version}"}}',
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-    ], env=env, cwd=REPO, work=work)
+    dbt = measure(
+        f"dbt-build-scale-{scale}",
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--target",
+            "local",
+            "--vars",
+            f'{{focus_version: "{args.focus_version}"}}',
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        env=env,
+        cwd=REPO,
+        work=work,
+    )
     summary = re.findall(r"Done\. PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+(?: NO-OP=\d+)? TOTAL=\d+", dbt.output)
     print(tail(dbt.output, 4 if dbt.returncode == 0 else 60), flush=True)
     database = work / "smcost.duckdb"
-    results.append({
-        "step": "dbt build", "scale": scale, "rows": rows, "wall_s": dbt.wall_s,
-        "rows_per_s": rows / dbt.wall_s if dbt.wall_s else 0.0, "peak_rss_mib": dbt.peak_rss_mib,
-        "status": "ok" if dbt.returncode == 0 else f"FAILED rc={dbt.returncode}",
-        "note": (summary[-1] if summary else "") + (f"; db {database.stat().st_size / 2**20:,.0f} MiB"
-                                                    if database.exists() else ""),
-    })
+    results.append(
+        {
+            "step": "dbt build",
+            "scale": scale,
+            "rows": rows,
+            "wall_s": dbt.wall_s,
+            "rows_per_s": rows / dbt.wall_s if dbt.wall_s else 0.0,
+            "peak_rss_mib": dbt.peak_rss_mib,
+            "status": "ok" if dbt.returncode == 0 else f"FAILED rc={dbt.returncode}",
+            "note": (summary[-1] if summary else "")
+            + (f"; db {database.stat().st_size / 2**20:,.0f} MiB" if database.exists() else ""),
+        }
+    )
     return results
 
 
 def print_table(results: list[dict]) -> None:
-    header = f"{'step':<12} {'scale':>5} {'bill rows':>12} {'wall s':>9} {'rows/s':>11} {'peak RSS MiB':>13}  status / note"
+    header = (
+        f"{'step':<12} {'scale':>5} {'bill rows':>12} {'wall s':>9} {'rows/s':>11} {'peak RSS MiB':>13}  status / note"
+    )
     print("\n" + header)
     print("-" * len(header))
     for r in results:
         rss = f"{r['peak_rss_mib']:,.0f}" if r["peak_rss_mib"] is not None else "n/a"
-        print(f"{r['step']:<12} {r['scale']:>5} {r['rows']:>12,} {r['wall_s']:>9.1f} {r['rows_per_s']:>11,.0f} "
-              f"{rss:>13}  {r['status']}{' - ' + r['note'] if r['note'] else ''}")
-    print(f"\npeak memory from {'/usr/bin/time -v' if TIME_V.exists() else 'getrusage(RUSAGE_CHILDREN)'}; "
-          "rows/s of dbt build = bill rows / wall time")
+        print(
+            f"{r['step']:<12} {r['scale']:>5} {r['rows']:>12,} {r['wall_s']:>9.1f} {r['rows_per_s']:>11,.0f} "
+            f"{rss:>13}  {r['status']}{' - ' + r['note'] if r['note'] else ''}"
+        )
+    print(
+        f"\npeak memory from {'/usr/bin/time -v' if TIME_V.exists() else 'getrusage(RUSAGE_CHILDREN)'}; "
+        "rows/s of dbt build = bill rows / wall time"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--big-scale", type=int, default=TEN_MILLION_SCALE,
-                        help="the big run's --scale (default %(default)s: about ten million bill rows at 3 months)")
+    parser.add_argument(
+        "--big-scale",
+        type=int,
+        default=TEN_MILLION_SCALE,
+        help="the big run's --scale (default %(default)s: about ten million bill rows at 3 months)",
+    )
     parser.add_argument("--quick", action="store_true", help=f"use --scale {QUICK_SCALE} for the big run")
     parser.add_argument("--no-dbt", action="store_true", help="only time the generator")
     parser.add_argument("--seed", type=int, default=42)
@@ -178,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     big = QUICK_SCALE if args.quick else args.big_scale
     scales = sorted({1, big})
     root = Path(tempfile.mkdtemp(prefix="smcost-bench-", dir=args.work_dir))
-    print(f"smcost benchmark: scales {scales}, seed {args.seed}, {args.months} months, FOCUS {args.focus_version}; "
-          f"work folder {root}; {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"smcost benchmark: scales {scales}, seed {args.seed}, {args.months} months, FOCUS {args.focus_version}; "
+        f"work folder {root}; {os.cpu_count()} CPUs",
+        flush=True,
+    )
     results: list[dict] = []
     try:
         for scale in scales:

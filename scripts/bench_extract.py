@@ -56,12 +56,24 @@ def add_training_jobs(count: int, start: int = 0, modified: datetime | None = No
     base = modified or datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=3)
     for i in range(start, start + count):
         job = backend.create_training_job(
-            f"bench-job-{i:06d}", {}, {"TrainingImage": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/t:1",
-                                       "TrainingInputMode": "File"},
-            f"arn:aws:iam::{ACCOUNT}:role/training", [], {"S3OutputPath": "s3://bench/out"},
-            {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10}, {},
-            {"MaxRuntimeInSeconds": 3600}, [{"Key": "team", "Value": f"team-{i % 7}"}],
-            False, False, False, {}, {}, [], {}, {"ExperimentName": f"exp-{i % 13}"},
+            f"bench-job-{i:06d}",
+            {},
+            {"TrainingImage": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/t:1", "TrainingInputMode": "File"},
+            f"arn:aws:iam::{ACCOUNT}:role/training",
+            [],
+            {"S3OutputPath": "s3://bench/out"},
+            {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            {},
+            {"MaxRuntimeInSeconds": 3600},
+            [{"Key": "team", "Value": f"team-{i % 7}"}],
+            False,
+            False,
+            False,
+            {},
+            {},
+            [],
+            {},
+            {"ExperimentName": f"exp-{i % 13}"},
         )
         job.creation_time = job.last_modified_time = base - timedelta(seconds=i)
 
@@ -71,10 +83,17 @@ def add_endpoints(variants: int) -> None:
     backend.create_model("bench-model", f"arn:aws:iam::{ACCOUNT}:role/serving", {"Image": "img"}, None, None, None)
     created = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=3)
     for e in range(math.ceil(variants / 2)):
-        backend.create_endpoint_config(f"bench-config-{e}", [
-            {"VariantName": v, "ModelName": "bench-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
-            for v in ("blue", "green")
-        ], {}, {}, [], "")
+        backend.create_endpoint_config(
+            f"bench-config-{e}",
+            [
+                {"VariantName": v, "ModelName": "bench-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+                for v in ("blue", "green")
+            ],
+            {},
+            {},
+            [],
+            "",
+        )
         endpoint = backend.create_endpoint(f"bench-endpoint-{e}", f"bench-config-{e}", [])
         endpoint.creation_time = endpoint.last_modified_time = created
 
@@ -92,8 +111,11 @@ def no_inference_components(account: str, region: str, service: str, dataset: st
 
 def extract(out: str, datasets: str, **options) -> dict:
     names = datasets.split(",")
-    run = Extraction(Options(out=out, regions=[REGION], datasets=names, progress=False, **options),
-                     resolve(names), client_overrides=no_inference_components).run()
+    run = Extraction(
+        Options(out=out, regions=[REGION], datasets=names, progress=False, **options),
+        resolve(names),
+        client_overrides=no_inference_components,
+    ).run()
     assert run.status == "complete", run.manifest["errors"]
     return run.manifest
 
@@ -113,13 +135,17 @@ def bench_training_jobs(jobs: int, lake: str) -> None:
     nightly_floor = math.ceil(changed / 100)
     total = sum(first.values())
     print(f"1. Training jobs: {jobs:,} in one region")
-    print(f"   first run    Search calls {first['sagemaker:Search']:>5}   floor ceil({jobs}/100) = {floor:<4} "
-          f"{ratio(first['sagemaker:Search'], floor)}")
+    print(
+        f"   first run    Search calls {first['sagemaker:Search']:>5}   floor ceil({jobs}/100) = {floor:<4} "
+        f"{ratio(first['sagemaker:Search'], floor)}"
+    )
     print(f"                all calls    {total:>5}   (+1 sts:GetCallerIdentity per run)    {ratio(total, floor)}")
     print(f"                per 1,000 jobs: {1000 * total / jobs:.1f} calls (floor {1000 / 100:.0f})")
-    print(f"   nightly run  Search calls {nightly['sagemaker:Search']:>5}   "
-          f"floor ceil({changed}/100) = {nightly_floor:<4}  "
-          f"{ratio(nightly['sagemaker:Search'], nightly_floor)}   ({changed} new or changed jobs)")
+    print(
+        f"   nightly run  Search calls {nightly['sagemaker:Search']:>5}   "
+        f"floor ceil({changed}/100) = {nightly_floor:<4}  "
+        f"{ratio(nightly['sagemaker:Search'], nightly_floor)}   ({changed} new or changed jobs)"
+    )
 
 
 def bench_metrics(variants: int, lake: str) -> None:
@@ -144,17 +170,33 @@ def bench_memory(jobs: int, url: str) -> None:
         add_training_jobs(count)
         with tempfile.TemporaryDirectory() as lake:
             result = subprocess.run(
-                [sys.executable, "-c", CHILD, "extract", "--out", lake, "--regions", REGION,
-                 "--datasets", "training_jobs", "--no-progress"],
-                env=env, capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    "extract",
+                    "--out",
+                    lake,
+                    "--regions",
+                    REGION,
+                    "--datasets",
+                    "training_jobs",
+                    "--no-progress",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
         figure = json.loads(result.stdout.strip().splitlines()[-1])
         assert figure["code"] == 0, result.stderr
         figures.append((count, figure))
-    (small, s), (large, big) = figures
+    (_, s), (_, big) = figures
     for count, f in figures:
-        print(f"   {count:>7,} jobs   peak RSS {f['rss_kib'] / 1024:7.1f} MiB   Python heap peak "
-              f"{f['heap_peak'] / 2**20:6.1f} MiB")
+        print(
+            f"   {count:>7,} jobs   peak RSS {f['rss_kib'] / 1024:7.1f} MiB   Python heap peak "
+            f"{f['heap_peak'] / 2**20:6.1f} MiB"
+        )
     print(f"   10x the jobs: RSS x{big['rss_kib'] / s['rss_kib']:.2f}, heap x{big['heap_peak'] / s['heap_peak']:.2f}")
 
 
@@ -171,10 +213,16 @@ def main() -> None:
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    os.environ.update({
-        "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        }
+    )
     os.environ.pop("AWS_PROFILE", None)
     print("smcost extract benchmark: API calls against their floors (moto server over HTTP), memory as N grows 10x\n")
     try:

@@ -29,8 +29,14 @@ from smcost.demo import generate  # noqa: E402
 
 
 def dbt(args: list[str], env: dict, work: Path) -> None:
-    command = [str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs")]
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     if result.returncode:
         sys.exit(f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}")
@@ -65,8 +71,13 @@ def main() -> None:
     counts = generate(str(lake), seed=42, months=args.months, scale=args.scale, start_month="2026-01")
     last = f"2026-{args.months:02d}"
     shutil.copy(REPO / "profiles.yml.example", work / "profiles.yml")
-    env = {**os.environ, "DBT_PROFILES_DIR": str(work), "SMCOST_LAKE_ROOT": str(lake),
-           "SMCOST_DUCKDB_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(work),
+        "SMCOST_LAKE_ROOT": str(lake),
+        "SMCOST_DUCKDB_PATH": str(database),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
     pinned = json.dumps({"as_of_billing_period": last, "lookback_billing_periods": args.lookback})
 
     dbt(["build", "--full-refresh", "--vars", pinned], env, work)
@@ -74,8 +85,10 @@ def main() -> None:
     dbt(["build", "--vars", pinned], env, work)
     incremental = bytes_per_model(database, work / "target" / "compiled" / "smcost")
 
-    print(f"demo account: {counts['bill_rows']:,} bill rows, {args.months} billing periods; incremental run "
-          f"rebuilds the last {args.lookback}")
+    print(
+        f"demo account: {counts['bill_rows']:,} bill rows, {args.months} billing periods; incremental run "
+        f"rebuilds the last {args.lookback}"
+    )
     print(f"{'model':<52} {'full run':>14} {'incremental':>14} {'ratio':>7}")
     for model in sorted(full):
         f, i = full[model], incremental.get(model, 0)

@@ -61,19 +61,146 @@ FOCUS_RANGE_START = "2020-01"
 # Athena's reserved keywords in DDL ("Escape reserved keywords in queries", Athena user guide);
 # such identifiers must be backquoted. UTC_TMESTAMP and CASHE are spelled as AWS lists them.
 RESERVED_WORDS = frozenset(
-    """
-    ALL ALTER AND ARRAY AS AUTHORIZATION BETWEEN BIGINT BINARY BOOLEAN BOTH BY CASE CASHE CAST
-    CHAR COLUMN CONF CONSTRAINT COMMIT CREATE CROSS CUBE CURRENT CURRENT_DATE CURRENT_TIMESTAMP
-    CURSOR DATABASE DATE DAYOFWEEK DECIMAL DELETE DESCRIBE DISTINCT DIV DOUBLE DROP ELSE END
-    EXCHANGE EXISTS EXTENDED EXTERNAL EXTRACT FALSE FETCH FLOAT FLOOR FOLLOWING FOR FOREIGN FROM
-    FULL FUNCTION GRANT GROUP GROUPING HAVING IF IMPORT IN INNER INSERT INT INTEGER INTERSECT
-    INTERVAL INTO IS JOIN LATERAL LEFT LESS LIKE LOCAL MACRO MAP MORE NONE NOT NULL NUMERIC OF ON
-    ONLY OR ORDER OUT OUTER OVER PARTIALSCAN PARTITION PERCENT PRECEDING PRECISION PRESERVE PRIMARY
-    PROCEDURE RANGE READS REDUCE REGEXP REFERENCES REVOKE RIGHT RLIKE ROLLBACK ROLLUP ROW ROWS
-    SELECT SET SMALLINT START TABLE TABLESAMPLE THEN TIME TIMESTAMP TO TRANSFORM TRIGGER TRUE
-    TRUNCATE UNBOUNDED UNION UNIQUEJOIN UPDATE USER USING UTC_TMESTAMP VALUES VARCHAR VIEWS WHEN
-    WHERE WINDOW WITH
-    """.split()
+    [
+        "ALL",
+        "ALTER",
+        "AND",
+        "ARRAY",
+        "AS",
+        "AUTHORIZATION",
+        "BETWEEN",
+        "BIGINT",
+        "BINARY",
+        "BOOLEAN",
+        "BOTH",
+        "BY",
+        "CASE",
+        "CASHE",
+        "CAST",
+        "CHAR",
+        "COLUMN",
+        "CONF",
+        "CONSTRAINT",
+        "COMMIT",
+        "CREATE",
+        "CROSS",
+        "CUBE",
+        "CURRENT",
+        "CURRENT_DATE",
+        "CURRENT_TIMESTAMP",
+        "CURSOR",
+        "DATABASE",
+        "DATE",
+        "DAYOFWEEK",
+        "DECIMAL",
+        "DELETE",
+        "DESCRIBE",
+        "DISTINCT",
+        "DIV",
+        "DOUBLE",
+        "DROP",
+        "ELSE",
+        "END",
+        "EXCHANGE",
+        "EXISTS",
+        "EXTENDED",
+        "EXTERNAL",
+        "EXTRACT",
+        "FALSE",
+        "FETCH",
+        "FLOAT",
+        "FLOOR",
+        "FOLLOWING",
+        "FOR",
+        "FOREIGN",
+        "FROM",
+        "FULL",
+        "FUNCTION",
+        "GRANT",
+        "GROUP",
+        "GROUPING",
+        "HAVING",
+        "IF",
+        "IMPORT",
+        "IN",
+        "INNER",
+        "INSERT",
+        "INT",
+        "INTEGER",
+        "INTERSECT",
+        "INTERVAL",
+        "INTO",
+        "IS",
+        "JOIN",
+        "LATERAL",
+        "LEFT",
+        "LESS",
+        "LIKE",
+        "LOCAL",
+        "MACRO",
+        "MAP",
+        "MORE",
+        "NONE",
+        "NOT",
+        "NULL",
+        "NUMERIC",
+        "OF",
+        "ON",
+        "ONLY",
+        "OR",
+        "ORDER",
+        "OUT",
+        "OUTER",
+        "OVER",
+        "PARTIALSCAN",
+        "PARTITION",
+        "PERCENT",
+        "PRECEDING",
+        "PRECISION",
+        "PRESERVE",
+        "PRIMARY",
+        "PROCEDURE",
+        "RANGE",
+        "READS",
+        "REDUCE",
+        "REGEXP",
+        "REFERENCES",
+        "REVOKE",
+        "RIGHT",
+        "RLIKE",
+        "ROLLBACK",
+        "ROLLUP",
+        "ROW",
+        "ROWS",
+        "SELECT",
+        "SET",
+        "SMALLINT",
+        "START",
+        "TABLE",
+        "TABLESAMPLE",
+        "THEN",
+        "TIME",
+        "TIMESTAMP",
+        "TO",
+        "TRANSFORM",
+        "TRIGGER",
+        "TRUE",
+        "TRUNCATE",
+        "UNBOUNDED",
+        "UNION",
+        "UNIQUEJOIN",
+        "UPDATE",
+        "USER",
+        "USING",
+        "UTC_TMESTAMP",
+        "VALUES",
+        "VARCHAR",
+        "VIEWS",
+        "WHEN",
+        "WHERE",
+        "WINDOW",
+        "WITH",
+    ]
 )
 _PLAIN_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -89,6 +216,7 @@ class AthenaError(Exception):
 # --------------------------------------------------------------------------------------------
 # DDL
 # --------------------------------------------------------------------------------------------
+
 
 def quote(identifier: str) -> str:
     """An identifier as DDL needs it: backquoted when reserved or not a plain lowercase name."""
@@ -156,8 +284,9 @@ def literal(value: str) -> str:
     bet on one, refuse anything that could end or bend the literal (every value is a generated
     property or an s3:// URI that s3_uri() already held to a safe character set)."""
     if re.search(r"['\\\x00-\x1f\x7f]", value):
-        raise ValueError(f"refusing to put {value!r} in a DDL string: quotes, backslashes and control "
-                         "characters are not allowed")
+        raise ValueError(
+            f"refusing to put {value!r} in a DDL string: quotes, backslashes and control characters are not allowed"
+        )
     return f"'{value}'"
 
 
@@ -169,8 +298,9 @@ def create_table_sql(table: TableSpec) -> str:
     lake.validate_name("Glue database name", table.database, sql=True)
     lake.validate_name("Glue table name", table.name, sql=True)
     columns = ",\n".join(f"  {quote(f.name.lower())} {athena_type(f.type)}" for f in table.schema)
-    properties = ",\n".join(f"  {literal(k)} = {literal(v)}"
-                             for k, v in table.partition.properties(table.location).items())
+    properties = ",\n".join(
+        f"  {literal(k)} = {literal(v)}" for k, v in table.partition.properties(table.location).items()
+    )
     return (
         f"CREATE EXTERNAL TABLE IF NOT EXISTS {quote(table.database)}.{quote(table.name)} (\n{columns}\n)\n"
         f"PARTITIONED BY ({quote(table.partition.column)} string)\n"
@@ -220,8 +350,13 @@ def table_specs(options: DdlOptions) -> list[TableSpec]:
         export = options.export_location or posixpath.join(root, "billing", lake.DEFAULT_EXPORT_NAME)
         by_month = DateProjection("billing_period", "BILLING_PERIOD", "yyyy-MM", FOCUS_RANGE_START, "MONTHS")
         specs.append(
-            TableSpec(options.database, options.focus_table, focus_schema(options.focus_version),
-                      _folder(posixpath.join(export.rstrip("/"), "data")), by_month)
+            TableSpec(
+                options.database,
+                options.focus_table,
+                focus_schema(options.focus_version),
+                _folder(posixpath.join(export.rstrip("/"), "data")),
+                by_month,
+            )
         )
     return specs
 
@@ -238,6 +373,7 @@ def as_script(statements: Sequence[str]) -> str:
 # --------------------------------------------------------------------------------------------
 # Running statements through Athena
 # --------------------------------------------------------------------------------------------
+
 
 def _poll_delays() -> Iterator[float]:
     # DDL usually finishes in about a second: ask at once, then back off to 2 s.
@@ -289,7 +425,9 @@ def execute(
             if status["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
                 break
             if time.monotonic() > deadline:
-                raise AthenaError(f"query {query_id} still {status['State']} after {timeout_seconds:.0f}s: {_head(sql)}")
+                raise AthenaError(
+                    f"query {query_id} still {status['State']} after {timeout_seconds:.0f}s: {_head(sql)}"
+                )
         if status["State"] != "SUCCEEDED":
             reason = status.get("StateChangeReason", "no reason given")
             raise AthenaError(f"query {query_id} {status['State']}: {reason}\n  statement: {_head(sql)}")
@@ -307,8 +445,11 @@ def athena_client(region: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("athena", region_name=region,
-                        config=Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="smcost-athena"))
+    return boto3.client(
+        "athena",
+        region_name=region,
+        config=Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="smcost-athena"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,35 +512,65 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--export-location s3://my-billing/exports/sagemaker-focus --run --workgroup smcost",
     )
     where = ddl.add_argument_group("where the data is")
-    where.add_argument("--lake", required=True, type=_s3_uri,
-                       help="lake root that `smcost extract --out` writes: s3://bucket/prefix")
-    where.add_argument("--export-location", type=_s3_uri,
-                       help="the FOCUS export folder that holds data/BILLING_PERIOD=YYYY-MM/, i.e. "
-                            "s3://<bucket>/<prefix>/<export-name> (default: <lake>/billing/"
-                            f"{lake.DEFAULT_EXPORT_NAME})")
-    where.add_argument("--focus-version", choices=["1.2", "1.0"], default="1.2",
-                       help="FOCUS 1.2 with AWS columns (60 columns, default) or FOCUS 1.0 (48)")
-    where.add_argument("--extract-date-start", type=_iso_date, default=DEFAULT_EXTRACT_DATE_START,
-                       help="first extract_date the metadata tables project (YYYY-MM-DD, default "
-                            f"{DEFAULT_EXTRACT_DATE_START}); set it to your first extraction")
+    where.add_argument(
+        "--lake", required=True, type=_s3_uri, help="lake root that `smcost extract --out` writes: s3://bucket/prefix"
+    )
+    where.add_argument(
+        "--export-location",
+        type=_s3_uri,
+        help="the FOCUS export folder that holds data/BILLING_PERIOD=YYYY-MM/, i.e. "
+        "s3://<bucket>/<prefix>/<export-name> (default: <lake>/billing/"
+        f"{lake.DEFAULT_EXPORT_NAME})",
+    )
+    where.add_argument(
+        "--focus-version",
+        choices=["1.2", "1.0"],
+        default="1.2",
+        help="FOCUS 1.2 with AWS columns (60 columns, default) or FOCUS 1.0 (48)",
+    )
+    where.add_argument(
+        "--extract-date-start",
+        type=_iso_date,
+        default=DEFAULT_EXTRACT_DATE_START,
+        help="first extract_date the metadata tables project (YYYY-MM-DD, default "
+        f"{DEFAULT_EXTRACT_DATE_START}); set it to your first extraction",
+    )
     names = ddl.add_argument_group("names")
-    names.add_argument("--database", type=_identifier, default=DEFAULT_DATABASE,
-                       help=f"Glue database, created if missing (default {DEFAULT_DATABASE})")
-    names.add_argument("--table-prefix", type=_prefix, default=DEFAULT_TABLE_PREFIX,
-                       help=f"metadata tables are <prefix><dataset> (default {DEFAULT_TABLE_PREFIX}; "
-                            "dbt var sagemaker_table_prefix must match)")
-    names.add_argument("--focus-table", type=_identifier, default=DEFAULT_FOCUS_TABLE,
-                       help=f"FOCUS export table (default {DEFAULT_FOCUS_TABLE}; dbt var focus_table)")
-    names.add_argument("--no-focus-table", dest="include_focus_table", action="store_false",
-                       help="skip the FOCUS table (e.g. when dbt reads the Cloud Intelligence Dashboards one)")
+    names.add_argument(
+        "--database",
+        type=_identifier,
+        default=DEFAULT_DATABASE,
+        help=f"Glue database, created if missing (default {DEFAULT_DATABASE})",
+    )
+    names.add_argument(
+        "--table-prefix",
+        type=_prefix,
+        default=DEFAULT_TABLE_PREFIX,
+        help=f"metadata tables are <prefix><dataset> (default {DEFAULT_TABLE_PREFIX}; "
+        "dbt var sagemaker_table_prefix must match)",
+    )
+    names.add_argument(
+        "--focus-table",
+        type=_identifier,
+        default=DEFAULT_FOCUS_TABLE,
+        help=f"FOCUS export table (default {DEFAULT_FOCUS_TABLE}; dbt var focus_table)",
+    )
+    names.add_argument(
+        "--no-focus-table",
+        dest="include_focus_table",
+        action="store_false",
+        help="skip the FOCUS table (e.g. when dbt reads the Cloud Intelligence Dashboards one)",
+    )
     output = ddl.add_argument_group("output")
     output.add_argument("--out", type=Path, help="write the SQL to this file instead of printing it")
     # dest is not "run": the CLI keeps the subcommand's entry point in args.run.
     output.add_argument("--run", dest="execute", action="store_true", help="execute the statements through Athena")
     output.add_argument("--workgroup", help="Athena work group for --run (default: primary)")
-    output.add_argument("--output-location", type=_s3_uri,
-                        help="s3:// folder for Athena query results, for --run (needed unless the "
-                             "work group sets one)")
+    output.add_argument(
+        "--output-location",
+        type=_s3_uri,
+        help="s3:// folder for Athena query results, for --run (needed unless the work group sets one)",
+    )
     output.add_argument("--region", help="AWS region for --run (default: the standard chain, e.g. AWS_REGION)")
 
 
@@ -413,8 +584,15 @@ def _error(message: str) -> int:
 
 
 def run_ddl(args: argparse.Namespace) -> int:
-    run_only = [flag for flag, value in (("--workgroup", args.workgroup), ("--output-location", args.output_location),
-                                         ("--region", args.region)) if value]
+    run_only = [
+        flag
+        for flag, value in (
+            ("--workgroup", args.workgroup),
+            ("--output-location", args.output_location),
+            ("--region", args.region),
+        )
+        if value
+    ]
     if run_only and not args.execute:
         return _error(f"{', '.join(run_only)} only apply with --run: add --run to execute the statements")
     options = DdlOptions(
@@ -448,22 +626,32 @@ def _run_statements(args: argparse.Namespace, statements: list[str]) -> int:
     try:
         client = athena_client(args.region)
         check_result_location(client, args.workgroup, args.output_location)
-        execute(client, statements, workgroup=args.workgroup, output_location=args.output_location,
-                report=lambda line: print(line, file=sys.stderr))
+        execute(
+            client,
+            statements,
+            workgroup=args.workgroup,
+            output_location=args.output_location,
+            report=lambda line: print(line, file=sys.stderr),
+        )
     except UsageError as exc:
         return _error(str(exc))
     except NoRegionError:
         return _error("no AWS region: pass --region or set AWS_REGION")
     except NoCredentialsError:
-        print("smcost athena ddl: no AWS credentials: set AWS_PROFILE, log in with `aws sso login`, "
-              "or run where a role is attached", file=sys.stderr)
+        print(
+            "smcost athena ddl: no AWS credentials: set AWS_PROFILE, log in with `aws sso login`, "
+            "or run where a role is attached",
+            file=sys.stderr,
+        )
         return 1
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        print(f"smcost athena ddl: Athena said {error.get('Code')}: {error.get('Message')} "
-              "(the caller needs athena:StartQueryExecution, athena:GetQueryExecution, athena:GetWorkGroup "
-              "and glue:CreateDatabase/GetDatabase/CreateTable/GetTable on the database: see docs/athena.md)",
-              file=sys.stderr)
+        print(
+            f"smcost athena ddl: Athena said {error.get('Code')}: {error.get('Message')} "
+            "(the caller needs athena:StartQueryExecution, athena:GetQueryExecution, athena:GetWorkGroup "
+            "and glue:CreateDatabase/GetDatabase/CreateTable/GetTable on the database: see docs/athena.md)",
+            file=sys.stderr,
+        )
         return 1
     except (AthenaError, BotoCoreError) as exc:
         print(f"smcost athena ddl: {exc}", file=sys.stderr)

@@ -40,8 +40,12 @@ def filesystem(root: str) -> tuple[pafs.FileSystem, str]:
     if root.startswith("s3://"):
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        fs = pafs.S3FileSystem(endpoint_override=endpoint, region=region) if endpoint else pafs.S3FileSystem(region=region)
-        return fs, root[len("s3://"):].rstrip("/")
+        fs = (
+            pafs.S3FileSystem(endpoint_override=endpoint, region=region)
+            if endpoint
+            else pafs.S3FileSystem(region=region)
+        )
+        return fs, root[len("s3://") :].rstrip("/")
     return pafs.LocalFileSystem(), os.path.abspath(root)
 
 
@@ -110,8 +114,9 @@ def dataset_partition(dataset: str, extract_date: str) -> str:
 def billing_manifest(billing_period: str, export_name: str = DEFAULT_EXPORT_NAME) -> str:
     validate_name("export name", export_name)
     validate_name("billing period", billing_period)
-    return posixpath.join("billing", export_name, "metadata", f"BILLING_PERIOD={billing_period}",
-                          f"{export_name}-Manifest.json")
+    return posixpath.join(
+        "billing", export_name, "metadata", f"BILLING_PERIOD={billing_period}", f"{export_name}-Manifest.json"
+    )
 
 
 GROUND_TRUTH_DIR = posixpath.join("demo", "ground_truth")
@@ -181,10 +186,12 @@ class PartitionWriter:
             self.fs.move(tmp, final)
             self.paths.append(final)
 
-    def __enter__(self) -> "PartitionWriter":
+    def __enter__(self) -> PartitionWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:  # leave the previous partition untouched
@@ -194,8 +201,16 @@ class PartitionWriter:
                 delete_inside(self.fs, self._base, tmp)
 
 
-def write_export_manifest(root: str, billing_period: str, export_name: str, data_files: list[str],
-                          schema: pa.Schema, *, bucket: str, execution_id: str) -> str:
+def write_export_manifest(
+    root: str,
+    billing_period: str,
+    export_name: str,
+    data_files: list[str],
+    schema: pa.Schema,
+    *,
+    bucket: str,
+    execution_id: str,
+) -> str:
     """Write the ``Manifest.json`` AWS Data Exports delivers with a billing period's files.
 
     ``data_files`` are paths under ``root``; the manifest names them the way AWS does, as full S3

@@ -67,24 +67,38 @@ HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", choices=["local", "athena"], default="local",
-                        help="dbt target: local (DuckDB) or athena (default: %(default)s)")
-    parser.add_argument("--lake", default=os.environ.get("SMCOST_LAKE_ROOT", "data/lake"),
-                        help="where the extractor lands metadata: a folder (local) or s3://bucket/prefix "
-                             "(default: $SMCOST_LAKE_ROOT or %(default)s)")
-    parser.add_argument("--skip-extract", action="store_true",
-                        help="build from what is already landed (e.g. the demo account)")
-    parser.add_argument("--extract-args", default="",
-                        help="extra arguments for `smcost extract`, one string split with shell rules, "
-                             "e.g. \"--regions us-east-1,eu-west-1 --external-id 'a b'\"")
+    parser.add_argument(
+        "--target",
+        choices=["local", "athena"],
+        default="local",
+        help="dbt target: local (DuckDB) or athena (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lake",
+        default=os.environ.get("SMCOST_LAKE_ROOT", "data/lake"),
+        help="where the extractor lands metadata: a folder (local) or s3://bucket/prefix "
+        "(default: $SMCOST_LAKE_ROOT or %(default)s)",
+    )
+    parser.add_argument(
+        "--skip-extract", action="store_true", help="build from what is already landed (e.g. the demo account)"
+    )
+    parser.add_argument(
+        "--extract-args",
+        default="",
+        help="extra arguments for `smcost extract`, one string split with shell rules, "
+        "e.g. \"--regions us-east-1,eu-west-1 --external-id 'a b'\"",
+    )
     parser.add_argument("--full-refresh", action="store_true", help="rebuild every billing period")
     parser.add_argument("--vars", default=None, help="dbt --vars (YAML), e.g. '{focus_version: \"1.0\"}'")
     parser.add_argument("--project-dir", default=str(REPO_ROOT), help="the dbt project (default: this checkout)")
-    parser.add_argument("--lock-file", default=None,
-                        help="lock file (default: <project>/data/.smcost-pipeline.lock)")
-    parser.add_argument("--grace-seconds", type=float, default=30.0,
-                        help="on SIGTERM/SIGINT, how long the running step may take to stop before it "
-                             "gets SIGKILL (default: %(default)s)")
+    parser.add_argument("--lock-file", default=None, help="lock file (default: <project>/data/.smcost-pipeline.lock)")
+    parser.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=30.0,
+        help="on SIGTERM/SIGINT, how long the running step may take to stop before it "
+        "gets SIGKILL (default: %(default)s)",
+    )
 
 
 class _BadArguments(Exception):
@@ -126,8 +140,12 @@ def _finish(summary: dict, code: int, started: float | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     project = Path(args.project_dir).resolve()
     lock_path = Path(args.lock_file or project / "data" / ".smcost-pipeline.lock")
-    summary: dict = {"status": None, "target": args.target, "lake": args.lake,
-                     "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    summary: dict = {
+        "status": None,
+        "target": args.target,
+        "lake": args.lake,
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     started = time.perf_counter()
     try:
         extract_args = shlex.split(args.extract_args or "")
@@ -149,8 +167,12 @@ def run(args: argparse.Namespace) -> int:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(lock_fd, 300, 0).decode(errors="replace").strip()
-            print(f"smcost pipeline: another run holds {lock_path}" + (f" ({holder})" if holder else "")
-                  + "; try again when it has finished", file=sys.stderr)
+            print(
+                f"smcost pipeline: another run holds {lock_path}"
+                + (f" ({holder})" if holder else "")
+                + "; try again when it has finished",
+                file=sys.stderr,
+            )
             summary.update(status="locked")
             return _finish(summary, EXIT_LOCKED)
         supervisor = _Supervisor(lock_fd, args.grace_seconds)
@@ -216,8 +238,10 @@ class _Supervisor:
         name = signal.Signals(signum).name
         if self.signum is None:
             self.signum, self.signalled_at = signum, time.monotonic()
-            self._say(f"{name}: stopping (the running step gets {name}, then SIGKILL after "
-                      f"{self.grace:g} s; a second signal sends SIGKILL now)")
+            self._say(
+                f"{name}: stopping (the running step gets {name}, then SIGKILL after "
+                f"{self.grace:g} s; a second signal sends SIGKILL now)"
+            )
             self._forward(signum)
         else:  # a second signal: no more grace
             self._say(f"{name} again: SIGKILL to the running step")
@@ -248,8 +272,16 @@ class _Supervisor:
         started = time.perf_counter()
         try:
             # Output goes to stderr so the JSON summary stays the only thing on stdout.
-            child = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr,
-                                     stderr=sys.stderr, start_new_session=True, pass_fds=(self.lock_fd,))
+            child = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=sys.stderr,
+                stderr=sys.stderr,
+                start_new_session=True,
+                pass_fds=(self.lock_fd,),
+            )
         except OSError as error:
             print(f"smcost pipeline: cannot start {name} ({command[0]}): {error.strerror}", file=sys.stderr)
             return 127, 0.0
@@ -305,8 +337,15 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _run_steps(args: argparse.Namespace, project: Path, summary: dict, supervisor: _Supervisor,
-               extract_args: list[str], dbt: list[str], storage_version: str) -> int:
+def _run_steps(
+    args: argparse.Namespace,
+    project: Path,
+    summary: dict,
+    supervisor: _Supervisor,
+    extract_args: list[str],
+    dbt: list[str],
+    storage_version: str,
+) -> int:
     env = {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(project))}
     if not args.lake.startswith("s3://"):
         env["SMCOST_LAKE_ROOT"] = str(Path(args.lake).resolve())
@@ -348,8 +387,12 @@ def _run_steps(args: argparse.Namespace, project: Path, summary: dict, superviso
         dbt_status = "success" if dbt_code == 0 else "failed"
         if supervisor.signum is not None:
             dbt_status = "terminated"
-        summary["dbt"] = {"status": dbt_status, "exit_code": dbt_code, "seconds": seconds,
-                          "full_refresh": args.full_refresh}
+        summary["dbt"] = {
+            "status": dbt_status,
+            "exit_code": dbt_code,
+            "seconds": seconds,
+            "full_refresh": args.full_refresh,
+        }
         if supervisor.killed:
             summary["dbt"]["killed"] = True
         if dbt_status != "success":
@@ -383,7 +426,7 @@ class _BuildFile:
         self.live_stat: tuple | None = None
 
     @classmethod
-    def for_profile(cls, project: Path, env: dict, storage_version: str) -> "_BuildFile | None":
+    def for_profile(cls, project: Path, env: dict, storage_version: str) -> _BuildFile | None:
         raw = env.get("SMCOST_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH
         if raw == ":memory:" or "://" in raw or raw.startswith("md:"):
             return None  # not a local file: nothing to swap
@@ -432,8 +475,9 @@ class _BuildFile:
 
         try:
             with duckdb.connect(str(path)) as con:
-                row = con.execute("select tags from duckdb_databases() "
-                                  "where database_name = current_database()").fetchone()
+                row = con.execute(
+                    "select tags from duckdb_databases() where database_name = current_database()"
+                ).fetchone()
                 assert row is not None  # every connection has a current database
                 (tags,) = row
                 con.execute("checkpoint")
@@ -456,15 +500,17 @@ class _BuildFile:
             os.replace(converted, path)
         except duckdb.Error as error:
             converted.unlink(missing_ok=True)
-            raise _DatabaseError(f"cannot convert {self.live} to storage version {version}: "
-                                 f"{error}".splitlines()[0]) from None
+            raise _DatabaseError(
+                f"cannot convert {self.live} to storage version {version}: {error}".splitlines()[0]
+            ) from None
 
     def publish(self) -> dict:
         """Swap the built copy into place, unless the file changed under us (then keep it, say why)."""
         if self._stat(self.live) != self.live_stat:
             raise _DatabaseError(
                 f"{self.live} changed during the build (is something writing to it, or does the profile's "
-                f"`path` ignore SMCOST_DUCKDB_PATH?); kept it and discarded the new build")
+                f"`path` ignore SMCOST_DUCKDB_PATH?); kept it and discarded the new build"
+            )
         if not self.build.exists():
             raise _DatabaseError(f"dbt wrote no {self.build}: does the profile's `path` read SMCOST_DUCKDB_PATH?")
         info = {"storage_version": self._checkpoint(self.build)}

@@ -227,6 +227,7 @@ USAGE_TYPE_COLUMN = {"1.0": "x_UsageType", "1.2": "SkuMeter"}
 # SageMaker metadata datasets (landed by `smcost extract`, also written by `smcost demo`)
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Dataset:
     """A landed dataset: its name (folder and dbt source table), grain, key and Arrow schema."""
@@ -281,14 +282,26 @@ _COMMON = [
 ]
 _TAGS = _field("tags", TAGS, "Resource tags from the SageMaker API (ListTags or Search), all keys.")
 _EXPERIMENT = [
-    _field("experiment_name", STR, "ExperimentConfig.ExperimentName, if the job ran in one.",
-           api="ExperimentConfig.ExperimentName"),
+    _field(
+        "experiment_name",
+        STR,
+        "ExperimentConfig.ExperimentName, if the job ran in one.",
+        api="ExperimentConfig.ExperimentName",
+    ),
     _field("trial_name", STR, api="ExperimentConfig.TrialName"),
 ]
 
 
-def _dataset(name: str, description: str, key: tuple[str, ...], fields: list[pa.Field], *,
-             is_snapshot: bool = True, name_column: str | None = None, nullable_key: tuple[str, ...] = ()) -> Dataset:
+def _dataset(
+    name: str,
+    description: str,
+    key: tuple[str, ...],
+    fields: list[pa.Field],
+    *,
+    is_snapshot: bool = True,
+    name_column: str | None = None,
+    nullable_key: tuple[str, ...] = (),
+) -> Dataset:
     api_paths = tuple((f.name, path) for f in fields if (path := api_of(f)) is not None)
     schema = pa.schema([_doc_only(f) for f in _COMMON + fields])
     return Dataset(name, description, key, schema, is_snapshot, name_column, nullable_key, api_paths)
@@ -304,13 +317,25 @@ DATASETS: dict[str, Dataset] = {
             [
                 _field("training_job_arn", STR, api="TrainingJobArn"),
                 _field("training_job_name", STR, api="TrainingJobName"),
-                _field("training_job_status", STR, "InProgress | Completed | Failed | Stopping | Stopped.", api="TrainingJobStatus"),
+                _field(
+                    "training_job_status",
+                    STR,
+                    "InProgress | Completed | Failed | Stopping | Stopped.",
+                    api="TrainingJobStatus",
+                ),
                 _field("created_at", TS, api="CreationTime"),
-                _field("last_modified_at", TS, "LastModifiedTime (drives incremental extraction).", api="LastModifiedTime"),
+                _field(
+                    "last_modified_at", TS, "LastModifiedTime (drives incremental extraction).", api="LastModifiedTime"
+                ),
                 _field("training_start_at", TS, "TrainingStartTime: billing starts here.", api="TrainingStartTime"),
                 _field("training_end_at", TS, "TrainingEndTime: billing ends here.", api="TrainingEndTime"),
                 _field("role_arn", STR, "IAM role the job ran under.", api="RoleArn"),
-                _field("instance_type", STR, "ResourceConfig.InstanceType (null for instance-group jobs).", api="ResourceConfig.InstanceType"),
+                _field(
+                    "instance_type",
+                    STR,
+                    "ResourceConfig.InstanceType (null for instance-group jobs).",
+                    api="ResourceConfig.InstanceType",
+                ),
                 _field("instance_count", I64, "ResourceConfig.InstanceCount (sum over groups for heterogeneous jobs)."),
                 _field(
                     "instance_groups",
@@ -326,14 +351,30 @@ DATASETS: dict[str, Dataset] = {
                     "ResourceConfig.InstanceGroups[] of heterogeneous clusters.",
                 ),
                 _field("training_seconds", I64, "TrainingTimeInSeconds (wall clock).", api="TrainingTimeInSeconds"),
-                _field("billable_seconds", I64, "BillableTimeInSeconds (per instance; < training_seconds on spot).", api="BillableTimeInSeconds"),
+                _field(
+                    "billable_seconds",
+                    I64,
+                    "BillableTimeInSeconds (per instance; < training_seconds on spot).",
+                    api="BillableTimeInSeconds",
+                ),
                 _field("is_managed_spot", BOOL, api="EnableManagedSpotTraining"),
-                _field("warm_pool_retained_billable_seconds", I64, api="WarmPoolStatus.ResourceRetainedBillableTimeInSeconds"),
-                _field("tuning_job_arn", STR, "Parent hyperparameter tuning job, for HPO children.", api="TuningJobArn"),
+                _field(
+                    "warm_pool_retained_billable_seconds",
+                    I64,
+                    api="WarmPoolStatus.ResourceRetainedBillableTimeInSeconds",
+                ),
+                _field(
+                    "tuning_job_arn", STR, "Parent hyperparameter tuning job, for HPO children.", api="TuningJobArn"
+                ),
                 *_EXPERIMENT,
                 _field("run_name", STR, api="ExperimentConfig.RunName"),
                 _field("model_artifact_s3_uri", STR, api="ModelArtifacts.S3ModelArtifacts"),
-                _field("training_image", STR, "AlgorithmSpecification.TrainingImage (ECR URI).", api="AlgorithmSpecification.TrainingImage"),
+                _field(
+                    "training_image",
+                    STR,
+                    "AlgorithmSpecification.TrainingImage (ECR URI).",
+                    api="AlgorithmSpecification.TrainingImage",
+                ),
                 _TAGS,
             ],
             name_column="training_job_name",
@@ -370,8 +411,15 @@ DATASETS: dict[str, Dataset] = {
                 _field("instance_count", I64, api="ProcessingResources.ClusterConfig.InstanceCount"),
                 _field("image_uri", STR, api="AppSpecification.ImageUri"),
                 *_EXPERIMENT,
-                _field("training_job_arn", STR, "TrainingJobArn, for Debugger/Profiler rule jobs.", api="TrainingJobArn"),
-                _field("monitoring_schedule_arn", STR, "MonitoringScheduleArn, for model-monitor jobs.", api="MonitoringScheduleArn"),
+                _field(
+                    "training_job_arn", STR, "TrainingJobArn, for Debugger/Profiler rule jobs.", api="TrainingJobArn"
+                ),
+                _field(
+                    "monitoring_schedule_arn",
+                    STR,
+                    "MonitoringScheduleArn, for model-monitor jobs.",
+                    api="MonitoringScheduleArn",
+                ),
                 _TAGS,
             ],
             name_column="processing_job_name",
@@ -407,7 +455,11 @@ DATASETS: dict[str, Dataset] = {
                 _field("endpoint_name", STR, "EndpointName."),
                 _field("endpoint_status", STR, "EndpointStatus at extraction; Deleted once gone."),
                 _field("endpoint_created_at", TS, "CreationTime of this incarnation."),
-                _field("endpoint_deleted_at", TS, "When the endpoint was last seen before it vanished (null while it exists)."),
+                _field(
+                    "endpoint_deleted_at",
+                    TS,
+                    "When the endpoint was last seen before it vanished (null while it exists).",
+                ),
                 _field("endpoint_config_name", STR, "EndpointConfigName in force."),
                 _field("config_active_from", TS, "Start of the interval this config was in force."),
                 _field("config_active_to", TS, "End of that interval (null = still in force)."),
@@ -424,12 +476,32 @@ DATASETS: dict[str, Dataset] = {
                 _field("endpoint_config_name", STR, api="EndpointConfigName"),
                 _field("created_at", TS, api="CreationTime"),
                 _field("variant_name", STR, api="ProductionVariants[].VariantName"),
-                _field("model_name", STR, "ProductionVariants[].ModelName (null for inference-component endpoints).", api="ProductionVariants[].ModelName"),
-                _field("instance_type", STR, "ProductionVariants[].InstanceType (null for serverless).", api="ProductionVariants[].InstanceType"),
+                _field(
+                    "model_name",
+                    STR,
+                    "ProductionVariants[].ModelName (null for inference-component endpoints).",
+                    api="ProductionVariants[].ModelName",
+                ),
+                _field(
+                    "instance_type",
+                    STR,
+                    "ProductionVariants[].InstanceType (null for serverless).",
+                    api="ProductionVariants[].InstanceType",
+                ),
                 _field("initial_instance_count", I64, api="ProductionVariants[].InitialInstanceCount"),
                 _field("initial_variant_weight", F64, api="ProductionVariants[].InitialVariantWeight"),
-                _field("serverless_memory_mb", I64, "ServerlessConfig.MemorySizeInMB.", api="ProductionVariants[].ServerlessConfig.MemorySizeInMB"),
-                _field("serverless_max_concurrency", I64, "ServerlessConfig.MaxConcurrency.", api="ProductionVariants[].ServerlessConfig.MaxConcurrency"),
+                _field(
+                    "serverless_memory_mb",
+                    I64,
+                    "ServerlessConfig.MemorySizeInMB.",
+                    api="ProductionVariants[].ServerlessConfig.MemorySizeInMB",
+                ),
+                _field(
+                    "serverless_max_concurrency",
+                    I64,
+                    "ServerlessConfig.MaxConcurrency.",
+                    api="ProductionVariants[].ServerlessConfig.MaxConcurrency",
+                ),
                 _field("is_async", BOOL, "AsyncInferenceConfig present."),
                 _TAGS,
             ],
@@ -465,9 +537,24 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, api="CreationTime"),
                 _field("last_modified_at", TS, api="LastModifiedTime"),
                 _field("current_copy_count", I64, api="RuntimeConfig.CurrentCopyCount"),
-                _field("cpu_cores_required", F64, "ComputeResourceRequirements.NumberOfCpuCoresRequired.", api="Specification.ComputeResourceRequirements.NumberOfCpuCoresRequired"),
-                _field("accelerator_devices_required", F64, "ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired.", api="Specification.ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired"),
-                _field("memory_required_mb", I64, "ComputeResourceRequirements.MinMemoryRequiredInMb.", api="Specification.ComputeResourceRequirements.MinMemoryRequiredInMb"),
+                _field(
+                    "cpu_cores_required",
+                    F64,
+                    "ComputeResourceRequirements.NumberOfCpuCoresRequired.",
+                    api="Specification.ComputeResourceRequirements.NumberOfCpuCoresRequired",
+                ),
+                _field(
+                    "accelerator_devices_required",
+                    F64,
+                    "ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired.",
+                    api="Specification.ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired",
+                ),
+                _field(
+                    "memory_required_mb",
+                    I64,
+                    "ComputeResourceRequirements.MinMemoryRequiredInMb.",
+                    api="Specification.ComputeResourceRequirements.MinMemoryRequiredInMb",
+                ),
                 _TAGS,
             ],
             name_column="inference_component_name",
@@ -580,13 +667,18 @@ DATASETS: dict[str, Dataset] = {
                 _field("trial_component_name", STR, api="TrialComponentName"),
                 _field("trial_name", STR, "A trial it is associated with (Search Parents).", api="Parents[].TrialName"),
                 _field("experiment_name", STR, "That trial's experiment.", api="Parents[].ExperimentName"),
-                _field("source_arn", STR, "TrialComponentSource.SourceArn: the job that produced it.", api="Source.SourceArn"),
+                _field(
+                    "source_arn",
+                    STR,
+                    "TrialComponentSource.SourceArn: the job that produced it.",
+                    api="Source.SourceArn",
+                ),
                 _field("source_type", STR, "TrialComponentSource.SourceType.", api="Source.SourceType"),
                 _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
             name_column="trial_component_name",
-            nullable_key=('trial_name',),
+            nullable_key=("trial_name",),
         ),
         _dataset(
             "endpoint_invocations",
@@ -594,7 +686,14 @@ DATASETS: dict[str, Dataset] = {
             "endpoint+variant (AWS/SageMaker), inference component (AWS/SageMaker), or "
             "endpoint+target model on multi-model endpoints (a custom metric, or counts your "
             "own request logs land in this same schema).",
-            ("metric_dimension", "endpoint_name", "variant_name", "inference_component_name", "target_model", "metric_hour_at"),
+            (
+                "metric_dimension",
+                "endpoint_name",
+                "variant_name",
+                "inference_component_name",
+                "target_model",
+                "metric_hour_at",
+            ),
             [
                 _field("metric_dimension", STR, "variant | inference_component | target_model."),
                 _field("metric_namespace", STR, "CloudWatch namespace the counts came from (or 'request_logs')."),
@@ -607,7 +706,7 @@ DATASETS: dict[str, Dataset] = {
                 _field("model_latency_us", F64, "Average ModelLatency in the hour, microseconds (null if absent)."),
             ],
             is_snapshot=False,
-            nullable_key=('endpoint_name', 'variant_name', 'inference_component_name', 'target_model'),
+            nullable_key=("endpoint_name", "variant_name", "inference_component_name", "target_model"),
         ),
         _dataset(
             "s3_artifacts",
@@ -664,8 +763,15 @@ GROUND_TRUTH = Dataset(
     "(billing_period, sub_account_id, resource_id, charge_period_start, usage_type, charge_category, "
     "charge_class, pricing_category).",
     (
-        "billing_period", "sub_account_id", "resource_id", "charge_period_start", "usage_type",
-        "charge_category", "charge_class", "pricing_category", "model",
+        "billing_period",
+        "sub_account_id",
+        "resource_id",
+        "charge_period_start",
+        "usage_type",
+        "charge_category",
+        "charge_class",
+        "pricing_category",
+        "model",
     ),
     pa.schema(
         [
@@ -694,7 +800,7 @@ GROUND_TRUTH = Dataset(
 def _table_yaml(ds: Dataset, identifier: str, location: str) -> list[str]:
     lines = [
         f"      - name: {ds.name}",
-        f"        identifier: \"{identifier}\"",
+        f'        identifier: "{identifier}"',
         "        description: >",
         f"          {ds.description}",
         "        meta:",
@@ -712,7 +818,7 @@ def _table_yaml(ds: Dataset, identifier: str, location: str) -> list[str]:
         ]
     lines += ["        columns:"]
     for f in ds.schema:
-        lines += [f"          - name: {f.name}", f"            description: \"{doc_of(f).replace(chr(34), chr(39))}\""]
+        lines += [f"          - name: {f.name}", f'            description: "{doc_of(f).replace(chr(34), chr(39))}"']
     lines += [
         f"          - name: {ds.partition_column}",
         '            description: "Partition: the UTC date of the extraction run (YYYY-MM-DD)."',
@@ -760,7 +866,9 @@ UNIQUE_COMBINATION_ARGUMENT = "combination_of_columns"
 
 
 def _staging_model_yaml(ds: Dataset) -> list[str]:
-    reads = "Latest extraction of each row." if ds.is_snapshot else "The newest reading of each key, across extractions."
+    reads = (
+        "Latest extraction of each row." if ds.is_snapshot else "The newest reading of each key, across extractions."
+    )
     lines = [
         f"  - name: {ds.staging_model}",
         "    description: >",
@@ -773,9 +881,11 @@ def _staging_model_yaml(ds: Dataset) -> list[str]:
     ]
     docs = {f.name: doc_of(f) for f in ds.schema}
     if ds.name_column:
-        docs[f"{ds.name_column}_lower"] = f"{ds.name_column}, lowercased (SageMaker lowercases names in ARNs and the bill)."
+        docs[f"{ds.name_column}_lower"] = (
+            f"{ds.name_column}, lowercased (SageMaker lowercases names in ARNs and the bill)."
+        )
     for name in ds.staging_columns:
-        lines += [f"      - name: {name}", f"        description: \"{docs[name].replace(chr(34), chr(39))}\""]
+        lines += [f"      - name: {name}", f'        description: "{docs[name].replace(chr(34), chr(39))}"']
         if name in ds.staging_key and name not in ds.nullable_key:
             lines += ["        data_tests: [not_null]"]
     return lines
@@ -826,6 +936,9 @@ def focus_source_yaml() -> str:
         "        columns:",
     ]
     for name in columns:
-        lines += [f"          - name: {name}", f"            description: \"{FOCUS_COLUMN_DOCS[name]}\""]
-    lines += ["          - name: billing_period", "            description: \"Partition: the BILLING_PERIOD=YYYY-MM folder.\""]
+        lines += [f"          - name: {name}", f'            description: "{FOCUS_COLUMN_DOCS[name]}"']
+    lines += [
+        "          - name: billing_period",
+        '            description: "Partition: the BILLING_PERIOD=YYYY-MM folder."',
+    ]
     return "\n".join(lines) + "\n"

@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def run_dbt(args: list[str], *, lake_root: Path, database: Path, work: Path, vars: dict | None = None,
-            check: bool = True) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], *, lake_root: Path, database: Path, work: Path, vars: dict | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run dbt in the repo with its own target/log folders, so tests never collide with each other."""
     env = {
         **os.environ,
@@ -40,8 +41,13 @@ def run_dbt(args: list[str], *, lake_root: Path, database: Path, work: Path, var
 
 
 def run_smcost(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "smcost", *args], cwd=REPO, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-m", "smcost", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"smcost {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -52,8 +58,10 @@ def withhold_billing_period(lake_root: Path, period: str, parking: Path) -> Call
     delivered it yet; returns the function that delivers it."""
     from smcost import lake
 
-    moves = [(lake_root / lake.billing_partition(period), parking / "data"),
-             (lake_root / lake.billing_manifest(period).rsplit("/", 1)[0], parking / "metadata")]
+    moves = [
+        (lake_root / lake.billing_partition(period), parking / "data"),
+        (lake_root / lake.billing_manifest(period).rsplit("/", 1)[0], parking / "metadata"),
+    ]
     parking.mkdir(parents=True)
     for source, target in moves:
         if source.exists():
@@ -63,4 +71,5 @@ def withhold_billing_period(lake_root: Path, period: str, parking: Path) -> Call
         for source, target in moves:
             if target.exists():
                 shutil.move(str(target), str(source))
+
     return deliver

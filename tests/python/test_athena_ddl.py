@@ -25,8 +25,7 @@ from moto.server import ThreadedMotoServer
 from sqlglot import exp
 
 from smcost import cli, lake
-from smcost.athena import (AthenaError, DateProjection, DdlOptions, TableSpec, create_table_sql, ddl_statements,
-                           execute)
+from smcost.athena import AthenaError, DateProjection, DdlOptions, TableSpec, create_table_sql, ddl_statements, execute
 from smcost.schemas import DATASETS, focus_schema
 
 LAKE = "s3://smcost-test-lake/lake"
@@ -57,6 +56,7 @@ def expected_type(arrow_type: pa.DataType) -> str:
 # --------------------------------------------------------------------------------------------
 # Helpers: run the CLI in-process, read statements back with sqlglot
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -119,7 +119,7 @@ def read_table(statement: str) -> Table:
     )
 
 
-@functools.lru_cache(maxsize=None)  # parsing ~20 statements is the slow part; scripts repeat
+@functools.cache  # parsing ~20 statements is the slow part; scripts repeat
 def tables(script: str) -> dict[str, Table]:
     found = [read_table(s) for s in split_script(script) if parse(s).args["kind"] == "TABLE"]
     return {t.name: t for t in found}
@@ -135,6 +135,7 @@ def default_tables(smcost) -> dict[str, Table]:
 # --------------------------------------------------------------------------------------------
 # The generated DDL
 # --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
 def test_dataset_table_has_exactly_the_datasets_columns_in_order_with_mapped_types(default_tables, dataset):
@@ -224,8 +225,9 @@ def test_export_location_moves_only_the_focus_table(smcost):
 
 
 def test_database_prefix_and_focus_table_names_come_from_the_flags(smcost):
-    result = smcost("athena", "ddl", "--lake", LAKE, "--database", "finops", "--table-prefix", "sm_",
-                    "--focus-table", "cur_focus")
+    result = smcost(
+        "athena", "ddl", "--lake", LAKE, "--database", "finops", "--table-prefix", "sm_", "--focus-table", "cur_focus"
+    )
     assert parse(split_script(result.out)[0]).this.name == "finops"
     found = tables(result.out)
     assert set(found) == {f"sm_{d}" for d in DATASETS} | {"cur_focus"}
@@ -243,21 +245,35 @@ def test_extract_date_start_sets_the_projected_range(smcost):
 
 
 def _synthetic_table() -> TableSpec:
-    schema = pa.schema([
-        pa.field("date", pa.string()),
-        pa.field("user", pa.string()),
-        pa.field("timestamp", pa.timestamp("ms")),
-        pa.field("_raw", pa.string()),
-        pa.field("ok_name", pa.list_(pa.struct([pa.field("range", pa.int64())]))),
-    ])
-    return TableSpec("smcost", "table", schema, "s3://b/p/",
-                     DateProjection("partition", "partition", "yyyy-MM-dd", "2024-01-01", "DAYS"))
+    schema = pa.schema(
+        [
+            pa.field("date", pa.string()),
+            pa.field("user", pa.string()),
+            pa.field("timestamp", pa.timestamp("ms")),
+            pa.field("_raw", pa.string()),
+            pa.field("ok_name", pa.list_(pa.struct([pa.field("range", pa.int64())]))),
+        ]
+    )
+    return TableSpec(
+        "smcost",
+        "table",
+        schema,
+        "s3://b/p/",
+        DateProjection("partition", "partition", "yyyy-MM-dd", "2024-01-01", "DAYS"),
+    )
 
 
 def test_reserved_words_and_odd_identifiers_are_backquoted():
     sql = create_table_sql(_synthetic_table())
-    for quoted in ("`date` string", "`user` string", "`timestamp` timestamp", "`_raw` string",
-                   "array<struct<`range`:bigint>>", "smcost.`table`", "PARTITIONED BY (`partition` string)"):
+    for quoted in (
+        "`date` string",
+        "`user` string",
+        "`timestamp` timestamp",
+        "`_raw` string",
+        "array<struct<`range`:bigint>>",
+        "smcost.`table`",
+        "PARTITIONED BY (`partition` string)",
+    ):
         assert quoted in sql
     assert "  ok_name " in sql
     assert [c for c, _ in read_table(sql).columns] == ["date", "user", "timestamp", "_raw", "ok_name"]
@@ -273,6 +289,7 @@ def test_out_writes_the_script_that_is_otherwise_printed(smcost, tmp_path):
 # --------------------------------------------------------------------------------------------
 # Bad arguments
 # --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "argv, message",
@@ -295,15 +312,18 @@ def test_bad_arguments_exit_2_and_say_what_to_do(smcost, argv, message):
 
 
 @pytest.mark.parametrize("flag", ["--lake", "--export-location"])
-@pytest.mark.parametrize("uri", [
-    "s3://bucket/it's",                      # ends the LOCATION literal
-    "s3://bucket/a' ; DROP TABLE x; --",
-    "s3://bucket/back\\slash",               # Hive's escape character
-    "s3://bucket/new\nline",
-    "s3://bucket/${billing_period}",          # partition projection would expand it
-    "s3://bucket/a/../b",
-    "s3://bucket//double",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "s3://bucket/it's",  # ends the LOCATION literal
+        "s3://bucket/a' ; DROP TABLE x; --",
+        "s3://bucket/back\\slash",  # Hive's escape character
+        "s3://bucket/new\nline",
+        "s3://bucket/${billing_period}",  # partition projection would expand it
+        "s3://bucket/a/../b",
+        "s3://bucket//double",
+    ],
+)
 def test_a_uri_that_could_bend_the_ddl_is_refused_before_any_sql_is_written(smcost, flag, uri):
     argv = ["athena", "ddl", "--lake", LAKE, flag, uri] if flag != "--lake" else ["athena", "ddl", "--lake", uri]
     result = smcost(*argv)
@@ -319,13 +339,16 @@ def test_every_allowed_character_in_a_uri_lands_in_the_ddl_unchanged(smcost):
     assert found["focus_export"].location == "s3://my.bucket-1/Smcost_Lake-2.0/v1/exp.x/data/"
 
 
-@pytest.mark.parametrize("options, message", [
-    (dict(lake="s3://bucket/it's"), "folder of the lake URI"),
-    (dict(lake=LAKE, export_location="s3://bucket/x'y"), "folder of the export location URI"),
-    (dict(lake=LAKE, database="smcost`; drop"), "Glue database name"),
-    (dict(lake=LAKE, table_prefix="sm'"), "Glue table prefix"),
-    (dict(lake=LAKE, focus_table="a.b"), "Glue table name"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(lake="s3://bucket/it's"), "folder of the lake URI"),
+        (dict(lake=LAKE, export_location="s3://bucket/x'y"), "folder of the export location URI"),
+        (dict(lake=LAKE, database="smcost`; drop"), "Glue database name"),
+        (dict(lake=LAKE, table_prefix="sm'"), "Glue table prefix"),
+        (dict(lake=LAKE, focus_table="a.b"), "Glue table name"),
+    ],
+)
 def test_the_python_api_refuses_the_same_names_the_cli_does(options, message):
     with pytest.raises(ValueError, match=message):
         ddl_statements(DdlOptions(**options))
@@ -341,6 +364,7 @@ def test_a_quote_in_a_table_location_cannot_reach_the_ddl_even_past_the_uri_chec
 # --------------------------------------------------------------------------------------------
 # --run against moto's Athena over HTTP
 # --------------------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -388,8 +412,9 @@ def test_run_executes_every_statement_through_athena_in_order(smcost, aws):
 
 
 def test_run_uses_the_work_groups_result_location_when_none_is_given(smcost, aws):
-    aws.create_work_group(Name="smcost", Configuration={
-        "ResultConfiguration": {"OutputLocation": "s3://athena-results/smcost-wg/"}})
+    aws.create_work_group(
+        Name="smcost", Configuration={"ResultConfiguration": {"OutputLocation": "s3://athena-results/smcost-wg/"}}
+    )
     result = smcost("athena", "ddl", "--lake", LAKE, "--run", "--workgroup", "smcost", "--region", REGION)
     assert result.code == 0, result.err
     executed = recorded_queries(aws)
@@ -407,14 +432,21 @@ def test_run_without_any_result_location_exits_2_before_running_anything(smcost,
 def test_a_failed_statement_stops_the_run_with_athenas_reason():
     # moto runs every query successfully, so a Stubber plays Athena refusing the first table.
     client = boto3.client("athena", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    statements = ["CREATE DATABASE IF NOT EXISTS smcost", "CREATE EXTERNAL TABLE a (x string)", "CREATE EXTERNAL TABLE b (x string)"]
+    statements = [
+        "CREATE DATABASE IF NOT EXISTS smcost",
+        "CREATE EXTERNAL TABLE a (x string)",
+        "CREATE EXTERNAL TABLE b (x string)",
+    ]
     reason = "FAILED: ParseException line 1:8 cannot recognize input near 'EXTERNAL'"
     with Stubber(client) as stub:
         for query_id, sql, state in (("q-1", statements[0], "SUCCEEDED"), ("q-2", statements[1], "FAILED")):
             stub.add_response("start_query_execution", {"QueryExecutionId": query_id}, {"QueryString": sql})
             status = {"State": state, **({"StateChangeReason": reason} if state == "FAILED" else {})}
-            stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": query_id, "Status": status}},
-                              {"QueryExecutionId": query_id})
+            stub.add_response(
+                "get_query_execution",
+                {"QueryExecution": {"QueryExecutionId": query_id, "Status": status}},
+                {"QueryExecutionId": query_id},
+            )
         with pytest.raises(AthenaError, match="q-2 FAILED: FAILED: ParseException") as failure:
             execute(client, statements, sleep=lambda _: None)
         stub.assert_no_pending_responses()  # and statement b was never started

@@ -15,8 +15,16 @@ import pytest
 from smcost_testing import run_dbt
 
 # Allocations and truth are compared at the bill-row key the ground truth documents.
-KEY = ["billing_period", "sub_account_id", "resource_id", "charge_period_start", "usage_type",
-       "charge_category", "charge_class", "pricing_category"]
+KEY = [
+    "billing_period",
+    "sub_account_id",
+    "resource_id",
+    "charge_period_start",
+    "usage_type",
+    "charge_category",
+    "charge_class",
+    "pricing_category",
+]
 
 
 def accuracy_figures(database: Path, lake: Path) -> dict[str, float]:
@@ -33,7 +41,7 @@ def accuracy_figures(database: Path, lake: Path) -> dict[str, float]:
                 group by all
             ),
             truth_rows as (
-                select {', '.join(KEY)}, coalesce(model, 'unattributed') as model,
+                select {", ".join(KEY)}, coalesce(model, 'unattributed') as model,
                        coalesce(team, 'unattributed') as team,
                        sum(effective_cost) as effective_cost, bool_and(is_knowable) as is_knowable
                 from truth group by all
@@ -53,8 +61,16 @@ def accuracy_figures(database: Path, lake: Path) -> dict[str, float]:
             from fct_sagemaker_cost_allocations""").fetchone()
         truth_total = con.execute("select sum(effective_cost) from truth").fetchone()[0]
     knowable, matched, unknowable = row
-    return {"knowable": knowable, "matched": matched, "accuracy": matched / knowable, "unknowable": unknowable,
-            "total": totals[0], "unattributed": totals[1], "unexplained_rows": totals[2], "truth_total": truth_total}
+    return {
+        "knowable": knowable,
+        "matched": matched,
+        "accuracy": matched / knowable,
+        "unknowable": unknowable,
+        "total": totals[0],
+        "unattributed": totals[1],
+        "unexplained_rows": totals[2],
+        "truth_total": truth_total,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -69,13 +85,16 @@ def focus_1_0_build(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("export", ["focus_1_2", "focus_1_0"])
-def test_attribution_puts_99_percent_of_knowable_cost_on_the_true_model_and_team(export, request, demo_build,
-                                                                                  demo_lake):
+def test_attribution_puts_99_percent_of_knowable_cost_on_the_true_model_and_team(
+    export, request, demo_build, demo_lake
+):
     database, lake = (demo_build, demo_lake) if export == "focus_1_2" else request.getfixturevalue("focus_1_0_build")
     figures = accuracy_figures(database, lake)
-    print(f"\n[{export}] knowable effective cost {figures['knowable']:,.2f}; on the true model and team "
-          f"{figures['matched']:,.2f} ({figures['accuracy']:.4%}); truly unknowable {figures['unknowable']:,.2f}; "
-          f"unattributed in the marts {figures['unattributed']:,.2f} of {figures['total']:,.2f}")
+    print(
+        f"\n[{export}] knowable effective cost {figures['knowable']:,.2f}; on the true model and team "
+        f"{figures['matched']:,.2f} ({figures['accuracy']:.4%}); truly unknowable {figures['unknowable']:,.2f}; "
+        f"unattributed in the marts {figures['unattributed']:,.2f} of {figures['total']:,.2f}"
+    )
     assert figures["accuracy"] >= 0.99
     assert abs(figures["total"] - figures["truth_total"]) < 1e-6  # nothing lost, nothing counted twice
     assert figures["unexplained_rows"] == 0  # every unattributed row says why
@@ -84,12 +103,17 @@ def test_attribution_puts_99_percent_of_knowable_cost_on_the_true_model_and_team
 
 def test_multi_model_endpoint_is_split_unevenly_with_idle_hours(demo_build):
     with duckdb.connect(str(demo_build), read_only=True) as con:
-        rows = dict(con.execute("""
+        rows = dict(
+            con.execute("""
             select model, sum(effective_cost) from fct_sagemaker_cost_allocations
-            where endpoint_mode = 'multi_model' and sagemaker_category = 'endpoint_instance' group by 1""").fetchall())
-        methods = {m for (m,) in con.execute(
-            "select distinct allocation_method from fct_sagemaker_cost_allocations where endpoint_mode = 'multi_model'"
-        ).fetchall()}
+            where endpoint_mode = 'multi_model' and sagemaker_category = 'endpoint_instance' group by 1""").fetchall()
+        )
+        methods = {
+            m
+            for (m,) in con.execute(
+                "select distinct allocation_method from fct_sagemaker_cost_allocations where endpoint_mode = 'multi_model'"
+            ).fetchall()
+        }
     assert set(rows) >= {"churn-predictor", "ltv-model", "price-forecaster", "__idle__"}
     assert rows["churn-predictor"] > rows["ltv-model"] > rows["price-forecaster"] > 0
     assert {"multi_model_invocations", "idle_no_traffic", "even_split_missing_metrics"} <= methods

@@ -36,24 +36,69 @@ EXPORT = "sagemaker-focus"
 
 # FOCUS 1.0 (tag v1.0): 43 columns.
 FOCUS_1_0_COLUMNS = [
-    "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency",
-    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription",
-    "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart", "CommitmentDiscountCategory",
-    "CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountStatus", "CommitmentDiscountType",
-    "ConsumedQuantity", "ConsumedUnit", "ContractedCost", "ContractedUnitPrice", "EffectiveCost",
-    "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory", "PricingQuantity", "PricingUnit",
-    "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId", "ResourceName", "ResourceType",
-    "ServiceCategory", "ServiceName", "SkuId", "SkuPriceId", "SubAccountId", "SubAccountName", "Tags",
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "Tags",
 ]
 # FOCUS 1.1 added these seven ...
 FOCUS_1_1_ADDED = [
-    "CapacityReservationId", "CapacityReservationStatus", "CommitmentDiscountQuantity",
-    "CommitmentDiscountUnit", "ServiceSubcategory", "SkuMeter", "SkuPriceDetails",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountUnit",
+    "ServiceSubcategory",
+    "SkuMeter",
+    "SkuPriceDetails",
 ]
 # ... and FOCUS 1.2 these seven; nothing was removed or renamed.
 FOCUS_1_2_ADDED = [
-    "BillingAccountType", "SubAccountType", "InvoiceId", "PricingCurrency",
-    "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost", "PricingCurrencyListUnitPrice",
+    "BillingAccountType",
+    "SubAccountType",
+    "InvoiceId",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
 ]
 FOCUS_1_2_COLUMNS = FOCUS_1_0_COLUMNS + FOCUS_1_1_ADDED + FOCUS_1_2_ADDED
 # AWS Data Exports: FOCUS_1_0_AWS and FOCUS_1_2_AWS append these.
@@ -70,8 +115,13 @@ ALLOWED_VALUES = {
 }
 COST_COLUMNS = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "PricingCurrencyEffectiveCost"]
 PRICE_AND_QUANTITY_COLUMNS = [
-    "ListUnitPrice", "ContractedUnitPrice", "PricingCurrencyListUnitPrice", "PricingCurrencyContractedUnitPrice",
-    "ConsumedQuantity", "PricingQuantity", "CommitmentDiscountQuantity",
+    "ListUnitPrice",
+    "ContractedUnitPrice",
+    "PricingCurrencyListUnitPrice",
+    "PricingCurrencyContractedUnitPrice",
+    "ConsumedQuantity",
+    "PricingQuantity",
+    "CommitmentDiscountQuantity",
 ]
 PERIOD_COLUMNS = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]
 SAGEMAKER_SCOPE = {"AmazonSageMaker", "MachineLearningSavingsPlans"}  # REFERENCE §3
@@ -127,7 +177,9 @@ def lake_scale_2(tmp_path_factory) -> Path:
 
 
 LAKES = {  # fixture name -> the arguments it was generated with
-    "lake": DEFAULT, "lake_other_seed": OTHER_SEED, "lake_focus_1_0": FOCUS_1_0,
+    "lake": DEFAULT,
+    "lake_other_seed": OTHER_SEED,
+    "lake_focus_1_0": FOCUS_1_0,
 }
 
 
@@ -151,9 +203,7 @@ _CACHE: dict[tuple[str, str], object] = {}
 def read_bill(root: Path) -> pa.Table:
     key = (str(root), "bill")
     if key not in _CACHE:
-        _CACHE[key] = pa.concat_tables(
-            [read_folder(p) for p in sorted(billing_dir(root).iterdir()) if p.is_dir()]
-        )
+        _CACHE[key] = pa.concat_tables([read_folder(p) for p in sorted(billing_dir(root).iterdir()) if p.is_dir()])
     return _CACHE[key]
 
 
@@ -228,16 +278,17 @@ def bill_join_keys(bill: pa.Table, args: dict) -> list[tuple]:
         "charge_class": bill["ChargeClass"].to_pylist(),
         "pricing_category": bill["PricingCategory"].to_pylist(),
     }
-    return list(zip(*(from_bill[name] for name in documented_join_key())))
+    return list(zip(*(from_bill[name] for name in documented_join_key()), strict=True))
 
 
 def truth_join_keys(truth: pa.Table) -> list[tuple]:
-    return list(zip(*(truth[name].to_pylist() for name in documented_join_key())))
+    return list(zip(*(truth[name].to_pylist() for name in documented_join_key()), strict=True))
 
 
 # ---------------------------------------------------------------------------------------------
 # Determinism
 # ---------------------------------------------------------------------------------------------
+
 
 def _all_partitions(root: Path) -> dict[str, Path]:
     folders = [p for p in root.rglob("*") if p.is_dir() and parquet_files(p)]
@@ -266,6 +317,7 @@ def test_a_different_seed_writes_a_different_bill(lake, lake_other_seed):
 # ---------------------------------------------------------------------------------------------
 # The FOCUS files have the AWS export's shape
 # ---------------------------------------------------------------------------------------------
+
 
 def _bill_files(root: Path) -> list[Path]:
     files = sorted(billing_dir(root).glob("BILLING_PERIOD=*/*.parquet"))
@@ -333,6 +385,7 @@ def test_the_four_period_columns_are_millisecond_timestamps_without_zone(request
 # Allowed values and periods
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lake_name", list(LAKES))
 @pytest.mark.parametrize("column", sorted(ALLOWED_VALUES))
 def test_columns_with_allowed_values_hold_only_those(request, lake_name, column):
@@ -369,7 +422,7 @@ def test_spot_training_is_priced_dynamic(lake):
 @pytest.mark.parametrize("lake_name", list(LAKES))
 def test_billing_periods_run_from_the_first_of_a_month_to_the_first_of_the_next(request, lake_name):
     bill = read_bill(request.getfixturevalue(lake_name))
-    pairs = set(zip(bill["BillingPeriodStart"].to_pylist(), bill["BillingPeriodEnd"].to_pylist()))
+    pairs = set(zip(bill["BillingPeriodStart"].to_pylist(), bill["BillingPeriodEnd"].to_pylist(), strict=True))
     for start, end in pairs:
         assert (start.day, start.hour, start.minute, start.second, start.microsecond) == (1, 0, 0, 0, 0)
         assert end == first_of_next_month(start)
@@ -400,8 +453,12 @@ def test_charge_periods_lie_inside_their_billing_period_except_corrections(reque
 @pytest.mark.parametrize("lake_name", list(LAKES))
 def test_a_correction_restates_an_earlier_billing_period(request, lake_name):
     bill = read_bill(request.getfixturevalue(lake_name))
-    corrections = rows(bill.filter(pc.fill_null(pc.equal(bill["ChargeClass"], "Correction"), False)),
-                       "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart")
+    corrections = rows(
+        bill.filter(pc.fill_null(pc.equal(bill["ChargeClass"], "Correction"), False)),
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "BillingPeriodStart",
+    )
     assert corrections
     for row in corrections:
         assert row["ChargePeriodStart"] < row["BillingPeriodStart"]
@@ -421,6 +478,7 @@ def test_a_correction_is_booked_to_the_account_that_owns_the_restated_resource(r
 # ---------------------------------------------------------------------------------------------
 # Layout
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lake_name", list(LAKES))
 def test_billing_partitions_are_exactly_the_requested_periods(request, lake_name):
@@ -451,7 +509,7 @@ def test_every_dataset_lands_in_one_extract_date_partition_with_exactly_its_sche
 def test_every_landed_dataset_is_unique_on_its_key_within_an_account_and_region(request, lake_name, dataset):
     table = read_dataset(request.getfixturevalue(lake_name), dataset)
     columns = ["account_id", "region", *DATASETS[dataset].key]
-    keys = list(zip(*(table[c].to_pylist() for c in columns)))
+    keys = list(zip(*(table[c].to_pylist() for c in columns), strict=True))
     assert len(keys) == len(set(keys))
 
 
@@ -472,7 +530,8 @@ def test_regenerating_into_the_same_folder_leaves_only_the_new_account(tmp_path)
     generate(str(tmp_path), **dict(DEFAULT, months=3))
     generate(str(tmp_path), **dict(DEFAULT, months=2))
     assert sorted(p.name for p in billing_dir(tmp_path).iterdir()) == [
-        f"BILLING_PERIOD={p}" for p in expected_periods(DEFAULT["start_month"], 2)]
+        f"BILLING_PERIOD={p}" for p in expected_periods(DEFAULT["start_month"], 2)
+    ]
     for name in DATASETS:
         assert len(list((tmp_path / "sagemaker" / name).iterdir())) == 1, name
 
@@ -480,6 +539,7 @@ def test_regenerating_into_the_same_folder_leaves_only_the_new_account(tmp_path)
 # ---------------------------------------------------------------------------------------------
 # The scenario covers the hard cases
 # ---------------------------------------------------------------------------------------------
+
 
 def test_two_accounts_two_regions_and_at_least_three_billing_periods(lake):
     bill = sagemaker_scope(read_bill(lake))
@@ -512,8 +572,13 @@ def test_training_instance_hours_in_the_bill_match_the_jobs_billable_and_warm_po
         meter = row["SkuMeter"] or ""
         if row["ChargeClass"] is None and ("-Train:ml." in meter or "-TrSpt:ml." in meter):
             hours[row["ResourceId"].lower()] += row["PricingQuantity"]
-    jobs = rows(read_dataset(lake, "training_jobs"), "training_job_arn", "billable_seconds", "instance_count",
-                "warm_pool_retained_billable_seconds")
+    jobs = rows(
+        read_dataset(lake, "training_jobs"),
+        "training_job_arn",
+        "billable_seconds",
+        "instance_count",
+        "warm_pool_retained_billable_seconds",
+    )
     assert jobs
     for job in jobs:
         seconds = job["billable_seconds"] + (job["warm_pool_retained_billable_seconds"] or 0)
@@ -527,9 +592,11 @@ def test_a_heterogeneous_training_job_bills_each_of_its_instance_groups(lake):
     bill = read_bill(lake)
     for job in hetero:
         assert job["instance_type"] is None
-        meters = set(usage_contains(bill.filter(pc.equal(pc.utf8_lower(bill["ResourceId"]),
-                                                         job["training_job_arn"].lower())), "Train:ml.")["SkuMeter"]
-                     .to_pylist())
+        meters = set(
+            usage_contains(
+                bill.filter(pc.equal(pc.utf8_lower(bill["ResourceId"]), job["training_job_arn"].lower())), "Train:ml."
+            )["SkuMeter"].to_pylist()
+        )
         for group in job["instance_groups"]:
             assert any(m.endswith(f"Train:{group['instance_type']}") for m in meters), (job, meters)
 
@@ -571,19 +638,31 @@ def test_an_endpoint_name_is_reused_by_a_second_incarnation_with_another_config(
     by_arn: dict[str, list[dict]] = defaultdict(list)
     for row in rows(read_dataset(lake, "endpoints"), "endpoint_arn", "endpoint_created_at", "endpoint_config_name"):
         by_arn[row["endpoint_arn"]].append(row)
-    reused = [r for r in by_arn.values()
-              if len({x["endpoint_created_at"] for x in r}) >= 2 and len({x["endpoint_config_name"] for x in r}) >= 2]
+    reused = [
+        r
+        for r in by_arn.values()
+        if len({x["endpoint_created_at"] for x in r}) >= 2 and len({x["endpoint_config_name"] for x in r}) >= 2
+    ]
     assert reused
 
 
 def test_a_multi_model_endpoint_reports_per_target_model_invocations_for_three_models(lake):
-    mme_models = {r["model_name"] for r in rows(read_dataset(lake, "models"), "model_name", "container_mode")
-                  if r["container_mode"] == "MultiModel"}
+    mme_models = {
+        r["model_name"]
+        for r in rows(read_dataset(lake, "models"), "model_name", "container_mode")
+        if r["container_mode"] == "MultiModel"
+    }
     assert mme_models
-    configs = {r["endpoint_config_name"] for r in rows(read_dataset(lake, "endpoint_configs"), "endpoint_config_name",
-                                                        "model_name") if r["model_name"] in mme_models}
-    endpoints = {r["endpoint_name"] for r in rows(read_dataset(lake, "endpoints"), "endpoint_name",
-                                                   "endpoint_config_name") if r["endpoint_config_name"] in configs}
+    configs = {
+        r["endpoint_config_name"]
+        for r in rows(read_dataset(lake, "endpoint_configs"), "endpoint_config_name", "model_name")
+        if r["model_name"] in mme_models
+    }
+    endpoints = {
+        r["endpoint_name"]
+        for r in rows(read_dataset(lake, "endpoints"), "endpoint_name", "endpoint_config_name")
+        if r["endpoint_config_name"] in configs
+    }
     assert endpoints
     targets = defaultdict(set)
     for r in rows(read_dataset(lake, "endpoint_invocations"), "metric_dimension", "endpoint_name", "target_model"):
@@ -597,16 +676,21 @@ def test_inference_components_sit_on_a_landed_endpoint_and_report_their_own_invo
     assert components
     endpoints = set(read_dataset(lake, "endpoints")["endpoint_name"].to_pylist())
     assert {c["endpoint_name"] for c in components} <= endpoints
-    measured = {r["inference_component_name"] for r in rows(read_dataset(lake, "endpoint_invocations"),
-                                                             "metric_dimension", "inference_component_name")
-                if r["metric_dimension"] == "inference_component"}
+    measured = {
+        r["inference_component_name"]
+        for r in rows(read_dataset(lake, "endpoint_invocations"), "metric_dimension", "inference_component_name")
+        if r["metric_dimension"] == "inference_component"
+    }
     assert {c["inference_component_name"] for c in components} <= measured
 
 
 def _config_endpoint_arns(root: Path, predicate) -> set[str]:
     configs = {r["endpoint_config_name"] for r in read_dataset(root, "endpoint_configs").to_pylist() if predicate(r)}
-    return {r["endpoint_arn"].lower() for r in rows(read_dataset(root, "endpoints"), "endpoint_arn",
-                                                     "endpoint_config_name") if r["endpoint_config_name"] in configs}
+    return {
+        r["endpoint_arn"].lower()
+        for r in rows(read_dataset(root, "endpoints"), "endpoint_arn", "endpoint_config_name")
+        if r["endpoint_config_name"] in configs
+    }
 
 
 def _billed_arns(root: Path, usage_text: str) -> set[str]:
@@ -625,12 +709,15 @@ def test_an_async_endpoint_config_is_billed_as_async_inference(lake):
     assert arns & _billed_arns(lake, "AsyncInf:")
 
 
-@pytest.mark.parametrize("dataset, arn_column, usage_text", [
-    ("transform_jobs", "transform_job_arn", "Tsform:"),
-    ("processing_jobs", "processing_job_arn", "Processing:"),
-    ("notebook_instances", "notebook_instance_arn", "Notebk:"),
-    ("studio_apps", "app_arn", "Studio:"),
-])
+@pytest.mark.parametrize(
+    "dataset, arn_column, usage_text",
+    [
+        ("transform_jobs", "transform_job_arn", "Tsform:"),
+        ("processing_jobs", "processing_job_arn", "Processing:"),
+        ("notebook_instances", "notebook_instance_arn", "Notebk:"),
+        ("studio_apps", "app_arn", "Studio:"),
+    ],
+)
 def test_landed_resources_of_each_kind_are_billed_under_their_arn(lake, dataset, arn_column, usage_text):
     landed = {a.lower() for a in read_dataset(lake, dataset)[arn_column].to_pylist()}
     assert landed
@@ -654,19 +741,26 @@ def test_a_plain_ec2_g5_instance_sits_beside_sagemaker_outside_its_scope(lake):
 
 def test_savings_plan_covered_usage_is_billed_zero_and_amortized_into_effective_cost(lake):
     bill = read_bill(lake)
-    covered = [r for r in rows(bill, "x_ServiceCode", "PricingCategory", "CommitmentDiscountStatus", "BilledCost",
-                               "EffectiveCost")
-               if r["x_ServiceCode"] == "AmazonSageMaker" and r["PricingCategory"] == "Committed"]
+    covered = [
+        r
+        for r in rows(
+            bill, "x_ServiceCode", "PricingCategory", "CommitmentDiscountStatus", "BilledCost", "EffectiveCost"
+        )
+        if r["x_ServiceCode"] == "AmazonSageMaker" and r["PricingCategory"] == "Committed"
+    ]
     assert covered
-    assert all(r["BilledCost"] == 0 and r["EffectiveCost"] > 0 and r["CommitmentDiscountStatus"] == "Used"
-               for r in covered)
+    assert all(
+        r["BilledCost"] == 0 and r["EffectiveCost"] > 0 and r["CommitmentDiscountStatus"] == "Used" for r in covered
+    )
 
 
 def test_the_ml_savings_plan_bills_a_recurring_fee(lake):
     bill = read_bill(lake)
-    fees = [r for r in rows(bill, "x_ServiceCode", "ChargeCategory", "ChargeFrequency", "BilledCost",
-                            "CommitmentDiscountId")
-            if r["x_ServiceCode"] == "MachineLearningSavingsPlans" and r["ChargeCategory"] == "Purchase"]
+    fees = [
+        r
+        for r in rows(bill, "x_ServiceCode", "ChargeCategory", "ChargeFrequency", "BilledCost", "CommitmentDiscountId")
+        if r["x_ServiceCode"] == "MachineLearningSavingsPlans" and r["ChargeCategory"] == "Purchase"
+    ]
     assert fees
     assert all(r["BilledCost"] > 0 and r["ChargeFrequency"] == "Recurring" and r["CommitmentDiscountId"] for r in fees)
 
@@ -674,8 +768,15 @@ def test_the_ml_savings_plan_bills_a_recurring_fee(lake):
 def test_the_savings_plan_fee_is_fully_amortized_each_hour_into_used_and_unused_effective_cost(lake):
     bill = read_bill(lake)
     fee, amortized = defaultdict(float), defaultdict(float)
-    for r in rows(bill, "CommitmentDiscountId", "CommitmentDiscountStatus", "ChargeCategory", "ChargePeriodStart",
-                  "BilledCost", "EffectiveCost"):
+    for r in rows(
+        bill,
+        "CommitmentDiscountId",
+        "CommitmentDiscountStatus",
+        "ChargeCategory",
+        "ChargePeriodStart",
+        "BilledCost",
+        "EffectiveCost",
+    ):
         if not r["CommitmentDiscountId"]:
             continue
         key = (r["CommitmentDiscountId"], r["ChargePeriodStart"])
@@ -700,8 +801,11 @@ def test_the_bill_carries_a_credit_a_tax_and_a_correction(lake):
 def test_some_bill_tag_keys_drift_from_the_canonical_spelling(lake):
     keys = {k for tags in read_bill(lake)["Tags"].to_pylist() for k, _ in (tags or [])}
     canonical = {"ml:team", "ml:model", "ml:experiment", "ml:environment"}
-    drifted = {k for k in keys if k not in canonical
-               and any(k.strip().lower() in aliases for aliases in TAG_KEY_ALIASES.values())}
+    drifted = {
+        k
+        for k in keys
+        if k not in canonical and any(k.strip().lower() in aliases for aliases in TAG_KEY_ALIASES.values())
+    }
     assert drifted, keys
 
 
@@ -724,6 +828,7 @@ def test_some_resources_are_tagged_only_on_the_api_side(lake):
 # Ground truth
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lake_name", list(LAKES))
 def test_ground_truth_shares_sum_to_one_for_every_sagemaker_bill_row(request, lake_name):
     """Grouped by the documented join key, the shares add up to the number of bill rows with that key
@@ -734,7 +839,7 @@ def test_ground_truth_shares_sum_to_one_for_every_sagemaker_bill_row(request, la
         bill_rows[key] += 1
     shares: dict[tuple, float] = defaultdict(float)
     truth = read_truth(root)
-    for key, share in zip(truth_join_keys(truth), truth["share"].to_pylist()):
+    for key, share in zip(truth_join_keys(truth), truth["share"].to_pylist(), strict=True):
         shares[key] += share
     assert shares.keys() == bill_rows.keys()
     for key, n in bill_rows.items():
@@ -789,6 +894,7 @@ def test_some_ground_truth_is_not_knowable_and_says_so(lake):
 # --scale
 # ---------------------------------------------------------------------------------------------
 
+
 def _bill_rows(root: Path) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in _bill_files(root))
 
@@ -797,14 +903,17 @@ def test_scale_2_writes_exactly_twice_the_bill_rows_of_scale_1(lake, lake_scale_
     assert _bill_rows(lake_scale_2) == 2 * _bill_rows(lake)
 
 
-@pytest.mark.parametrize("dataset, column", [
-    ("endpoints", "endpoint_name"),
-    ("models", "model_name"),
-    ("notebook_instances", "notebook_instance_name"),
-    ("experiments", "experiment_name"),
-    ("inference_components", "inference_component_name"),
-    ("processing_jobs", "processing_job_name"),
-])
+@pytest.mark.parametrize(
+    "dataset, column",
+    [
+        ("endpoints", "endpoint_name"),
+        ("models", "model_name"),
+        ("notebook_instances", "notebook_instance_name"),
+        ("experiments", "experiment_name"),
+        ("inference_components", "inference_component_name"),
+        ("processing_jobs", "processing_job_name"),
+    ],
+)
 def test_scale_2_adds_a_replica_whose_names_end_in_r1(lake, lake_scale_2, dataset, column):
     base = set(read_dataset(lake, dataset)[column].to_pylist())
     scaled = set(read_dataset(lake_scale_2, dataset)[column].to_pylist())
@@ -820,11 +929,17 @@ def test_scale_2_adds_a_replica_whose_names_end_in_r1(lake, lake_scale_2, datase
 # Bad arguments
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("flag, value", [("--months", "1"), ("--scale", "0")])
 def test_bad_arguments_exit_with_code_2_and_a_message_before_writing_anything(tmp_path, flag, value):
     out = tmp_path / "lake"
-    result = subprocess.run([sys.executable, "-m", "smcost", "demo", "--out", str(out), "--quiet", flag, value],
-                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "smcost", "demo", "--out", str(out), "--quiet", flag, value],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stderr
     assert flag in result.stderr
     assert not out.exists()

@@ -26,13 +26,21 @@ def test_demo_summary_explains_the_bill(demo_build):
     result = run_smcost("summary", "--database", str(demo_build))
     out = result.stdout
     assert "reconciles to the staged bill: yes" in out
-    for expected in ("Top models", "search-ranker", "Teams", "Unattributed", "tabular-mme-prod / churn-predictor",
-                     "Tag coverage"):
+    for expected in (
+        "Top models",
+        "search-ranker",
+        "Teams",
+        "Unattributed",
+        "tabular-mme-prod / churn-predictor",
+        "Tag coverage",
+    ):
         assert expected in out
     with duckdb.connect(str(demo_build), read_only=True) as con:
         top_model = con.execute("""select model from fct_sagemaker_cost_allocations where model <> 'unattributed'
                                    group by model order by sum(effective_cost) desc limit 1""").fetchone()[0]
-    first_model_line = next(line for line in out.splitlines()[out.splitlines().index("Top models (effective cost)") + 1:])
+    first_model_line = next(
+        line for line in out.splitlines()[out.splitlines().index("Top models (effective cost)") + 1 :]
+    )
     assert first_model_line.strip().startswith(top_model)
 
 
@@ -59,9 +67,12 @@ def test_dbt_source_docs_match_the_shared_schemas():
 def ground_truth_totals(lake) -> dict[str, float]:
     """Effective cost per billing period from the demo's ground truth (written by the generator)."""
     with duckdb.connect() as con:
-        return dict(con.execute(
-            f"select billing_period, sum(effective_cost) from read_parquet('{lake}/demo/ground_truth/*.parquet') "
-            "group by 1").fetchall())
+        return dict(
+            con.execute(
+                f"select billing_period, sum(effective_cost) from read_parquet('{lake}/demo/ground_truth/*.parquet') "
+                "group by 1"
+            ).fetchall()
+        )
 
 
 def test_make_demo_again_with_another_seed_shows_that_seeds_bill(tmp_path):
@@ -69,12 +80,20 @@ def test_make_demo_again_with_another_seed_shows_that_seeds_bill(tmp_path):
     env = {**os.environ, "MAKEFLAGS": ""}
     totals = {}
     for seed in ("42", "7"):
-        result = subprocess.run(["make", "demo", f"LAKE={lake}", f"DB={database}", f"SEED={seed}", "MONTHS=2"],
-                                cwd=REPO, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            ["make", "demo", f"LAKE={lake}", f"DB={database}", f"SEED={seed}", "MONTHS=2"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         with duckdb.connect(str(database), read_only=True) as con:
-            totals[seed] = dict(con.execute(
-                "select billing_period, sum(effective_cost) from fct_sagemaker_cost_allocations group by 1").fetchall())
+            totals[seed] = dict(
+                con.execute(
+                    "select billing_period, sum(effective_cost) from fct_sagemaker_cost_allocations group by 1"
+                ).fetchall()
+            )
         expected = ground_truth_totals(lake)
         assert totals[seed].keys() == expected.keys()
         for period, cost in expected.items():

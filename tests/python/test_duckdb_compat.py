@@ -37,8 +37,14 @@ def readme_query() -> str:
 
 
 def pipeline(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smcost", "pipeline", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=WAIT)
+    return subprocess.run(
+        [sys.executable, "-m", "smcost", "pipeline", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
 
 
 def summary_of(result: subprocess.CompletedProcess) -> dict:
@@ -50,15 +56,21 @@ def make_env(work: Path, database: Path) -> dict:
     profiles.mkdir(exist_ok=True)
     shutil.copy(REPO / "profiles.yml.example", profiles / "profiles.yml")
     env = {k: v for k, v in os.environ.items() if k not in ("SMCOST_DBT", "SMCOST_DUCKDB_STORAGE_VERSION")}
-    return {**env, "DBT_PROFILES_DIR": str(profiles), "SMCOST_DUCKDB_PATH": str(database),
-            "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    return {
+        **env,
+        "DBT_PROFILES_DIR": str(profiles),
+        "SMCOST_DUCKDB_PATH": str(database),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
 
 
 def run_cli(database: Path, sql: str) -> subprocess.CompletedProcess:
     assert CLI.exists(), f"no {CLI}: `make install` installs the duckdb-cli package into .venv"
-    return subprocess.run([str(CLI), "-readonly", "-json", str(database), "-c", sql], capture_output=True,
-                          text=True, timeout=WAIT)
+    return subprocess.run(
+        [str(CLI), "-readonly", "-json", str(database), "-c", sql], capture_output=True, text=True, timeout=WAIT
+    )
 
 
 def sha256(path: Path) -> str:
@@ -80,8 +92,18 @@ def built(tmp_path_factory):
     october = work / "october"
     withhold(lake, "2026-10", october)
     database = work / "built" / "smcost.duckdb"
-    result = pipeline("--target", "local", "--lake", str(lake), "--skip-extract", "--lock-file", str(work / "lock"),
-                      "--vars", '{as_of_billing_period: "2026-09"}', env=make_env(work, database))
+    result = pipeline(
+        "--target",
+        "local",
+        "--lake",
+        str(lake),
+        "--skip-extract",
+        "--lock-file",
+        str(work / "lock"),
+        "--vars",
+        '{as_of_billing_period: "2026-09"}',
+        env=make_env(work, database),
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert summary_of(result)["database"]["swapped"] is True
     return {"lake": lake, "october": october, "database": database}
@@ -138,26 +160,44 @@ def test_a_reader_holding_the_file_open_neither_fails_the_run_nor_sees_a_partial
     lake = tmp_path / "lake"
     shutil.copytree(built["lake"], lake)
     deliver(built["october"], "2026-10", lake)
-    query = ("select string_agg(distinct billing_period, ',' order by billing_period), count(*), "
-             # exact decimals: a parallel sum of doubles may differ in its last digit from one query to the next
-             "sum(effective_cost::decimal(38, 10))::varchar from fct_sagemaker_cost_allocations")
+    query = (
+        "select string_agg(distinct billing_period, ',' order by billing_period), count(*), "
+        # exact decimals: a parallel sum of doubles may differ in its last digit from one query to the next
+        "sum(effective_cost::decimal(38, 10))::varchar from fct_sagemaker_cost_allocations"
+    )
     # A dashboard: a separate process holding the file open read-only, asking the same question twice.
     reader = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys\n"
-         f"con = duckdb.connect({str(database)!r}, read_only=True)\n"
-         "for line in sys.stdin:\n"
-         f"    print(repr(con.execute({query!r}).fetchone()), flush=True)\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(database)!r}, read_only=True)\n"
+            "for line in sys.stdin:\n"
+            f"    print(repr(con.execute({query!r}).fetchone()), flush=True)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         reader.stdin.write("ask\n")
         reader.stdin.flush()
         before = reader.stdout.readline().strip()
-        assert before.startswith("('2026-08,2026-09',"), reader.stderr.read() if not before else before
+        assert before.startswith("('2026-08,2026-09',"), before if before else reader.stderr.read()
 
-        result = pipeline("--target", "local", "--lake", str(lake), "--skip-extract", "--lock-file",
-                          str(tmp_path / "lock"), "--vars", '{as_of_billing_period: "2026-10"}',
-                          env=make_env(tmp_path, database))
+        result = pipeline(
+            "--target",
+            "local",
+            "--lake",
+            str(lake),
+            "--skip-extract",
+            "--lock-file",
+            str(tmp_path / "lock"),
+            "--vars",
+            '{as_of_billing_period: "2026-10"}',
+            env=make_env(tmp_path, database),
+        )
         assert result.returncode == 0, result.stderr[-4000:]
         assert summary_of(result)["database"]["swapped"] is True
 
@@ -171,8 +211,9 @@ def test_a_reader_holding_the_file_open_neither_fails_the_run_nor_sees_a_partial
 
     with duckdb.connect(str(database), read_only=True) as con:  # a reader that reconnects sees the new build
         staged = {p for (p,) in con.execute("select distinct billing_period from stg_focus__charges").fetchall()}
-        allocated = {p for (p,) in con.execute(
-            "select distinct billing_period from fct_sagemaker_cost_allocations").fetchall()}
+        allocated = {
+            p for (p,) in con.execute("select distinct billing_period from fct_sagemaker_cost_allocations").fetchall()
+        }
     assert staged == {"2026-09", "2026-10"}  # incremental: it extended the copy of the previous build
     assert allocated == {"2026-08", "2026-09", "2026-10"}
     assert list(database.parent.glob("smcost.duckdb.*")) == []
@@ -182,8 +223,16 @@ def test_a_reader_holding_the_file_open_neither_fails_the_run_nor_sees_a_partial
 def test_a_failed_build_leaves_the_file_as_it_was(built, tmp_path):
     database = copy_database(built, tmp_path)
     before = sha256(database)
-    result = pipeline("--target", "local", "--lake", str(tmp_path / "empty-lake"), "--skip-extract",
-                      "--lock-file", str(tmp_path / "lock"), env=make_env(tmp_path, database))
+    result = pipeline(
+        "--target",
+        "local",
+        "--lake",
+        str(tmp_path / "empty-lake"),
+        "--skip-extract",
+        "--lock-file",
+        str(tmp_path / "lock"),
+        env=make_env(tmp_path, database),
+    )
     assert result.returncode == 6
     assert summary_of(result)["status"] == "dbt_failed"
     assert sha256(database) == before
@@ -203,8 +252,16 @@ def test_a_file_in_a_newer_storage_format_is_converted(built, tmp_path):
     stand_in = tmp_path / "dbt_stand_in.py"
     stand_in.write_text("import sys; sys.exit(0)\n")  # the conversion happens before dbt: no build needed
     env = {**make_env(tmp_path, newer), "SMCOST_DBT": shlex.join([sys.executable, str(stand_in)])}
-    result = pipeline("--target", "local", "--lake", str(built["lake"]), "--skip-extract",
-                      "--lock-file", str(tmp_path / "lock"), env=env)
+    result = pipeline(
+        "--target",
+        "local",
+        "--lake",
+        str(built["lake"]),
+        "--skip-extract",
+        "--lock-file",
+        str(tmp_path / "lock"),
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     database = summary_of(result)["database"]
     assert database["converted_from"] != database["storage_version"] == f"{DUCKDB_STORAGE_VERSION}+"

@@ -43,8 +43,13 @@ COST_SUFFIXES = ("_cost", "_share", "_hours")
 DUCKDB_ONLY_COLUMNS = {"stg_focus__export_files": ("manifest_file", "is_listed_in_manifest", "has_manifest")}
 ABS_TOLERANCE = 1e-6
 INTEGER_TYPES = exp.DataType.INTEGER_TYPES
-TIMESTAMP_TYPES = (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMP_S, exp.DataType.Type.TIMESTAMP_MS,
-                   exp.DataType.Type.TIMESTAMP_NS, exp.DataType.Type.DATETIME)
+TIMESTAMP_TYPES = (
+    exp.DataType.Type.TIMESTAMP,
+    exp.DataType.Type.TIMESTAMP_S,
+    exp.DataType.Type.TIMESTAMP_MS,
+    exp.DataType.Type.TIMESTAMP_NS,
+    exp.DataType.Type.DATETIME,
+)
 
 
 class UnmodelledSemantics(Exception):
@@ -61,10 +66,22 @@ def builds(demo_lake, tmp_path_factory) -> tuple[Path, Path]:
     duck = tmp_path_factory.mktemp("parity-duckdb")
     athena = tmp_path_factory.mktemp("parity-athena")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        build = pool.submit(run_dbt, ["build", "--full-refresh"], lake_root=demo_lake,
-                            database=duck / "smcost.duckdb", work=duck, vars=VARS)
-        compiled = pool.submit(run_dbt, ["compile", "--target", "athena", "--no-populate-cache", "--full-refresh"],
-                               lake_root=demo_lake, database=athena / "unused.duckdb", work=athena, vars=VARS)
+        build = pool.submit(
+            run_dbt,
+            ["build", "--full-refresh"],
+            lake_root=demo_lake,
+            database=duck / "smcost.duckdb",
+            work=duck,
+            vars=VARS,
+        )
+        compiled = pool.submit(
+            run_dbt,
+            ["compile", "--target", "athena", "--no-populate-cache", "--full-refresh"],
+            lake_root=demo_lake,
+            database=athena / "unused.duckdb",
+            work=athena,
+            vars=VARS,
+        )
         build.result()
         compiled.result()
     return duck, athena
@@ -175,8 +192,12 @@ def _trino_semantics(tree: exp.Expr) -> list[str]:
 
     # split_part: Trino returns NULL for an index past the last field, DuckDB ''.
     for node in _innermost_first(tree, exp.SplitPart):
-        fields = exp.Anonymous(this="LEN", expressions=[
-            exp.Anonymous(this="STRING_SPLIT", expressions=[node.this.copy(), node.args["delimiter"].copy()])])
+        fields = exp.Anonymous(
+            this="LEN",
+            expressions=[
+                exp.Anonymous(this="STRING_SPLIT", expressions=[node.this.copy(), node.args["delimiter"].copy()])
+            ],
+        )
         guarded = exp.If(this=exp.LTE(this=node.args["part_index"].copy(), expression=fields), true=exp.Null())
         node.replace(exp.Case(ifs=[guarded]))
         guarded.set("true", node)
@@ -212,12 +233,15 @@ def _profile(con, relation: str) -> dict:
     aggregates = ["count(*)", f"sum(hash({', '.join(exact)}))" if exact else "0"]
     aggregates += [f"sum({_quote(name)})" for name in doubles]
     count, checksum, *sums = con.execute(f"select {', '.join(aggregates)} from {relation}").fetchall()[0]
-    return {"columns": columns, "rows": count, "checksum": checksum, "sums": dict(zip(doubles, sums))}
+    return {"columns": columns, "rows": count, "checksum": checksum, "sums": dict(zip(doubles, sums, strict=True))}
 
 
 def _exact_rows(columns: list[tuple[str, str]], relation: str) -> str:
-    others = [f"cast({_quote(name)} as varchar) as {_quote(name)}" for name, kind in columns
-              if kind not in ("DOUBLE", "FLOAT")]
+    others = [
+        f"cast({_quote(name)} as varchar) as {_quote(name)}"
+        for name, kind in columns
+        if kind not in ("DOUBLE", "FLOAT")
+    ]
     return f"select {', '.join(others) or '1 as no_exact_column'} from {relation}"
 
 
@@ -235,10 +259,12 @@ def test_every_model_compiled_for_athena_returns_the_duckdb_build_rows(builds):
     duck_manifest, athena_manifest = _manifest(duck_work), _manifest(athena_work)
 
     con = duckdb.connect()
-    duck_catalog = _table_key(next(
-        node["relation_name"] for node in duck_manifest["nodes"].values() if node["resource_type"] == "model"))[0]
-    con.execute(f"attach {exp.Literal.string(str(duck_work / 'smcost.duckdb')).sql()} "
-                f"as {_quote(duck_catalog)} (read_only)")
+    duck_catalog = _table_key(
+        next(node["relation_name"] for node in duck_manifest["nodes"].values() if node["resource_type"] == "model")
+    )[0]
+    con.execute(
+        f"attach {exp.Literal.string(str(duck_work / 'smcost.duckdb')).sql()} as {_quote(duck_catalog)} (read_only)"
+    )
     con.execute(f"create schema memory.{SOURCES_SCHEMA}")
 
     relations: dict[tuple[str, ...], tuple[str, str, str]] = {}
@@ -262,8 +288,8 @@ def test_every_model_compiled_for_athena_returns_the_duckdb_build_rows(builds):
 
     tables: dict = {}
     for catalog, schema_name, table, column, kind in con.execute(
-            "select table_catalog, table_schema, table_name, column_name, data_type "
-            "from information_schema.columns order by table_catalog, table_schema, table_name, ordinal_position"
+        "select table_catalog, table_schema, table_name, column_name, data_type "
+        "from information_schema.columns order by table_catalog, table_schema, table_name, ordinal_position"
     ).fetchall():
         # sqlglot reads schema keys as SQL: a name like "$path" must arrive quoted to stay itself.
         column = column if column.isidentifier() else _quote(column)
@@ -283,8 +309,11 @@ def test_every_model_compiled_for_athena_returns_the_duckdb_build_rows(builds):
             sql, modelled = athena_to_duckdb(athena_node["compiled_code"], relations, schema)
             # Each side runs once (staging models are views), then is compared.
             athena_relation = "athena_result"
-            star = f"select * exclude ({', '.join(DUCKDB_ONLY_COLUMNS[name])})" if name in DUCKDB_ONLY_COLUMNS \
+            star = (
+                f"select * exclude ({', '.join(DUCKDB_ONLY_COLUMNS[name])})"
+                if name in DUCKDB_ONLY_COLUMNS
                 else "select *"
+            )
             con.execute(f"create or replace temp table {athena_relation} as {star} from ({sql})")
             con.execute(f"create or replace temp table duckdb_result as {star} from {duck_relation}")
             duck_relation = "duckdb_result"
@@ -304,21 +333,26 @@ def test_every_model_compiled_for_athena_returns_the_duckdb_build_rows(builds):
         for column, expected in ours["sums"].items():
             actual = theirs["sums"].get(column)
             same = (expected is None and actual is None) or (
-                expected is not None and actual is not None
-                and math.isclose(expected, actual, rel_tol=1e-12, abs_tol=ABS_TOLERANCE))
+                expected is not None
+                and actual is not None
+                and math.isclose(expected, actual, rel_tol=1e-12, abs_tol=ABS_TOLERANCE)
+            )
             if column.endswith(COST_SUFFIXES):
                 line += f"  {column} {_fmt(expected)} / {_fmt(actual)}{'' if same else ' MISMATCH'}"
             if not same:
-                problems.append(f"{name}: sum({column}) is {_fmt(expected)} on DuckDB, "
-                                f"{_fmt(actual)} from the Athena SQL")
+                problems.append(
+                    f"{name}: sum({column}) is {_fmt(expected)} on DuckDB, {_fmt(actual)} from the Athena SQL"
+                )
         if ours["columns"] == theirs["columns"] and ours["checksum"] != theirs["checksum"]:
             exact_ours = _exact_rows(ours["columns"], duck_relation)
             exact_theirs = _exact_rows(ours["columns"], athena_relation)
             only_ours = con.execute(f"select * from ({exact_ours} except all {exact_theirs}) limit 3").fetchall()
             only_theirs = con.execute(f"select * from ({exact_theirs} except all {exact_ours}) limit 3").fetchall()
             if only_ours or only_theirs:
-                problems.append(f"{name}: rows differ (non-double columns); DuckDB only e.g. {_short(only_ours)}, "
-                                f"Athena SQL only e.g. {_short(only_theirs)}")
+                problems.append(
+                    f"{name}: rows differ (non-double columns); DuckDB only e.g. {_short(only_ours)}, "
+                    f"Athena SQL only e.g. {_short(only_theirs)}"
+                )
                 line += "  ROWS DIFFER"
         line += f"  ({time.perf_counter() - started:.1f}s)"
         if modelled:
@@ -332,20 +366,23 @@ def test_every_model_compiled_for_athena_returns_the_duckdb_build_rows(builds):
         pytest.fail("The Athena SQL and the DuckDB build disagree:\n" + "\n".join(problems), pytrace=False)
 
 
-@pytest.mark.parametrize(("athena_sql", "trino_answer"), [
-    ("select 7 / 2", 3),  # integer division truncates
-    ("select -7 / 2", -3),  # ... toward zero
-    ("select 1.0 / 3", 0.3),  # 1.0 is a DECIMAL: the quotient keeps scale 1
-    ("select 1.00 / 3", 0.33),
-    ("select 1e0 / 4", 0.25),  # a double literal: a double division
-    ("select cast(cast('2026-08-01' as timestamp) as varchar)", "2026-08-01 00:00:00.000"),
-    ("select split_part('a:b', ':', 3)", None),
-    ("select split_part('a:b', ':', 2)", "b"),
-    ("select regexp_extract('a/b', 'z')", None),
-    ("select regexp_extract('a/b', '[^/]+$')", "b"),
-])
+@pytest.mark.parametrize(
+    ("athena_sql", "trino_answer"),
+    [
+        ("select 7 / 2", 3),  # integer division truncates
+        ("select -7 / 2", -3),  # ... toward zero
+        ("select 1.0 / 3", 0.3),  # 1.0 is a DECIMAL: the quotient keeps scale 1
+        ("select 1.00 / 3", 0.33),
+        ("select 1e0 / 4", 0.25),  # a double literal: a double division
+        ("select cast(cast('2026-08-01' as timestamp) as varchar)", "2026-08-01 00:00:00.000"),
+        ("select split_part('a:b', ':', 3)", None),
+        ("select split_part('a:b', ':', 2)", "b"),
+        ("select regexp_extract('a/b', 'z')", None),
+        ("select regexp_extract('a/b', '[^/]+$')", "b"),
+    ],
+)
 def test_transpile_models_what_trino_returns(athena_sql, trino_answer):
     """The Trino answers the parity test relies on (Trino documentation), on DuckDB."""
-    sql, modelled = athena_to_duckdb(athena_sql, {}, MappingSchema(dialect="duckdb"))
-    (answer,), = duckdb.connect().execute(sql).fetchall()
+    sql, _ = athena_to_duckdb(athena_sql, {}, MappingSchema(dialect="duckdb"))
+    ((answer,),) = duckdb.connect().execute(sql).fetchall()
     assert answer == trino_answer, (athena_sql, sql)

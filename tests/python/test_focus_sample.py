@@ -22,7 +22,6 @@ import pytest
 
 from smcost import lake
 from smcost.schemas import DATASETS, focus_schema
-
 from smcost_testing import REPO, run_dbt
 
 # In the repository with its licence and source (tests/fixtures/focus-sample-1.0/SOURCE.md).
@@ -45,10 +44,15 @@ def sample_totals_by_period() -> dict[str, tuple[float, float, int]]:
 def sample_build(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sample-lake")
     types = {f.name: f.type for f in focus_schema("1.0") if f.name != "Tags"}
-    table = pacsv.read_csv(SAMPLE, convert_options=pacsv.ConvertOptions(
-        null_values=["NULL"], strings_can_be_null=True,
-        column_types={**{k: v for k, v in types.items()}, "Tags": pa.string(), "Id": pa.string()},
-        timestamp_parsers=["%Y-%m-%d %H:%M:%S"]))
+    table = pacsv.read_csv(
+        SAMPLE,
+        convert_options=pacsv.ConvertOptions(
+            null_values=["NULL"],
+            strings_can_be_null=True,
+            column_types={**{k: v for k, v in types.items()}, "Tags": pa.string(), "Id": pa.string()},
+            timestamp_parsers=["%Y-%m-%d %H:%M:%S"],
+        ),
+    )
     for period in sorted(set(sample_totals_by_period())):
         rows = table.filter(pc.equal(pc.strftime(table["BillingPeriodStart"], "%Y-%m"), period))
         folder = Path(root) / lake.billing_partition(period, "focus-sample")
@@ -58,18 +62,31 @@ def sample_build(tmp_path_factory) -> Path:
         lake.write_partition(str(root), lake.dataset_partition(name, "2024-10-01"), ds.schema, [])
     work = tmp_path_factory.mktemp("dbt-sample")
     database = work / "sample.duckdb"
-    run_dbt(["build"], lake_root=Path(root), database=database, work=work,
-            vars={"focus_version": "1.0", "focus_tags_format": "json", "focus_export_name": "focus-sample",
-                  "focus_aws_columns": False})
+    run_dbt(
+        ["build"],
+        lake_root=Path(root),
+        database=database,
+        work=work,
+        vars={
+            "focus_version": "1.0",
+            "focus_tags_format": "json",
+            "focus_export_name": "focus-sample",
+            "focus_aws_columns": False,
+        },
+    )
     return database
 
 
 def test_sample_is_fully_staged_and_reconciles(sample_build):
     expected = sample_totals_by_period()
     with duckdb.connect(str(sample_build), read_only=True) as con:
-        staged = {p: (b, e, n) for p, b, e, n in con.execute(
-            "select billing_period, sum(billed_cost), sum(effective_cost), count(*) "
-            "from stg_focus__charges group by 1").fetchall()}
+        staged = {
+            p: (b, e, n)
+            for p, b, e, n in con.execute(
+                "select billing_period, sum(billed_cost), sum(effective_cost), count(*) "
+                "from stg_focus__charges group by 1"
+            ).fetchall()
+        }
     assert staged.keys() == expected.keys()
     for period, (billed, effective, rows) in expected.items():
         assert staged[period][2] == rows

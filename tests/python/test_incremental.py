@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-from smcost_testing import run_dbt, withhold_billing_period
 from smcost.demo import generate
+from smcost_testing import run_dbt, withhold_billing_period
 
 FACT = "fct_sagemaker_cost_allocations"
 
@@ -27,20 +27,38 @@ def test_run_after_a_new_month_rebuilds_only_the_lookback_window_and_equals_a_fu
     incremental.mkdir()
     full.mkdir()
     # First run: two months delivered; the fact does not exist yet, so everything is built.
-    run_dbt(["build"], lake_root=lake, database=incremental / "db.duckdb", work=incremental,
-            vars={"as_of_billing_period": "2026-09"})
+    run_dbt(
+        ["build"],
+        lake_root=lake,
+        database=incremental / "db.duckdb",
+        work=incremental,
+        vars={"as_of_billing_period": "2026-09"},
+    )
     # October arrives (with a correction restating August): a normal run rebuilds Sep-Oct only.
     deliver_october()
-    run_dbt(["build"], lake_root=lake, database=incremental / "db.duckdb", work=incremental,
-            vars={"as_of_billing_period": "2026-10"})
+    run_dbt(
+        ["build"],
+        lake_root=lake,
+        database=incremental / "db.duckdb",
+        work=incremental,
+        vars={"as_of_billing_period": "2026-10"},
+    )
     with duckdb.connect(str(incremental / "db.duckdb"), read_only=True) as con:
-        staged_periods = {p for (p,) in con.execute("select distinct billing_period from stg_focus__charges").fetchall()}
+        staged_periods = {
+            p for (p,) in con.execute("select distinct billing_period from stg_focus__charges").fetchall()
+        }
         fact_periods = {p for (p,) in con.execute(f"select distinct billing_period from {FACT}").fetchall()}
     assert staged_periods == {"2026-09", "2026-10"}  # only the lookback window was read
     assert fact_periods == {"2026-08", "2026-09", "2026-10"}  # August kept from the first run
 
-    run_dbt(["build", "--full-refresh"], lake_root=lake, database=full / "db.duckdb", work=full,
-            vars={"as_of_billing_period": "2026-10"})
+    run_dbt(
+        ["build", "--full-refresh"],
+        lake_root=lake,
+        database=full / "db.duckdb",
+        work=full,
+        vars={"as_of_billing_period": "2026-10"},
+    )
     assert table_rows(incremental / "db.duckdb", FACT) == table_rows(full / "db.duckdb", FACT)
     assert table_rows(incremental / "db.duckdb", "fct_sagemaker_cost_by_team_monthly") == table_rows(
-        full / "db.duckdb", "fct_sagemaker_cost_by_team_monthly")
+        full / "db.duckdb", "fct_sagemaker_cost_by_team_monthly"
+    )

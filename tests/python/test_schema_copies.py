@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from smcost.schemas import DATASETS
-
 from smcost_testing import REPO
 
 

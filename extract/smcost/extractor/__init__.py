@@ -25,7 +25,14 @@ from smcost.extractor.engine import EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL, Ex
 from smcost.extractor.options import Options, add_arguments, from_args
 
 __all__ = [
-    "EXIT_COMPLETE", "EXIT_FAILED", "EXIT_PARTIAL", "Extraction", "Options", "RunResult", "add_arguments", "run",
+    "EXIT_COMPLETE",
+    "EXIT_FAILED",
+    "EXIT_PARTIAL",
+    "Extraction",
+    "Options",
+    "RunResult",
+    "add_arguments",
+    "run",
 ]
 
 
@@ -54,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
         result = Extraction(options, kinds).run()
     except EXPECTED_ERRORS as exc:  # before any unit: no credentials, STS unreachable or silent
         error = describe_error(exc, last_call())
-        print(f"smcost extract: {error['code']}: {error['message']}"
-              + (f" -> {error['hint']}" if error.get("hint") else ""), file=sys.stderr)
+        print(
+            f"smcost extract: {error['code']}: {error['message']}"
+            + (f" -> {error['hint']}" if error.get("hint") else ""),
+            file=sys.stderr,
+        )
         return 1
     except OSError as exc:
         print(f"smcost extract: cannot use the lake at {options.out}: {exc}", file=sys.stderr)
@@ -74,5 +84,7 @@ def _print_summary(result: RunResult) -> None:
         f"manifest {result.manifest_path}"
     )
     for error in manifest.get("errors", []):
-        print(f"  {error['unit']}: {error.get('code')}: {error.get('message')}"
-              + (f" -> {error['hint']}" if error.get("hint") else ""))
+        print(
+            f"  {error['unit']}: {error.get('code')}: {error.get('message')}"
+            + (f" -> {error['hint']}" if error.get("hint") else "")
+        )

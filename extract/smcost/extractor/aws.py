@@ -31,11 +31,13 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError as BotoConnectionError,
     ConnectTimeoutError,
     HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
 )
 from botocore.parsers import ResponseParserError
 from botocore.retries import standard as botocore_retries
@@ -119,8 +121,9 @@ class GaveUp(Exception):
     ``code`` the last attempt's error, and the message names the call, the endpoint and the bound.
     """
 
-    def __init__(self, *, call: str, endpoint: str, kind: str, code: str, detail: str, hint: str,
-                 attempts: int, seconds: float) -> None:
+    def __init__(
+        self, *, call: str, endpoint: str, kind: str, code: str, detail: str, hint: str, attempts: int, seconds: float
+    ) -> None:
         super().__init__(f"{call} at {endpoint}: {detail}")
         self.call, self.endpoint, self.kind, self.code, self.hint = call, endpoint, kind, code, hint
         self.attempts, self.seconds = attempts, seconds
@@ -184,9 +187,9 @@ class RetryGuard:
     def attach(self, client: BaseClient) -> BaseClient:
         service_id = client.meta.service_model.service_id.hyphenize()
         client.meta.events.register(f"before-call.{service_id}", self._before_call, unique_id="smcost-guard-start")
-        client.meta.events.register_first(  # the stubs say handlers return None; needs-retry's return the delay
-            f"needs-retry.{service_id}", self._needs_retry, unique_id="smcost-guard-retry"  # type: ignore[arg-type]
-        )
+        # The stubs type handlers as returning None; a needs-retry handler returns the delay.
+        handler: Any = self._needs_retry
+        client.meta.events.register_first(f"needs-retry.{service_id}", handler, unique_id="smcost-guard-retry")
         return client
 
     def _before_call(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -195,19 +198,38 @@ class RetryGuard:
             dead = self._dead.get(endpoint)
         if dead is not None:
             raise GaveUp(
-                call=_call_name(model), endpoint=endpoint, kind=dead.kind, code=dead.code, hint=dead.hint,
-                attempts=0, seconds=0.0,
-                detail=(f"not called: the endpoint stopped answering earlier in this run ({dead.call}: {dead.code} "
-                        f"on {dead.attempts} attempts over {dead.seconds:.1f}s)"),
+                call=_call_name(model),
+                endpoint=endpoint,
+                kind=dead.kind,
+                code=dead.code,
+                hint=dead.hint,
+                attempts=0,
+                seconds=0.0,
+                detail=(
+                    f"not called: the endpoint stopped answering earlier in this run ({dead.call}: {dead.code} "
+                    f"on {dead.attempts} attempts over {dead.seconds:.1f}s)"
+                ),
             )
         context[_CALL_STARTED] = time.monotonic()
 
-    def _needs_retry(self, *, attempts: int, operation: Any, request_dict: dict[str, Any], response: Any,
-                     caught_exception: BaseException | None, **kwargs: Any) -> float | None:
+    def _needs_retry(
+        self,
+        *,
+        attempts: int,
+        operation: Any,
+        request_dict: dict[str, Any],
+        response: Any,
+        caught_exception: BaseException | None,
+        **kwargs: Any,
+    ) -> float | None:
         cut = _cut_short(response, request_dict.get("method"), operation)
         retry_context = self._adapter.create_retry_context(
-            attempts=attempts, operation=operation, request_dict=request_dict, response=response,
-            caught_exception=caught_exception, **kwargs,
+            attempts=attempts,
+            operation=operation,
+            request_dict=request_dict,
+            response=response,
+            caught_exception=caught_exception,
+            **kwargs,
         )
         if cut is None and not self._retryable.is_retryable(retry_context):
             return None  # it succeeded, or failed in a way no retry fixes: botocore carries on
@@ -241,28 +263,43 @@ class RetryGuard:
                 self._dead.setdefault(endpoint, error)
         raise error
 
-    def _gave_up(self, call: str, endpoint: str, attempts: int, elapsed: float, response: Any,
-                 caught: BaseException | None, reason: str, cut: tuple[int, int] | None) -> GaveUp:
+    def _gave_up(
+        self,
+        call: str,
+        endpoint: str,
+        attempts: int,
+        elapsed: float,
+        response: Any,
+        caught: BaseException | None,
+        reason: str,
+        cut: tuple[int, int] | None,
+    ) -> GaveUp:
         limits = self.limits
         tried = f"{attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.1f}s; {reason}"
         if cut is not None:
             kind, code = "EndpointUnresponsive", "TruncatedAnswer"
             detail = f"answers cut short ({cut[0]} of {cut[1]} bytes) on {tried}"
-            hint = ("something between the extractor and AWS (a proxy, a VPC endpoint, the network) drops "
-                    "answers mid-way: check it, then rerun to fill in the failed units")
+            hint = (
+                "something between the extractor and AWS (a proxy, a VPC endpoint, the network) drops "
+                "answers mid-way: check it, then rerun to fill in the failed units"
+            )
         elif isinstance(caught, HTTPClientError):  # read timeout, or the connection dropped mid-answer
             kind, code = "EndpointUnresponsive", type(caught).__name__
             detail = f"no complete answer within --read-timeout {limits.read_timeout:g}s ({code}) on {tried}"
-            hint = ("the endpoint took the connection but did not answer: check the network path (proxy, "
-                    "VPC endpoint, firewall) and AWS_ENDPOINT_URL*; if it is only slow, raise --read-timeout "
-                    "or --max-retry-seconds; rerun to fill in the failed units")
+            hint = (
+                "the endpoint took the connection but did not answer: check the network path (proxy, "
+                "VPC endpoint, firewall) and AWS_ENDPOINT_URL*; if it is only slow, raise --read-timeout "
+                "or --max-retry-seconds; rerun to fill in the failed units"
+            )
         elif isinstance(caught, BotoConnectionError):
             kind, code = "EndpointUnreachable", type(caught).__name__
             timed_out = isinstance(caught, ConnectTimeoutError)  # else refused, or no such host
             within = f" within --connect-timeout {limits.connect_timeout:g}s" if timed_out else ""
             detail = f"could not connect{within} ({code}) on {tried}"
-            hint = ("check network access to the endpoint (DNS, security groups, proxy) or AWS_ENDPOINT_URL*; "
-                    "rerun to fill in the failed units")
+            hint = (
+                "check network access to the endpoint (DNS, security groups, proxy) or AWS_ENDPOINT_URL*; "
+                "rerun to fill in the failed units"
+            )
         else:
             http, parsed = response if response is not None else (None, {})
             code = (parsed or {}).get("Error", {}).get("Code") or f"HTTP {getattr(http, 'status_code', '?')}"
@@ -273,10 +310,20 @@ class RetryGuard:
             else:
                 kind = "ServiceError"
             detail = f"{code} on {tried}"
-            hint = (f"AWS kept refusing this call for {elapsed:.0f}s: rerun later, lower --workers, "
-                    "or raise --max-retry-seconds")
-        return GaveUp(call=call, endpoint=endpoint, kind=kind, code=code, detail=detail, hint=hint,
-                      attempts=attempts, seconds=round(elapsed, 3))
+            hint = (
+                f"AWS kept refusing this call for {elapsed:.0f}s: rerun later, lower --workers, "
+                "or raise --max-retry-seconds"
+            )
+        return GaveUp(
+            call=call,
+            endpoint=endpoint,
+            kind=kind,
+            code=code,
+            detail=detail,
+            hint=hint,
+            attempts=attempts,
+            seconds=round(elapsed, 3),
+        )
 
 
 # (account_id, region, service, dataset) -> a client to use instead of a built one, or None.
@@ -476,15 +523,15 @@ def is_expected(exc: BaseException) -> bool:
 _HINTS = {
     "AccessDenied": "grant the actions in extract/iam-policy.json to the role used for this account",
     "Throttling": "throttled on every one of --max-attempts attempts: rerun later, lower --workers or raise "
-                  "--max-attempts",
+    "--max-attempts",
     "EndpointUnreachable": "check network access to the AWS endpoint (or AWS_ENDPOINT_URL)",
     "EndpointUnresponsive": "the endpoint did not answer: check the network path and AWS_ENDPOINT_URL*, or raise "
-                            "--read-timeout if it is only slow",
+    "--read-timeout if it is only slow",
     "NoCredentials": "configure credentials (AWS_PROFILE, an instance/task role, or environment variables)",
     "AssumeRoleFailed": "check the member account's role name and its trust policy for this identity",
     "PageBound": "a listing kept returning NextTokens; raise --max-pages if the account is that large",
     "BadAnswer": "the endpoint's answer did not parse (cut short, or not from AWS): check proxies and "
-                 "AWS_ENDPOINT_URL*, then rerun to fill in the failed units",
+    "AWS_ENDPOINT_URL*, then rerun to fill in the failed units",
 }
 
 
@@ -495,8 +542,15 @@ def describe_error(exc: BaseException, call: str | None = None) -> dict[str, str
     error can say which IAM action is missing.
     """
     if isinstance(exc, GaveUp):
-        return {"code": exc.code, "kind": exc.kind, "message": str(exc)[:500], "call": exc.call,
-                "operation": exc.call.partition(":")[2], "endpoint": exc.endpoint, "hint": exc.hint}
+        return {
+            "code": exc.code,
+            "kind": exc.kind,
+            "message": str(exc)[:500],
+            "call": exc.call,
+            "operation": exc.call.partition(":")[2],
+            "endpoint": exc.endpoint,
+            "hint": exc.hint,
+        }
     code = type(exc).__name__
     operation = ""
     message = str(exc)
@@ -538,6 +592,8 @@ def describe_error(exc: BaseException, call: str | None = None) -> dict[str, str
         result["hint"] = _HINTS[kind]
     if kind == "AccessDenied" and call:
         result["action"] = iam_action(call)
-        result["hint"] = (f"grant {result['action']} to the role used for this account "
-                          "(extract/iam-policy.json has every action the extractor needs)")
+        result["hint"] = (
+            f"grant {result['action']} to the role used for this account "
+            "(extract/iam-policy.json has every action the extractor needs)"
+        )
     return result

@@ -50,7 +50,8 @@ def _series(ctx: UnitContext) -> list[Series]:
     variants |= {(endpoint, v) for endpoint, config in in_window for v, _ in config_variants[config]}
     series = [
         Series(
-            "variant", SAGEMAKER_NAMESPACE,
+            "variant",
+            SAGEMAKER_NAMESPACE,
             (("EndpointName", endpoint), ("VariantName", variant)),
             (("endpoint_name", endpoint), ("variant_name", variant)),
             (("invocations", "Invocations", "Sum"), _LATENCY),
@@ -59,7 +60,8 @@ def _series(ctx: UnitContext) -> list[Series]:
     ]
     series += [
         Series(
-            "inference_component", SAGEMAKER_NAMESPACE,
+            "inference_component",
+            SAGEMAKER_NAMESPACE,
             (("InferenceComponentName", component),),
             (("inference_component_name", component), ("endpoint_name", endpoint), ("variant_name", variant)),
             (("invocations", "Invocations", "Sum"), _LATENCY),
@@ -71,12 +73,14 @@ def _series(ctx: UnitContext) -> list[Series]:
     targets: dict[str, list[str]] = defaultdict(list)
     for prefix, target in ctx.upstream("mme_targets"):
         targets[prefix].append(target)
-    multi_model = sorted({
-        (endpoint, variant, prefix_of_model[model])
-        for endpoint, config in in_window
-        for variant, model in config_variants[config]
-        if model in prefix_of_model
-    })
+    multi_model = sorted(
+        {
+            (endpoint, variant, prefix_of_model[model])
+            for endpoint, config in in_window
+            for variant, model in config_variants[config]
+            if model in prefix_of_model
+        }
+    )
     options = ctx.options
     namespace = options.mme_metric_namespace
     if not namespace:
@@ -89,7 +93,8 @@ def _series(ctx: UnitContext) -> list[Series]:
     for endpoint, variant, prefix in multi_model:
         series += [
             Series(
-                "target_model", namespace,
+                "target_model",
+                namespace,
                 (("EndpointName", endpoint), (options.mme_model_dimension, target)),
                 (("endpoint_name", endpoint), ("variant_name", variant), ("target_model", target)),
                 (("invocations", options.mme_metric_name, "Sum"),),
@@ -123,25 +128,31 @@ def _read(ctx: UnitContext, batch: list[Series]) -> Iterator[Row]:
         for column, metric, stat in s.metrics:
             query_id = f"q{len(queries)}"
             owner[query_id] = (s, column)
-            queries.append({
-                "Id": query_id,
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": s.namespace,
-                        "MetricName": metric,
-                        "Dimensions": [{"Name": n, "Value": v} for n, v in s.dimensions],
+            queries.append(
+                {
+                    "Id": query_id,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": s.namespace,
+                            "MetricName": metric,
+                            "Dimensions": [{"Name": n, "Value": v} for n, v in s.dimensions],
+                        },
+                        "Period": PERIOD,
+                        "Stat": stat,
                     },
-                    "Period": PERIOD,
-                    "Stat": stat,
-                },
-                "ReturnData": True,
-            })
+                    "ReturnData": True,
+                }
+            )
     start, end = ctx.window
     values: dict[tuple[Series, object], dict[str, float]] = defaultdict(dict)
     for page in ctx.pages(
-        "get_metric_data", "MetricDataResults", service="cloudwatch",
-        MetricDataQueries=queries, ScanBy="TimestampAscending",
-        StartTime=start.replace(tzinfo=timezone.utc), EndTime=end.replace(tzinfo=timezone.utc),
+        "get_metric_data",
+        "MetricDataResults",
+        service="cloudwatch",
+        MetricDataQueries=queries,
+        ScanBy="TimestampAscending",
+        StartTime=start.replace(tzinfo=timezone.utc),
+        EndTime=end.replace(tzinfo=timezone.utc),
     ):
         for result in page:
             s, column = owner[result["Id"]]
@@ -163,7 +174,8 @@ def _read(ctx: UnitContext, batch: list[Series]) -> Iterator[Row]:
 KIND = Kind(
     "endpoint_invocations",
     Custom(
-        endpoint_invocations, ("cloudwatch:get_metric_data",),
+        endpoint_invocations,
+        ("cloudwatch:get_metric_data",),
         "GetMetricData, 500 queries a call, NextToken-paged: Invocations and ModelLatency per variant "
         "and inference component, per target model of multi-model endpoints",
     ),

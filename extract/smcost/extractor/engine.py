@@ -106,12 +106,22 @@ class Context:
         return response
 
     def pages(
-        self, operation: str, items_key: str, *, service: str | None = None,
-        token: tuple[str, str] = ("NextToken", "NextToken"), **params: Any,
+        self,
+        operation: str,
+        items_key: str,
+        *,
+        service: str | None = None,
+        token: tuple[str, str] = ("NextToken", "NextToken"),
+        **params: Any,
     ) -> Iterator[list[Record]]:
         return aws.paginate(
-            self.client(service), operation, items_key, max_pages=self.options.max_pages,
-            warn=self.warn, token=token, **params,
+            self.client(service),
+            operation,
+            items_key,
+            max_pages=self.options.max_pages,
+            warn=self.warn,
+            token=token,
+            **params,
         )
 
     def items(self, operation: str, items_key: str, **params: Any) -> Iterator[Record]:
@@ -242,10 +252,9 @@ class Extraction:
         units = []
         for account in accounts:
             for region in regions:
-                start = (
-                    self._since(f"{account}/{region}/endpoint_invocations", "endpoint_invocations", overlap)
-                    or window_end - timedelta(days=options.backfill_days)
-                )
+                start = self._since(
+                    f"{account}/{region}/endpoint_invocations", "endpoint_invocations", overlap
+                ) or window_end - timedelta(days=options.backfill_days)
                 # Hourly periods aligned on the hour, as CloudWatch aggregates them.
                 self.windows[(account, region)] = (start.replace(minute=0, second=0, microsecond=0), window_end)
                 for kind in self.kinds:
@@ -292,8 +301,10 @@ class Extraction:
             own = [u for u in units if u.kind is kind]
             if kind.history == INCREMENTAL:
                 starts = {u.since for u in own}
-                window = "everything" if starts == {None} else (
-                    "changed since " + ", ".join(sorted(_iso(s) or "the beginning" for s in starts))
+                window = (
+                    "everything"
+                    if starts == {None}
+                    else ("changed since " + ", ".join(sorted(_iso(s) or "the beginning" for s in starts)))
                 )
             elif kind.history == WINDOW:
                 window = ", ".join(sorted({f"{_iso(u.since)} .. {_iso(u.until)} hourly" for u in own}))
@@ -326,8 +337,10 @@ class Extraction:
         pending = list(units)
         running: dict[Future[None], Unit] = {}
         show = self.options.progress if self.options.progress is not None else sys.stderr.isatty()
-        with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="unit") as pool, \
-                tqdm(total=len(units), unit="unit", desc="extract", file=sys.stderr, disable=not show) as bar:
+        with (
+            ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="unit") as pool,
+            tqdm(total=len(units), unit="unit", desc="extract", file=sys.stderr, disable=not show) as bar,
+        ):
             while pending or running:
                 for unit in list(pending):
                     needs = [by_id[f"{unit.account_id}/{unit.region}/{n}"] for n in unit.kind.needs]
@@ -337,8 +350,11 @@ class Extraction:
                     failed = [n.kind.dataset for n in needs if n.status == "error"]
                     if failed and unit.kind.strict_needs:
                         unit.status = "error"
-                        unit.error = {"code": "UpstreamFailed", "kind": "UpstreamFailed",
-                                      "message": f"not run because {', '.join(failed)} failed in this scope"}
+                        unit.error = {
+                            "code": "UpstreamFailed",
+                            "kind": "UpstreamFailed",
+                            "message": f"not run because {', '.join(failed)} failed in this scope",
+                        }
                         self._report(unit, bar)
                         continue
                     upstream = RefSet()
@@ -387,8 +403,13 @@ class Extraction:
             log.info("ok     %-48s %6d rows %5d calls %6.1fs", unit.id, unit.rows, calls, unit.seconds)
         else:
             error = unit.error or {}
-            log.error("FAILED %-48s %s: %s%s", unit.id, error.get("code"), error.get("message"),
-                      f" ({error['hint']})" if error.get("hint") else "")
+            log.error(
+                "FAILED %-48s %s: %s%s",
+                unit.id,
+                error.get("code"),
+                error.get("message"),
+                f" ({error['hint']})" if error.get("hint") else "",
+            )
 
     # ---- history and landing -------------------------------------------------------------
 
@@ -501,8 +522,13 @@ def _keys(batch: pa.RecordBatch | pa.Table, columns: tuple[str, ...]) -> Iterato
 
 
 def _carry(
-    kind: Kind, table: pa.Table, key_columns: tuple[str, ...], seen: set[tuple[Any, ...]], gone: set[tuple[Any, ...]],
-    ok_scopes: set[tuple[str, str]], now: datetime,
+    kind: Kind,
+    table: pa.Table,
+    key_columns: tuple[str, ...],
+    seen: set[tuple[Any, ...]],
+    gone: set[tuple[Any, ...]],
+    ok_scopes: set[tuple[str, str]],
+    now: datetime,
 ) -> pa.Table:
     """The previous partition's rows to keep: not re-read now, not known to be gone.
 

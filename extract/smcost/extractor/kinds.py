@@ -263,7 +263,12 @@ class Search(_Projected):
         return f"Search({self.resource}): 100 records with their tags a page, newest first, down to the watermark"
 
     def rows(self, ctx: UnitContext, columns: ColumnMap) -> Iterator[Row]:
-        params: Record = {"Resource": self.resource, "SortBy": "LastModifiedTime", "SortOrder": "Descending", "MaxResults": 100}
+        params: Record = {
+            "Resource": self.resource,
+            "SortBy": "LastModifiedTime",
+            "SortOrder": "Descending",
+            "MaxResults": 100,
+        }
         for page in ctx.pages("search", "Results", **params):
             reached_since = False
             for result in page:
@@ -414,7 +419,9 @@ class Kind:
     @property
     def operations(self) -> tuple[str, ...]:
         """The API operations it calls, as the manifest counts them (``sagemaker:ListModels``)."""
-        return tuple(f"{service}:{api_name(method)}" for service, _, method in (c.partition(":") for c in self.reader.calls))
+        return tuple(
+            f"{service}:{api_name(method)}" for service, _, method in (c.partition(":") for c in self.reader.calls)
+        )
 
     @property
     def actions(self) -> tuple[str, ...]:

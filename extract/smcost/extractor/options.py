@@ -58,58 +58,119 @@ def _utc(value: str) -> datetime:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("where")
-    where.add_argument("--out", default=os.environ.get("SMCOST_LAKE_ROOT", lake.DEFAULT_LAKE_ROOT),
-                       help="lake root: a folder or s3://bucket/prefix (default: $SMCOST_LAKE_ROOT or data/lake)")
-    where.add_argument("--regions", type=_csv, default=[],
-                       help="comma-separated regions (default: the session's region, e.g. AWS_REGION)")
-    where.add_argument("--accounts", type=_csv, default=[],
-                       help="comma-separated member accounts to assume a role in (default: the caller's account)")
+    where.add_argument(
+        "--out",
+        default=os.environ.get("SMCOST_LAKE_ROOT", lake.DEFAULT_LAKE_ROOT),
+        help="lake root: a folder or s3://bucket/prefix (default: $SMCOST_LAKE_ROOT or data/lake)",
+    )
+    where.add_argument(
+        "--regions",
+        type=_csv,
+        default=[],
+        help="comma-separated regions (default: the session's region, e.g. AWS_REGION)",
+    )
+    where.add_argument(
+        "--accounts",
+        type=_csv,
+        default=[],
+        help="comma-separated member accounts to assume a role in (default: the caller's account)",
+    )
     where.add_argument("--role-name", help="role to assume in each of --accounts, e.g. smcost-extract")
-    where.add_argument("--role-arn-template",
-                       help="role ARN with {account_id}, for other partitions or paths "
-                            "(e.g. arn:aws-cn:iam::{account_id}:role/ops/smcost)")
+    where.add_argument(
+        "--role-arn-template",
+        help="role ARN with {account_id}, for other partitions or paths "
+        "(e.g. arn:aws-cn:iam::{account_id}:role/ops/smcost)",
+    )
     where.add_argument("--external-id", help="ExternalId the member roles' trust policy requires")
 
     what = parser.add_argument_group("what")
-    what.add_argument("--datasets", type=_csv, default=[],
-                      help="comma-separated datasets (default: all); the kinds they need are added")
-    what.add_argument("--extract-date", type=date.fromisoformat,
-                      help="partition to write, YYYY-MM-DD (default: today, UTC); a rerun replaces it")
-    what.add_argument("--since", type=_utc,
-                      help="read changes and metric hours from this UTC time instead of the last run's watermark")
-    what.add_argument("--until", type=_utc,
-                      help="end of the metrics window, UTC (default: the start of the current hour)")
-    what.add_argument("--backfill-days", type=int, default=14,
-                      help="metrics window of a first run (default 14; CloudWatch keeps hourly data 455 days)")
-    what.add_argument("--overlap-hours", type=float, default=6.0,
-                      help="re-read this much before each watermark, for late data and index lag (default 6)")
-    what.add_argument("--full", action="store_true",
-                      help="ignore watermarks: re-read every job, model, config, artifact and image")
+    what.add_argument(
+        "--datasets",
+        type=_csv,
+        default=[],
+        help="comma-separated datasets (default: all); the kinds they need are added",
+    )
+    what.add_argument(
+        "--extract-date",
+        type=date.fromisoformat,
+        help="partition to write, YYYY-MM-DD (default: today, UTC); a rerun replaces it",
+    )
+    what.add_argument(
+        "--since",
+        type=_utc,
+        help="read changes and metric hours from this UTC time instead of the last run's watermark",
+    )
+    what.add_argument(
+        "--until", type=_utc, help="end of the metrics window, UTC (default: the start of the current hour)"
+    )
+    what.add_argument(
+        "--backfill-days",
+        type=int,
+        default=14,
+        help="metrics window of a first run (default 14; CloudWatch keeps hourly data 455 days)",
+    )
+    what.add_argument(
+        "--overlap-hours",
+        type=float,
+        default=6.0,
+        help="re-read this much before each watermark, for late data and index lag (default 6)",
+    )
+    what.add_argument(
+        "--full", action="store_true", help="ignore watermarks: re-read every job, model, config, artifact and image"
+    )
 
     mme = parser.add_argument_group("multi-model endpoints (per-model invocations)")
-    mme.add_argument("--mme-metric-namespace",
-                     help="CloudWatch namespace of your per-target-model custom metric (default: not read)")
+    mme.add_argument(
+        "--mme-metric-namespace", help="CloudWatch namespace of your per-target-model custom metric (default: not read)"
+    )
     mme.add_argument("--mme-metric-name", default="Invocations", help="its metric name (default Invocations)")
-    mme.add_argument("--mme-model-dimension", default="TargetModel",
-                     help="its model dimension, alongside EndpointName (default TargetModel)")
+    mme.add_argument(
+        "--mme-model-dimension",
+        default="TargetModel",
+        help="its model dimension, alongside EndpointName (default TargetModel)",
+    )
 
     how = parser.add_argument_group("how")
-    how.add_argument("--workers", type=int, default=8,
-                     help="units (account x region x dataset) run in parallel (default 8)")
-    how.add_argument("--max-attempts", type=int, default=10,
-                     help="attempts per API call, the first included; adaptive retry mode (default 10)")
-    how.add_argument("--connect-timeout", type=float, default=10.0,
-                     help="seconds to wait for a connection to an AWS endpoint (default 10)")
-    how.add_argument("--read-timeout", type=float, default=60.0,
-                     help="seconds to wait for an answer on an open connection (default 60)")
-    how.add_argument("--max-retry-seconds", type=float, default=300.0,
-                     help="seconds one API call may take, retries included, before its unit fails "
-                          "(default 300)")
-    how.add_argument("--max-pages", type=int, default=10_000,
-                     help="pages any one listing may return before its unit fails (default 10000)")
+    how.add_argument(
+        "--workers", type=int, default=8, help="units (account x region x dataset) run in parallel (default 8)"
+    )
+    how.add_argument(
+        "--max-attempts",
+        type=int,
+        default=10,
+        help="attempts per API call, the first included; adaptive retry mode (default 10)",
+    )
+    how.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for a connection to an AWS endpoint (default 10)",
+    )
+    how.add_argument(
+        "--read-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for an answer on an open connection (default 60)",
+    )
+    how.add_argument(
+        "--max-retry-seconds",
+        type=float,
+        default=300.0,
+        help="seconds one API call may take, retries included, before its unit fails (default 300)",
+    )
+    how.add_argument(
+        "--max-pages",
+        type=int,
+        default=10_000,
+        help="pages any one listing may return before its unit fails (default 10000)",
+    )
     how.add_argument("--dry-run", action="store_true", help="print the plan; call and write nothing")
-    how.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="progress bar (default: when stderr is a terminal; plain logs otherwise)")
+    how.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: when stderr is a terminal; plain logs otherwise)",
+    )
     how.add_argument("-v", "--verbose", action="store_true", help="log every unit and API error")
 
 
@@ -123,8 +184,11 @@ def from_args(args: argparse.Namespace) -> Options:
         raise usage_error("--role-arn-template must contain {account_id}")
     if args.workers < 1 or args.max_attempts < 1 or args.max_pages < 1:
         raise usage_error("--workers, --max-attempts and --max-pages must be at least 1")
-    for flag, seconds in (("--connect-timeout", args.connect_timeout), ("--read-timeout", args.read_timeout),
-                          ("--max-retry-seconds", args.max_retry_seconds)):
+    for flag, seconds in (
+        ("--connect-timeout", args.connect_timeout),
+        ("--read-timeout", args.read_timeout),
+        ("--max-retry-seconds", args.max_retry_seconds),
+    ):
         if not seconds > 0 or seconds == float("inf"):  # also rejects nan: it would disable the bound
             raise usage_error(f"{flag} must be a positive number of seconds, not {seconds:g}")
     return Options(

@@ -29,10 +29,10 @@ from smcost.extractor.kinds import (
     utc,
 )
 
-
 # --------------------------------------------------------------------------------------------
 # References handed to the CloudWatch, S3 and ECR kinds
 # --------------------------------------------------------------------------------------------
+
 
 def _publish_columns(**ref_columns: str) -> RefHook:
     """A ref hook publishing row[column] under each ref name (``images="training_image"``)."""
@@ -75,6 +75,7 @@ def _inference_component_refs(ctx: UnitContext, row: Row) -> None:
 # Computed columns (every other column is read from its API path in schemas.py)
 # --------------------------------------------------------------------------------------------
 
+
 def _instance_count(record: Record) -> int | None:
     groups = dig(record, "ResourceConfig.InstanceGroups")
     if groups:
@@ -113,6 +114,7 @@ def _space_owner(record: Record) -> Any:
 # --------------------------------------------------------------------------------------------
 # Endpoint history
 # --------------------------------------------------------------------------------------------
+
 
 def endpoint_history(ctx: UnitContext) -> Iterator[Row]:
     """Endpoints, one row per incarnation x config in force, merged with the previous history.
@@ -179,8 +181,13 @@ def _advance(history: list[Row], record: Record, now: datetime) -> list[Row]:
     last_seen = tail["config_active_to"] or tail["extracted_at"]
     switched_at = min(max(utc(record.get("LastModifiedTime")) or now, last_seen), now)
     status = live["endpoint_status"] if tail["endpoint_status"] == "Deleted" else tail["endpoint_status"]
-    closed = {**tail, "config_active_to": switched_at, "endpoint_deleted_at": None, "endpoint_status": status,
-              "extracted_at": now}
+    closed = {
+        **tail,
+        "config_active_to": switched_at,
+        "endpoint_deleted_at": None,
+        "endpoint_status": status,
+        "extracted_at": now,
+    }
     return [*earlier, closed, {**live, "config_active_from": switched_at}]
 
 
@@ -192,7 +199,8 @@ KINDS = [
     Kind(
         "training_jobs",
         Search(
-            "TrainingJob", "TrainingJob",
+            "TrainingJob",
+            "TrainingJob",
             computed={"instance_count": _instance_count, "instance_groups": _instance_groups},
             refs=Refs(fresh=_publish_columns(images="training_image", artifacts="model_artifact_s3_uri")),
         ),
@@ -202,17 +210,21 @@ KINDS = [
         "tuning_jobs",
         # Its children link up through TuningJobArn on training_jobs.
         Listing(
-            "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
-            arn="HyperParameterTuningJobArn", incremental=True,
+            "list_hyper_parameter_tuning_jobs",
+            "HyperParameterTuningJobSummaries",
+            arn="HyperParameterTuningJobArn",
+            incremental=True,
         ),
         history=INCREMENTAL,
     ),
     Kind(
         "processing_jobs",
         Listing(
-            "list_processing_jobs", "ProcessingJobSummaries",
+            "list_processing_jobs",
+            "ProcessingJobSummaries",
             describe=Describe("describe_processing_job", ("ProcessingJobName",)),
-            arn="ProcessingJobArn", incremental=True,
+            arn="ProcessingJobArn",
+            incremental=True,
             refs=Refs(fresh=_publish_columns(images="image_uri")),
         ),
         history=INCREMENTAL,
@@ -220,23 +232,27 @@ KINDS = [
     Kind(
         "transform_jobs",
         Listing(
-            "list_transform_jobs", "TransformJobSummaries",
+            "list_transform_jobs",
+            "TransformJobSummaries",
             describe=Describe("describe_transform_job", ("TransformJobName",)),
-            arn="TransformJobArn", incremental=True,
+            arn="TransformJobArn",
+            incremental=True,
         ),
         history=INCREMENTAL,
     ),
     Kind(
         "endpoints",
         Custom(
-            endpoint_history, ("sagemaker:search",),
+            endpoint_history,
+            ("sagemaker:search",),
             "Search(Endpoint), merged with the landed history: one row per config each endpoint used",
         ),
     ),
     Kind(
         "endpoint_configs",
         Listing(
-            "list_endpoint_configs", "EndpointConfigs",
+            "list_endpoint_configs",
+            "EndpointConfigs",
             describe=Describe("describe_endpoint_config", ("EndpointConfigName",)),
             arn="EndpointConfigArn",
             immutable=("endpoint_config_name", "created_at"),
@@ -248,7 +264,8 @@ KINDS = [
     Kind(
         "models",
         Listing(
-            "list_models", "Models",
+            "list_models",
+            "Models",
             describe=Describe("describe_model", ("ModelName",)),
             arn="ModelArn",
             immutable=("model_arn", "created_at"),
@@ -257,27 +274,38 @@ KINDS = [
                 "model_data_url": _model_data_url,
                 "container_mode": lambda r: first_container(r, "Mode") or "SingleModel",
             },
-            refs=Refs(fresh=_model_fresh_refs, known=_model_known_refs,
-                      known_columns=("model_name", "container_mode", "model_data_url")),
+            refs=Refs(
+                fresh=_model_fresh_refs,
+                known=_model_known_refs,
+                known_columns=("model_name", "container_mode", "model_data_url"),
+            ),
         ),
     ),
     Kind(
         "inference_components",
         Listing(
-            "list_inference_components", "InferenceComponents",
+            "list_inference_components",
+            "InferenceComponents",
             describe=Describe("describe_inference_component", ("InferenceComponentName",)),
             arn="InferenceComponentArn",
-            refs=Refs(known=_inference_component_refs, known_columns=(
-                "inference_component_name", "endpoint_name", "variant_name", "inference_component_status",
-                "extracted_at",
-            )),
+            refs=Refs(
+                known=_inference_component_refs,
+                known_columns=(
+                    "inference_component_name",
+                    "endpoint_name",
+                    "variant_name",
+                    "inference_component_status",
+                    "extracted_at",
+                ),
+            ),
         ),
         status_column="inference_component_status",
     ),
     Kind(
         "notebook_instances",
         Listing(  # the summary lacks RoleArn
-            "list_notebook_instances", "NotebookInstances",
+            "list_notebook_instances",
+            "NotebookInstances",
             describe=Describe("describe_notebook_instance", ("NotebookInstanceName",)),
             arn="NotebookInstanceArn",
         ),
@@ -287,7 +315,8 @@ KINDS = [
     Kind(
         "studio_user_profiles",
         Listing(  # the summary lacks the ARN and the execution role
-            "list_user_profiles", "UserProfiles",
+            "list_user_profiles",
+            "UserProfiles",
             describe=Describe("describe_user_profile", ("DomainId", "UserProfileName")),
             arn="UserProfileArn",
         ),
@@ -295,7 +324,8 @@ KINDS = [
     Kind(
         "studio_spaces",
         Listing(  # the summary lacks the ARN
-            "list_spaces", "Spaces",
+            "list_spaces",
+            "Spaces",
             describe=Describe("describe_space", ("DomainId", "SpaceName")),
             arn="SpaceArn",
             computed={"owner_user_profile_name": _space_owner},
@@ -304,7 +334,8 @@ KINDS = [
     Kind(
         "studio_apps",
         Listing(  # the summary lacks the ARN; an app belongs to a user profile or to a space
-            "list_apps", "Apps",
+            "list_apps",
+            "Apps",
             describe=Describe("describe_app", ("DomainId", "AppType", "AppName", "UserProfileName", "SpaceName")),
             arn="AppArn",
         ),

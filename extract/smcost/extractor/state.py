@@ -54,7 +54,7 @@ class LakeState:
         folder = self._path(posixpath.join("sagemaker", dataset))
         infos = self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
         dates: list[str] = [
-            posixpath.basename(i.path)[len(PARTITION_PREFIX):]
+            posixpath.basename(i.path)[len(PARTITION_PREFIX) :]
             for i in infos
             if i.type == pafs.FileType.Directory and posixpath.basename(i.path).startswith(PARTITION_PREFIX)
         ]
@@ -74,7 +74,12 @@ class LakeState:
         return pads.dataset(folder, format="parquet", filesystem=self.fs)
 
     def read_scope(
-        self, dataset: str, date: str, schema: pa.Schema, account_id: str, region: str,
+        self,
+        dataset: str,
+        date: str,
+        schema: pa.Schema,
+        account_id: str,
+        region: str,
         columns: tuple[str, ...] | None = None,
     ) -> list[dict[str, Any]]:
         """Rows of one account and region, as dicts (small datasets only: history the kinds need)."""
@@ -102,8 +107,7 @@ class LakeState:
         folder = self._path(RUNS_DIR)
         infos = self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
         names = sorted(
-            i.path for i in infos
-            if i.type == pafs.FileType.File and i.path.endswith(".json") and not _hidden(i.path)
+            i.path for i in infos if i.type == pafs.FileType.File and i.path.endswith(".json") and not _hidden(i.path)
         )
         if not names:
             return None

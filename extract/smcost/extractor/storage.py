@@ -12,7 +12,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -75,8 +74,12 @@ def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
         newest: datetime | None = None
         try:
             for page in ctx.pages(
-                "list_objects_v2", "Contents", service="s3", token=("ContinuationToken", "NextContinuationToken"),
-                Bucket=bucket, Prefix=prefix,
+                "list_objects_v2",
+                "Contents",
+                service="s3",
+                token=("ContinuationToken", "NextContinuationToken"),
+                Bucket=bucket,
+                Prefix=prefix,
             ):
                 for obj in page:
                     if obj["Key"].endswith("/"):
@@ -87,7 +90,7 @@ def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
                     if modified is not None and (newest is None or modified > newest):
                         newest = modified
                     # The TargetModel a caller sends is the object's path under the prefix.
-                    ctx.publish("mme_targets", (prefix_uri, obj["Key"][len(prefix):]))
+                    ctx.publish("mme_targets", (prefix_uri, obj["Key"][len(prefix) :]))
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in S3_DENIED:
                 raise
@@ -118,7 +121,7 @@ def ecr_images(ctx: UnitContext) -> Iterator[Row]:
         seen_digests: set[str] = set()
         ids = sorted(images)
         for start in range(0, len(ids), ECR_BATCH):
-            for detail, image_id in _describe_images(ctx, repository, ids[start:start + ECR_BATCH]):
+            for detail, image_id in _describe_images(ctx, repository, ids[start : start + ECR_BATCH]):
                 digest = detail["imageDigest"]
                 if digest in seen_digests:  # one row per digest, whichever URI named it first
                     continue
@@ -168,8 +171,12 @@ def _matching_id(detail: Record, ids: list[ImageId]) -> ImageId:
 
 def log_groups(ctx: UnitContext) -> Iterator[Row]:
     for page in ctx.pages(
-        "describe_log_groups", "logGroups", service="logs", token=("nextToken", "nextToken"),
-        logGroupNamePrefix="/aws/sagemaker/", limit=50,
+        "describe_log_groups",
+        "logGroups",
+        service="logs",
+        token=("nextToken", "nextToken"),
+        logGroupNamePrefix="/aws/sagemaker/",
+        limit=50,
     ):
         for group in page:
             yield {
@@ -191,7 +198,8 @@ KINDS = [
     Kind(
         "s3_artifacts",
         Custom(
-            s3_artifacts, ("s3:list_objects_v2",),
+            s3_artifacts,
+            ("s3:list_objects_v2",),
             "ListObjectsV2: one call per artifact new jobs and models reference; every multi-model prefix in full",
         ),
         needs=("training_jobs", "models"),
@@ -201,7 +209,8 @@ KINDS = [
     Kind(
         "ecr_images",
         Custom(
-            ecr_images, ("ecr:describe_images",),
+            ecr_images,
+            ("ecr:describe_images",),
             "DescribeImages, 100 a call: images in this account's registry that new jobs and models use",
         ),
         needs=("training_jobs", "processing_jobs", "models"),

@@ -40,8 +40,17 @@ class Built:
     images: dict[str, dict] = field(default_factory=dict)
 
 
-def training_job(sm, name: str, *, image: str = f"{ECR}/fraud-train:1.0", tags=None, experiment=None,
-                 role: str = ROLE + "training", resources=None, spot: bool = False) -> None:
+def training_job(
+    sm,
+    name: str,
+    *,
+    image: str = f"{ECR}/fraud-train:1.0",
+    tags=None,
+    experiment=None,
+    role: str = ROLE + "training",
+    resources=None,
+    spot: bool = False,
+) -> None:
     params = dict(
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
@@ -72,7 +81,9 @@ def populate(aws) -> Built:
 
     # ---- training, tuning ------------------------------------------------------------------
     training_job(
-        sm, "train-fraud-1", spot=True,
+        sm,
+        "train-fraud-1",
+        spot=True,
         tags=[{"Key": "team", "Value": "fraud"}, {"Key": "project", "Value": "fraud-model"}],
         experiment={"ExperimentName": "fraud-exp", "TrialName": "fraud-trial-1", "RunName": "run-1"},
         resources={"InstanceType": "ml.p3.2xlarge", "InstanceCount": 2, "VolumeSizeInGB": 50},
@@ -87,10 +98,17 @@ def populate(aws) -> Built:
     training_job(sm, "train-untagged-2")
     set_job_times(backend.training_jobs["train-untagged-2"], two_days_ago + timedelta(hours=1), 30)
 
-    training_job(sm, "train-hetero-3", resources={"InstanceGroups": [
-        {"InstanceGroupName": "gpu", "InstanceType": "ml.p4d.24xlarge", "InstanceCount": 2},
-        {"InstanceGroupName": "cpu", "InstanceType": "ml.c5.18xlarge", "InstanceCount": 3},
-    ], "VolumeSizeInGB": 100})
+    training_job(
+        sm,
+        "train-hetero-3",
+        resources={
+            "InstanceGroups": [
+                {"InstanceGroupName": "gpu", "InstanceType": "ml.p4d.24xlarge", "InstanceCount": 2},
+                {"InstanceGroupName": "cpu", "InstanceType": "ml.c5.18xlarge", "InstanceCount": 3},
+            ],
+            "VolumeSizeInGB": 100,
+        },
+    )
     set_job_times(backend.training_jobs["train-hetero-3"], two_days_ago + timedelta(hours=2), 20)
 
     sm.create_hyper_parameter_tuning_job(
@@ -134,18 +152,23 @@ def populate(aws) -> Built:
 
     # ---- models, configs, endpoints ---------------------------------------------------------
     sm.create_model(
-        ModelName="fraud-model-v1", ExecutionRoleArn=ROLE + "serving",
-        PrimaryContainer={"Image": f"{ECR}/fraud-serve:1.0",
-                          "ModelDataUrl": f"s3://{BUCKET}/training/train-fraud-1/output/model.tar.gz"},
+        ModelName="fraud-model-v1",
+        ExecutionRoleArn=ROLE + "serving",
+        PrimaryContainer={
+            "Image": f"{ECR}/fraud-serve:1.0",
+            "ModelDataUrl": f"s3://{BUCKET}/training/train-fraud-1/output/model.tar.gz",
+        },
         Tags=[{"Key": "team", "Value": "fraud"}],
     )
     sm.create_model(
-        ModelName="mme-shared", ExecutionRoleArn=ROLE + "serving",
+        ModelName="mme-shared",
+        ExecutionRoleArn=ROLE + "serving",
         PrimaryContainer={"Image": f"{ECR}/mme-serve:2.1", "Mode": "MultiModel", "ModelDataUrl": f"s3://{BUCKET}/mme/"},
         Tags=[{"Key": "team", "Value": "platform"}],
     )
     sm.create_model(  # a JumpStart-style model: AWS's image and bucket, not on this bill
-        ModelName="jumpstart-llm", ExecutionRoleArn=ROLE + "serving",
+        ModelName="jumpstart-llm",
+        ExecutionRoleArn=ROLE + "serving",
         PrimaryContainer={
             "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1",
             "ModelDataUrl": "s3://jumpstart-cache-prod-us-east-1/llm/model.tar.gz",
@@ -153,28 +176,49 @@ def populate(aws) -> Built:
     )
     sm.create_endpoint_config(
         EndpointConfigName="mme-config-v1",
-        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "mme-shared", "InitialInstanceCount": 2,
-                             "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}],
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "mme-shared",
+                "InitialInstanceCount": 2,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": 1.0,
+            }
+        ],
     )
     sm.create_endpoint_config(
         EndpointConfigName="fraud-config-v1",
-        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "fraud-model-v1", "InitialInstanceCount": 1,
-                             "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 1.0}],
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": "fraud-model-v1",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.xlarge",
+                "InitialVariantWeight": 1.0,
+            }
+        ],
     )
     sm.create_endpoint_config(
         EndpointConfigName="fraud-serverless",
-        ProductionVariants=[{"VariantName": "Serverless", "ModelName": "fraud-model-v1",
-                             "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}],
+        ProductionVariants=[
+            {
+                "VariantName": "Serverless",
+                "ModelName": "fraud-model-v1",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
     )
-    sm.create_endpoint(EndpointName="mme-endpoint", EndpointConfigName="mme-config-v1",
-                       Tags=[{"Key": "team", "Value": "platform"}])
+    sm.create_endpoint(
+        EndpointName="mme-endpoint", EndpointConfigName="mme-config-v1", Tags=[{"Key": "team", "Value": "platform"}]
+    )
     sm.create_endpoint(EndpointName="fraud-endpoint", EndpointConfigName="fraud-config-v1")
     for name in ("mme-endpoint", "fraud-endpoint"):  # in service since before the metric hours
         backend.endpoints[name].creation_time = backend.endpoints[name].last_modified_time = two_days_ago
         built.times[name] = two_days_ago
 
     sm.create_transform_job(
-        TransformJobName="batch-score", ModelName="fraud-model-v1",
+        TransformJobName="batch-score",
+        ModelName="fraud-model-v1",
         TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/in/"}}},
         TransformOutput={"S3OutputPath": f"s3://{BUCKET}/scored/"},
         TransformResources={"InstanceType": "ml.c5.2xlarge", "InstanceCount": 4},
@@ -183,10 +227,20 @@ def populate(aws) -> Built:
     )
 
     # ---- notebooks, Studio -------------------------------------------------------------------
-    sm.create_notebook_instance(NotebookInstanceName="nb-research", InstanceType="ml.t3.medium",
-                                RoleArn=ROLE + "research", Tags=[{"Key": "team", "Value": "research"}])
-    sm.create_domain(DomainName="studio", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE + "studio"},
-                     SubnetIds=["subnet-1"], VpcId="vpc-1", Tags=[{"Key": "env", "Value": "dev"}])
+    sm.create_notebook_instance(
+        NotebookInstanceName="nb-research",
+        InstanceType="ml.t3.medium",
+        RoleArn=ROLE + "research",
+        Tags=[{"Key": "team", "Value": "research"}],
+    )
+    sm.create_domain(
+        DomainName="studio",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": ROLE + "studio"},
+        SubnetIds=["subnet-1"],
+        VpcId="vpc-1",
+        Tags=[{"Key": "env", "Value": "dev"}],
+    )
 
     # ---- experiments ------------------------------------------------------------------------
     sm.create_experiment(ExperimentName="fraud-exp")  # moto drops create-time tags here; AddTags works
@@ -203,17 +257,34 @@ def populate(aws) -> Built:
     for offset, calls in ((3, 100.0), (2, 40.0), (1, 10.0)):
         at = hour(offset).replace(tzinfo=timezone.utc) + timedelta(minutes=10)
         variant = [{"Name": "EndpointName", "Value": "mme-endpoint"}, {"Name": "VariantName", "Value": "AllTraffic"}]
-        cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=[
-            {"MetricName": "Invocations", "Dimensions": variant, "Timestamp": at, "Value": calls},
-            {"MetricName": "ModelLatency", "Dimensions": variant, "Timestamp": at, "Value": 2500.0},
-            {"MetricName": "Invocations", "Timestamp": at, "Value": 7.0,
-             "Dimensions": [{"Name": "InferenceComponentName", "Value": "ic-llm-a"}]},
-        ])
-        cw.put_metric_data(Namespace=MME_NAMESPACE, MetricData=[
-            {"MetricName": "Invocations", "Timestamp": at, "Value": calls * share, "Dimensions": [
-                {"Name": "EndpointName", "Value": "mme-endpoint"}, {"Name": "TargetModel", "Value": target}]}
-            for target, share in (("model-a.tar.gz", 0.75), ("team-b/model-b.tar.gz", 0.25))
-        ])
+        cw.put_metric_data(
+            Namespace="AWS/SageMaker",
+            MetricData=[
+                {"MetricName": "Invocations", "Dimensions": variant, "Timestamp": at, "Value": calls},
+                {"MetricName": "ModelLatency", "Dimensions": variant, "Timestamp": at, "Value": 2500.0},
+                {
+                    "MetricName": "Invocations",
+                    "Timestamp": at,
+                    "Value": 7.0,
+                    "Dimensions": [{"Name": "InferenceComponentName", "Value": "ic-llm-a"}],
+                },
+            ],
+        )
+        cw.put_metric_data(
+            Namespace=MME_NAMESPACE,
+            MetricData=[
+                {
+                    "MetricName": "Invocations",
+                    "Timestamp": at,
+                    "Value": calls * share,
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": "mme-endpoint"},
+                        {"Name": "TargetModel", "Value": target},
+                    ],
+                }
+                for target, share in (("model-a.tar.gz", 0.75), ("team-b/model-b.tar.gz", 0.25))
+            ],
+        )
 
     # ---- S3, ECR, logs ----------------------------------------------------------------------
     s3 = aws.client("s3")
@@ -228,16 +299,29 @@ def populate(aws) -> Built:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x" * size)
 
     ecr = aws.client("ecr")
-    for repository, tag, layer in (("fraud-train", "1.0", 1000), ("fraud-serve", "1.0", 1500),
-                                   ("mme-serve", "2.1", 2000), ("prep", "2.0", 3000), ("unused", "9.9", 4000)):
+    for repository, tag, layer in (
+        ("fraud-train", "1.0", 1000),
+        ("fraud-serve", "1.0", 1500),
+        ("mme-serve", "2.1", 2000),
+        ("prep", "2.0", 3000),
+        ("unused", "9.9", 4000),
+    ):
         ecr.create_repository(repositoryName=repository)
         manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 10,
-                       "digest": "sha256:" + f"{layer:064x}"},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": layer,
-                        "digest": "sha256:" + f"{layer + 1:064x}"}],
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 10,
+                "digest": "sha256:" + f"{layer:064x}",
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": layer,
+                    "digest": "sha256:" + f"{layer + 1:064x}",
+                }
+            ],
         }
         ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
         built.images[repository] = ecr.describe_images(repositoryName=repository)["imageDetails"][0]
@@ -251,8 +335,12 @@ def populate(aws) -> Built:
 
     # ---- another region ---------------------------------------------------------------------
     west = aws.client("sagemaker", WEST)
-    training_job(west, "train-west-1", image=f"{ACCOUNT}.dkr.ecr.{WEST}.amazonaws.com/west:1",
-                 tags=[{"Key": "team", "Value": "west"}])
+    training_job(
+        west,
+        "train-west-1",
+        image=f"{ACCOUNT}.dkr.ecr.{WEST}.amazonaws.com/west:1",
+        tags=[{"Key": "team", "Value": "west"}],
+    )
     set_job_times(moto_gaps.sagemaker(WEST).training_jobs["train-west-1"], two_days_ago, 15)
     return built
 
@@ -275,8 +363,11 @@ def empty_listing(dataset: str) -> list[tuple[str, dict, dict]]:
 
 
 def _tags(arn: str, tags: dict[str, str]) -> tuple[str, dict, dict]:
-    return ("list_tags", {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]},
-            {"ResourceArn": arn, "MaxResults": 50})
+    return (
+        "list_tags",
+        {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]},
+        {"ResourceArn": arn, "MaxResults": 50},
+    )
 
 
 DOMAIN = "d-abc123xyz"
@@ -288,53 +379,140 @@ APP_ARN = ARN + f"app/{DOMAIN}/team-space/jupyterlab/default"
 
 STUBS = {
     "inference_components": [
-        ("list_inference_components", {"InferenceComponents": [{
-            "InferenceComponentName": "ic-llm-a", "InferenceComponentArn": IC_ARN, "EndpointName": "ic-endpoint",
-            "EndpointArn": ARN + "endpoint/ic-endpoint", "VariantName": "AllTraffic", "CreationTime": CREATED,
-            "LastModifiedTime": CREATED, "InferenceComponentStatus": "InService",
-        }]}, {"MaxResults": 100}),
-        ("describe_inference_component", {
-            "InferenceComponentName": "ic-llm-a", "InferenceComponentArn": IC_ARN, "EndpointName": "ic-endpoint",
-            "EndpointArn": ARN + "endpoint/ic-endpoint", "VariantName": "AllTraffic",
-            "Specification": {"ModelName": "llm-a", "ComputeResourceRequirements": {
-                "NumberOfCpuCoresRequired": 2.0, "NumberOfAcceleratorDevicesRequired": 1.0,
-                "MinMemoryRequiredInMb": 4096}},
-            "RuntimeConfig": {"DesiredCopyCount": 2, "CurrentCopyCount": 2},
-            "CreationTime": CREATED, "LastModifiedTime": CREATED, "InferenceComponentStatus": "InService",
-        }, {"InferenceComponentName": "ic-llm-a"}),
+        (
+            "list_inference_components",
+            {
+                "InferenceComponents": [
+                    {
+                        "InferenceComponentName": "ic-llm-a",
+                        "InferenceComponentArn": IC_ARN,
+                        "EndpointName": "ic-endpoint",
+                        "EndpointArn": ARN + "endpoint/ic-endpoint",
+                        "VariantName": "AllTraffic",
+                        "CreationTime": CREATED,
+                        "LastModifiedTime": CREATED,
+                        "InferenceComponentStatus": "InService",
+                    }
+                ]
+            },
+            {"MaxResults": 100},
+        ),
+        (
+            "describe_inference_component",
+            {
+                "InferenceComponentName": "ic-llm-a",
+                "InferenceComponentArn": IC_ARN,
+                "EndpointName": "ic-endpoint",
+                "EndpointArn": ARN + "endpoint/ic-endpoint",
+                "VariantName": "AllTraffic",
+                "Specification": {
+                    "ModelName": "llm-a",
+                    "ComputeResourceRequirements": {
+                        "NumberOfCpuCoresRequired": 2.0,
+                        "NumberOfAcceleratorDevicesRequired": 1.0,
+                        "MinMemoryRequiredInMb": 4096,
+                    },
+                },
+                "RuntimeConfig": {"DesiredCopyCount": 2, "CurrentCopyCount": 2},
+                "CreationTime": CREATED,
+                "LastModifiedTime": CREATED,
+                "InferenceComponentStatus": "InService",
+            },
+            {"InferenceComponentName": "ic-llm-a"},
+        ),
         _tags(IC_ARN, {"team": "llm"}),
     ],
     "studio_user_profiles": [
-        ("list_user_profiles", {"UserProfiles": [{
-            "DomainId": DOMAIN, "UserProfileName": "alice", "Status": "InService", "CreationTime": CREATED,
-        }]}, {"MaxResults": 100}),
-        ("describe_user_profile", {
-            "DomainId": DOMAIN, "UserProfileArn": PROFILE_ARN, "UserProfileName": "alice", "Status": "InService",
-            "CreationTime": CREATED, "UserSettings": {"ExecutionRole": ROLE + "studio-alice"},
-        }, {"DomainId": DOMAIN, "UserProfileName": "alice"}),
+        (
+            "list_user_profiles",
+            {
+                "UserProfiles": [
+                    {
+                        "DomainId": DOMAIN,
+                        "UserProfileName": "alice",
+                        "Status": "InService",
+                        "CreationTime": CREATED,
+                    }
+                ]
+            },
+            {"MaxResults": 100},
+        ),
+        (
+            "describe_user_profile",
+            {
+                "DomainId": DOMAIN,
+                "UserProfileArn": PROFILE_ARN,
+                "UserProfileName": "alice",
+                "Status": "InService",
+                "CreationTime": CREATED,
+                "UserSettings": {"ExecutionRole": ROLE + "studio-alice"},
+            },
+            {"DomainId": DOMAIN, "UserProfileName": "alice"},
+        ),
         _tags(PROFILE_ARN, {"team": "research"}),
     ],
     "studio_spaces": [
-        ("list_spaces", {"Spaces": [{
-            "DomainId": DOMAIN, "SpaceName": "team-space", "Status": "InService", "CreationTime": CREATED,
-            "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
-        }]}, {"MaxResults": 100}),
-        ("describe_space", {
-            "DomainId": DOMAIN, "SpaceArn": SPACE_ARN, "SpaceName": "team-space", "Status": "InService",
-            "CreationTime": CREATED, "OwnershipSettings": {"OwnerUserProfileName": "alice"},
-        }, {"DomainId": DOMAIN, "SpaceName": "team-space"}),
+        (
+            "list_spaces",
+            {
+                "Spaces": [
+                    {
+                        "DomainId": DOMAIN,
+                        "SpaceName": "team-space",
+                        "Status": "InService",
+                        "CreationTime": CREATED,
+                        "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
+                    }
+                ]
+            },
+            {"MaxResults": 100},
+        ),
+        (
+            "describe_space",
+            {
+                "DomainId": DOMAIN,
+                "SpaceArn": SPACE_ARN,
+                "SpaceName": "team-space",
+                "Status": "InService",
+                "CreationTime": CREATED,
+                "OwnershipSettings": {"OwnerUserProfileName": "alice"},
+            },
+            {"DomainId": DOMAIN, "SpaceName": "team-space"},
+        ),
         _tags(SPACE_ARN, {}),
     ],
     "studio_apps": [
-        ("list_apps", {"Apps": [{
-            "DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab", "AppName": "default",
-            "Status": "InService", "CreationTime": CREATED, "ResourceSpec": {"InstanceType": "ml.t3.medium"},
-        }]}, {"MaxResults": 100}),
-        ("describe_app", {
-            "AppArn": APP_ARN, "DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab",
-            "AppName": "default", "Status": "InService", "CreationTime": CREATED,
-            "ResourceSpec": {"InstanceType": "ml.t3.medium"},
-        }, {"DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab", "AppName": "default"}),
+        (
+            "list_apps",
+            {
+                "Apps": [
+                    {
+                        "DomainId": DOMAIN,
+                        "SpaceName": "team-space",
+                        "AppType": "JupyterLab",
+                        "AppName": "default",
+                        "Status": "InService",
+                        "CreationTime": CREATED,
+                        "ResourceSpec": {"InstanceType": "ml.t3.medium"},
+                    }
+                ]
+            },
+            {"MaxResults": 100},
+        ),
+        (
+            "describe_app",
+            {
+                "AppArn": APP_ARN,
+                "DomainId": DOMAIN,
+                "SpaceName": "team-space",
+                "AppType": "JupyterLab",
+                "AppName": "default",
+                "Status": "InService",
+                "CreationTime": CREATED,
+                "ResourceSpec": {"InstanceType": "ml.t3.medium"},
+            },
+            {"DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab", "AppName": "default"},
+        ),
         _tags(APP_ARN, {"sagemaker:space-arn": SPACE_ARN}),
     ],
 }

@@ -45,6 +45,7 @@ MOTO_LACKS = {"inference_components", "studio_user_profiles", "studio_spaces", "
 # Fault injection: AWS errors returned by the server, before moto sees the request
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Fault:
     code: str  # the AWS error code to answer with ("" for an answer or a truncation)
@@ -113,19 +114,27 @@ class Faults:
                 return _truncated(app, environ, start_response)
             if fault.answer is not None:
                 body = json.dumps(fault.answer).encode()
-                start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"),
-                                          ("Content-Length", str(len(body)))])
+                start_response(
+                    "200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))]
+                )
                 return [body]
             if environ.get("HTTP_X_AMZ_TARGET"):
                 content_type = "application/x-amz-json-1.1"
                 body = json.dumps({"__type": fault.code, "message": f"injected {fault.code}"}).encode()
             else:
                 content_type = "text/xml"
-                body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.code}</Code>"
-                        f"<Message>injected {fault.code}</Message></Error></ErrorResponse>").encode()
-            start_response(f"{fault.status} Error", [
-                ("Content-Type", content_type), ("Content-Length", str(len(body))), ("x-amzn-ErrorType", fault.code),
-            ])
+                body = (
+                    f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault.code}</Code>"
+                    f"<Message>injected {fault.code}</Message></Error></ErrorResponse>"
+                ).encode()
+            start_response(
+                f"{fault.status} Error",
+                [
+                    ("Content-Type", content_type),
+                    ("Content-Length", str(len(body))),
+                    ("x-amzn-ErrorType", fault.code),
+                ],
+            )
             return [body]
 
         return middleware
@@ -260,8 +269,10 @@ class Extractor:
         if result.manifest:
             self.api_calls.update(result.manifest["api_calls"])
         if expect is not None and result.status != expect:
-            pytest.fail(f"extraction {result.status}, expected {expect}: "
-                        f"{json.dumps((result.manifest or {}).get('errors'), indent=1)}")
+            pytest.fail(
+                f"extraction {result.status}, expected {expect}: "
+                f"{json.dumps((result.manifest or {}).get('errors'), indent=1)}"
+            )
         if result.status == "complete":
             for stubber in stubbers:
                 stubber.assert_no_pending_responses()

@@ -47,12 +47,14 @@ def _search_like_aws(self: SageMakerResponse) -> ActionResult:
     items = list(getattr(self.sagemaker_backend, attribute).values())
     sort_by = self._get_param("SortBy")
     if sort_by:
-        items.sort(key=lambda item: getattr(item, _snake(sort_by)),
-                   reverse=self._get_param("SortOrder", "Descending") == "Descending")
+        items.sort(
+            key=lambda item: getattr(item, _snake(sort_by)),
+            reverse=self._get_param("SortOrder", "Descending") == "Descending",
+        )
     start = int(self._get_param("NextToken") or 0)
     size = self._get_int_param("MaxResults") or _AWS_DEFAULT_SEARCH_PAGE
     # Records built as moto's own Search builds them, for this page only.
-    page = [{result_key: item.gen_response_object()} for item in items[start:start + size]]
+    page = [{result_key: item.gen_response_object()} for item in items[start : start + size]]
     response: dict[str, Any] = {"Results": page}
     if start + size < len(items):
         response["NextToken"] = str(start + size)

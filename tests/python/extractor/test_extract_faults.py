@@ -19,8 +19,8 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from extractor import moto_gaps
-from extractor.harness import landed, partitions
 from extractor.extract_scenario import ACCOUNT, REGION, WEST, hour, set_job_times, training_job
+from extractor.harness import landed, partitions
 from smcost.cli import main
 from smcost.extractor import Extraction, add_arguments
 from smcost.extractor.catalog import resolve
@@ -41,8 +41,9 @@ def _manifests(out: Path) -> list[dict]:
 def test_a_rerun_after_a_partial_run_fills_in_what_it_missed(aws, extract):
     _jobs_in_both_regions(aws)
     aws.faults.add("AccessDeniedException", region=WEST)
-    first = extract("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs",
-                    "--extract-date", "2024-06-01", expect="partial")
+    first = extract(
+        "--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--extract-date", "2024-06-01", expect="partial"
+    )
     assert f"{ACCOUNT}/{WEST}/training_jobs" not in first.manifest["watermarks"]  # the window did not move
 
     aws.faults.clear()
@@ -50,15 +51,19 @@ def test_a_rerun_after_a_partial_run_fills_in_what_it_missed(aws, extract):
     extract("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--extract-date", "2024-06-02")
     rows = landed(extract.out, "training_jobs")
     assert {(r["region"], r["training_job_name"]) for r in rows} == {
-        (REGION, "east-1"), (WEST, "west-1"), (WEST, "west-2")}
+        (REGION, "east-1"),
+        (WEST, "west-1"),
+        (WEST, "west-2"),
+    }
 
 
 def test_a_failed_unit_keeps_the_rows_of_the_previous_run(aws, extract):
     _jobs_in_both_regions(aws)
     first = extract("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--extract-date", "2024-06-01")
     aws.faults.add("AccessDeniedException", region=WEST)
-    extract("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--extract-date", "2024-06-02",
-            expect="partial")
+    extract(
+        "--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--extract-date", "2024-06-02", expect="partial"
+    )
     west = [r for r in landed(extract.out, "training_jobs", "2024-06-02") if r["region"] == WEST]
     assert [(r["training_job_name"], r["extracted_at"]) for r in west] == [("west-1", first.units[1].until)]
 
@@ -80,11 +85,15 @@ def test_rerunning_the_same_date_replaces_the_partition_and_never_duplicates(aws
 def test_lands_in_s3_and_reads_back_with_pyarrow_and_duckdb(aws, extract):
     _jobs_in_both_regions(aws)
     aws.client("s3").create_bucket(Bucket="cost-lake")
-    result = extract("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs",
-                     out="s3://cost-lake/smcost", expect="complete")
+    result = extract(
+        "--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", out="s3://cost-lake/smcost", expect="complete"
+    )
     fs = pafs.S3FileSystem(endpoint_override=aws.url, region=REGION, access_key="testing", secret_key="testing")
-    jobs = pads.dataset(f"cost-lake/smcost/sagemaker/training_jobs/extract_date={result.manifest['extract_date']}",
-                         format="parquet", filesystem=fs).to_table()
+    jobs = pads.dataset(
+        f"cost-lake/smcost/sagemaker/training_jobs/extract_date={result.manifest['extract_date']}",
+        format="parquet",
+        filesystem=fs,
+    ).to_table()
     assert jobs.schema.equals(DATASETS["training_jobs"].schema, check_metadata=False)
     regions = duckdb.sql("select region, count(*) from jobs group by region order by region").fetchall()
     assert regions == [(REGION, 1), (WEST, 1)]
@@ -122,8 +131,12 @@ def test_every_client_gets_the_timeouts_and_attempts_by_default_and_from_the_fla
 
 
 def test_time_bounds_that_would_disable_themselves_are_refused(tmp_path, capsys):
-    for flag, value in (("--read-timeout", "0"), ("--connect-timeout", "-1"), ("--max-retry-seconds", "nan"),
-                        ("--max-retry-seconds", "inf")):
+    for flag, value in (
+        ("--read-timeout", "0"),
+        ("--connect-timeout", "-1"),
+        ("--max-retry-seconds", "nan"),
+        ("--max-retry-seconds", "inf"),
+    ):
         try:  # argparse's convention is SystemExit(2); the CLI may turn it into a return value
             code = main(["extract", "--out", str(tmp_path), "--dry-run", flag, value])
         except SystemExit as exit_:

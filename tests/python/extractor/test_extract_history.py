@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from extractor import moto_gaps
 from extractor import extract_scenario as scenario
-from extractor.harness import by, landed, partitions
+from extractor import moto_gaps
 from extractor.extract_scenario import ROLE, hour, set_job_times, training_job
+from extractor.harness import by, landed, partitions
 
 
 def _now_ms() -> datetime:
@@ -47,11 +47,22 @@ def test_endpoint_history_survives_a_config_update_and_the_endpoints_deletion(aw
     sm = aws.client("sagemaker")
     backend = moto_gaps.sagemaker()
     for version in ("v1", "v2"):
-        sm.create_model(ModelName=f"model-{version}", ExecutionRoleArn=ROLE + "serving",
-                        PrimaryContainer={"Image": f"{scenario.ECR}/serve:{version}"})
-        sm.create_endpoint_config(EndpointConfigName=f"config-{version}", ProductionVariants=[{
-            "VariantName": "AllTraffic", "ModelName": f"model-{version}", "InitialInstanceCount": 1,
-            "InstanceType": "ml.m5.large"}])
+        sm.create_model(
+            ModelName=f"model-{version}",
+            ExecutionRoleArn=ROLE + "serving",
+            PrimaryContainer={"Image": f"{scenario.ECR}/serve:{version}"},
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName=f"config-{version}",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": f"model-{version}",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
+            ],
+        )
     sm.create_endpoint(EndpointName="churn", EndpointConfigName="config-v1")
     created = hour(72)
     backend.endpoints["churn"].creation_time = backend.endpoints["churn"].last_modified_time = created
@@ -60,7 +71,10 @@ def test_endpoint_history_survives_a_config_update_and_the_endpoints_deletion(aw
     first = extract(*datasets, "--extract-date", "2024-06-01")
     (row,) = landed(extract.out, "endpoints")
     assert (row["endpoint_config_name"], row["config_active_from"], row["config_active_to"]) == (
-        "config-v1", created, None)
+        "config-v1",
+        created,
+        None,
+    )
 
     # UpdateEndpoint (moto lacks it): the endpoint now runs config-v2; v1 and its model are deleted.
     updated_at = _now_ms()
@@ -72,7 +86,9 @@ def test_endpoint_history_survives_a_config_update_and_the_endpoints_deletion(aw
 
     history = sorted(landed(extract.out, "endpoints"), key=lambda r: r["config_active_from"])
     assert [(r["endpoint_config_name"], r["config_active_from"], r["config_active_to"]) for r in history] == [
-        ("config-v1", created, updated_at), ("config-v2", updated_at, None)]
+        ("config-v1", created, updated_at),
+        ("config-v2", updated_at, None),
+    ]
     assert {r["endpoint_config_name"] for r in landed(extract.out, "endpoint_configs")} == {"config-v1", "config-v2"}
     assert {r["model_name"] for r in landed(extract.out, "models")} == {"model-v1", "model-v2"}
     # Configs and models cannot change: the second run describes none of them again.
@@ -86,8 +102,16 @@ def test_endpoint_history_survives_a_config_update_and_the_endpoints_deletion(aw
     third = extract(*datasets, "--extract-date", "2024-06-03")
     history = sorted(landed(extract.out, "endpoints"), key=lambda r: r["config_active_from"])
     last_seen = second.extracted_at
-    assert [(r["endpoint_config_name"], r["endpoint_status"], r["config_active_to"], r["endpoint_deleted_at"],
-             r["extracted_at"]) for r in history] == [
+    assert [
+        (
+            r["endpoint_config_name"],
+            r["endpoint_status"],
+            r["config_active_to"],
+            r["endpoint_deleted_at"],
+            r["extracted_at"],
+        )
+        for r in history
+    ] == [
         ("config-v1", "InService", updated_at, None, second.extracted_at),
         ("config-v2", "Deleted", last_seen, last_seen, third.extracted_at),
     ]
@@ -110,7 +134,9 @@ def test_resources_gone_from_a_complete_listing_are_marked_deleted_or_dropped(aw
 
     notebooks = by(landed(extract.out, "notebook_instances"), "notebook_instance_name")
     assert {n: r["notebook_instance_status"] for n, r in notebooks.items()} == {
-        "nb-keep": "InService", "nb-gone": "Deleted"}
+        "nb-keep": "InService",
+        "nb-gone": "Deleted",
+    }
     assert notebooks["nb-gone"]["extracted_at"] == second.extracted_at  # when it was found gone
     assert [r["log_group_name"] for r in landed(extract.out, "log_groups")] == ["/aws/sagemaker/Endpoints/keep"]
 

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from extractor import extract_scenario as scenario
-from extractor.harness import Extractor, by, landed
 from extractor.extract_scenario import ACCOUNT, ARN, BUCKET, ECR, REGION, ROLE, WEST, hour
+from extractor.harness import Extractor, by, landed
 from smcost.extractor import catalog
 from smcost.schemas import DATASETS
 
@@ -52,7 +52,10 @@ def test_training_jobs_carry_tags_experiment_billing_fields_and_links(run):
     assert fraud["warm_pool_retained_billable_seconds"] == 600
     created = run.built.times["train-fraud-1"]
     assert (fraud["created_at"], fraud["training_start_at"], fraud["training_end_at"]) == (
-        created, created + timedelta(minutes=5), created + timedelta(minutes=65))
+        created,
+        created + timedelta(minutes=5),
+        created + timedelta(minutes=65),
+    )
     assert fraud["role_arn"] == ROLE + "training"
     assert fraud["model_artifact_s3_uri"] == f"s3://{BUCKET}/training/train-fraud-1/output/model.tar.gz"
     assert fraud["training_image"] == f"{ECR}/fraud-train:1.0"
@@ -63,7 +66,9 @@ def test_training_jobs_carry_tags_experiment_billing_fields_and_links(run):
     hetero = jobs["train-hetero-3"]
     assert hetero["instance_type"] is None and hetero["instance_count"] == 5
     assert [(g["instance_type"], g["instance_count"]) for g in hetero["instance_groups"]] == [
-        ("ml.p4d.24xlarge", 2), ("ml.c5.18xlarge", 3)]
+        ("ml.p4d.24xlarge", 2),
+        ("ml.c5.18xlarge", 3),
+    ]
     assert jobs["hpo-fraud-001-a1b2"]["tuning_job_arn"] == ARN + "hyper-parameter-tuning-job/hpo-fraud"
     assert jobs["train-west-1"]["region"] == WEST and dict(jobs["train-west-1"]["tags"]) == {"team": "west"}
 
@@ -110,7 +115,10 @@ def test_multi_model_endpoint_its_config_and_model(run):
     assert set(configs) == {"mme-config-v1", "fraud-config-v1", "fraud-serverless"}
     variant = configs["mme-config-v1"]
     assert (variant["variant_name"], variant["model_name"], variant["instance_type"]) == (
-        "AllTraffic", "mme-shared", "ml.m5.large")
+        "AllTraffic",
+        "mme-shared",
+        "ml.m5.large",
+    )
     assert (variant["initial_instance_count"], variant["initial_variant_weight"]) == (2, 1.0)
     serverless = configs["fraud-serverless"]
     serverless_fields = ("instance_type", "serverless_memory_mb", "serverless_max_concurrency")
@@ -128,16 +136,26 @@ def test_multi_model_endpoint_its_config_and_model(run):
 def test_inference_component_from_stubber(run):
     (component,) = run.rows("inference_components")
     assert (component["inference_component_name"], component["endpoint_name"], component["model_name"]) == (
-        "ic-llm-a", "ic-endpoint", "llm-a")
-    assert (component["current_copy_count"], component["cpu_cores_required"],
-            component["accelerator_devices_required"], component["memory_required_mb"]) == (2, 2.0, 1.0, 4096)
+        "ic-llm-a",
+        "ic-endpoint",
+        "llm-a",
+    )
+    assert (
+        component["current_copy_count"],
+        component["cpu_cores_required"],
+        component["accelerator_devices_required"],
+        component["memory_required_mb"],
+    ) == (2, 2.0, 1.0, 4096)
     assert dict(component["tags"]) == {"team": "llm"}
 
 
 def test_notebook_and_studio_from_moto_and_stubber(run):
     (notebook,) = run.rows("notebook_instances")
     assert (notebook["instance_type"], notebook["role_arn"], notebook["notebook_instance_status"]) == (
-        "ml.t3.medium", ROLE + "research", "InService")
+        "ml.t3.medium",
+        ROLE + "research",
+        "InService",
+    )
     assert dict(notebook["tags"]) == {"team": "research"}
     (domain,) = run.rows("studio_domains")
     assert domain["domain_name"] == "studio" and dict(domain["tags"]) == {"env": "dev"}
@@ -145,10 +163,17 @@ def test_notebook_and_studio_from_moto_and_stubber(run):
     assert (profile["user_profile_name"], profile["execution_role_arn"]) == ("alice", ROLE + "studio-alice")
     (space,) = run.rows("studio_spaces")
     assert (space["space_name"], space["owner_user_profile_name"], space["space_arn"]) == (
-        "team-space", "alice", scenario.SPACE_ARN)
+        "team-space",
+        "alice",
+        scenario.SPACE_ARN,
+    )
     (app,) = run.rows("studio_apps")
     assert (app["app_arn"], app["app_type"], app["instance_type"], app["space_name"]) == (
-        scenario.APP_ARN, "JupyterLab", "ml.t3.medium", "team-space")
+        scenario.APP_ARN,
+        "JupyterLab",
+        "ml.t3.medium",
+        "team-space",
+    )
 
 
 def test_experiment_trial_and_component_link_to_the_source_job(run):
@@ -166,11 +191,15 @@ def test_hourly_invocations_per_variant_component_and_target_model(run):
     rows = run.rows("endpoint_invocations")
     variant = {r["metric_hour_at"]: r for r in rows if r["metric_dimension"] == "variant"}
     assert {h: (r["invocations"], r["model_latency_us"]) for h, r in variant.items()} == {
-        hour(3): (100.0, 2500.0), hour(2): (40.0, 2500.0), hour(1): (10.0, 2500.0)}
+        hour(3): (100.0, 2500.0),
+        hour(2): (40.0, 2500.0),
+        hour(1): (10.0, 2500.0),
+    }
     assert {(r["endpoint_name"], r["variant_name"]) for r in variant.values()} == {("mme-endpoint", "AllTraffic")}
     component = [r for r in rows if r["metric_dimension"] == "inference_component"]
     assert {(r["inference_component_name"], r["endpoint_name"], r["invocations"]) for r in component} == {
-        ("ic-llm-a", "ic-endpoint", 7.0)}
+        ("ic-llm-a", "ic-endpoint", 7.0)
+    }
     assert len(component) == 3
     targets = Counter()
     for r in rows:
@@ -201,7 +230,10 @@ def test_ecr_images_in_use_in_this_accounts_registry_only(run):
     expected = run.built.images["mme-serve"]
     mme = images["mme-serve"]
     assert (mme["image_digest"], mme["size_bytes"], mme["image_tags"]) == (
-        expected["imageDigest"], expected["imageSizeInBytes"], ["2.1"])
+        expected["imageDigest"],
+        expected["imageSizeInBytes"],
+        ["2.1"],
+    )
     assert mme["image_uri"] == f"{ECR}/mme-serve:2.1"
     assert mme["repository_arn"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mme-serve"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from extractor import extract_scenario as scenario
-from extractor.harness import Extractor
 from extractor.extract_scenario import ACCOUNT, REGION, WEST
+from extractor.harness import Extractor
 from smcost.extractor import catalog
 from smcost.extractor.aws import iam_action
 

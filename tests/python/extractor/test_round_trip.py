@@ -65,13 +65,33 @@ def test_pipeline_extracts_over_http_then_builds_twice(moto, tmp_path):
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     shutil.copy(REPO / "profiles.yml.example", profiles / "profiles.yml")
-    env = {**os.environ, "AWS_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-           "DBT_PROFILES_DIR": str(profiles), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb"),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-    command = [sys.executable, "-m", "smcost", "pipeline", "--target", "local", "--lake", str(lake),
-               "--lock-file", str(tmp_path / "lock"), "--extract-args", f"--regions {REGION} --no-progress"]
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": moto.url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "DBT_PROFILES_DIR": str(profiles),
+        "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "smcost",
+        "pipeline",
+        "--target",
+        "local",
+        "--lake",
+        str(lake),
+        "--lock-file",
+        str(tmp_path / "lock"),
+        "--extract-args",
+        f"--regions {REGION} --no-progress",
+    ]
     summaries = []
     for _ in range(2):
         result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)

@@ -23,14 +23,16 @@ from pathlib import Path
 
 import pytest
 
-# The extractor suite's fixtures (one moto server, reset per test), imported rather than copied.
-from extractor.conftest import aws, moto, moto_server  # noqa: F401
+from extractor import conftest as extractor_fixtures
 from extractor import moto_gaps
 from extractor.extract_scenario import ACCOUNT, ARN, BUCKET, REGION, ROLE, WEST, hour, set_job_times, training_job
 from extractor.harness import MotoAws, SilentEndpoint, closed_port_url, landed
 from smcost.cli import main
 from smcost.extractor import add_arguments
 from smcost.extractor.options import from_args
+
+# The extractor suite's fixtures (one moto server, reset per test), shared rather than copied.
+moto_server, moto, aws = extractor_fixtures.moto_server, extractor_fixtures.moto, extractor_fixtures.aws
 
 # Tight limits so each row takes seconds; every row's bound is derived from them (see _bound).
 FAST = ("--connect-timeout", "1", "--read-timeout", "1", "--max-retry-seconds", "5")
@@ -43,6 +45,7 @@ NAME_COLUMN = {"training_jobs": "training_job_name", "log_groups": "log_group_na
 # The account every row starts from, and the faults
 # --------------------------------------------------------------------------------------------
 
+
 def _account(aws: MotoAws) -> None:
     """Two training jobs in us-east-1 and one in us-west-2, a log group, a model with an S3 artifact."""
     for region, name in ((REGION, "train-a"), (REGION, "train-b"), (WEST, "train-west")):
@@ -52,9 +55,12 @@ def _account(aws: MotoAws) -> None:
     aws.client("s3").create_bucket(Bucket=BUCKET)
     aws.client("s3").put_object(Bucket=BUCKET, Key="models/m1/model.tar.gz", Body=b"weights")
     aws.client("sagemaker").create_model(
-        ModelName="m1", ExecutionRoleArn=ROLE + "inference",
-        PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
-                          "ModelDataUrl": f"s3://{BUCKET}/models/m1/model.tar.gz"},
+        ModelName="m1",
+        ExecutionRoleArn=ROLE + "inference",
+        PrimaryContainer={
+            "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
+            "ModelDataUrl": f"s3://{BUCKET}/models/m1/model.tar.gz",
+        },
     )
 
 
@@ -119,15 +125,21 @@ def truncate(**match) -> Inject:
     return inject
 
 
-_RUNAWAY_JOB = {"TrainingJob": {
-    "TrainingJobName": "runaway", "TrainingJobArn": ARN + "training-job/runaway", "TrainingJobStatus": "InProgress",
-    "CreationTime": 1_700_000_000, "LastModifiedTime": 1_700_000_000,
-}}
+_RUNAWAY_JOB = {
+    "TrainingJob": {
+        "TrainingJobName": "runaway",
+        "TrainingJobArn": ARN + "training-job/runaway",
+        "TrainingJobStatus": "InProgress",
+        "CreationTime": 1_700_000_000,
+        "LastModifiedTime": 1_700_000_000,
+    }
+}
 
 
 # --------------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -157,12 +169,20 @@ CASES = [
         Outcome(
             exit=3,
             failed={
-                f"{REGION}/training_jobs": ("EndpointUnresponsive", (
-                    "sagemaker:Search at {endpoint}", "no complete answer within --read-timeout 1s",
-                    "--max-retry-seconds 5", "raise --read-timeout")),
+                f"{REGION}/training_jobs": (
+                    "EndpointUnresponsive",
+                    (
+                        "sagemaker:Search at {endpoint}",
+                        "no complete answer within --read-timeout 1s",
+                        "--max-retry-seconds 5",
+                        "raise --read-timeout",
+                    ),
+                ),
                 f"{REGION}/models": ("EndpointUnresponsive", ("sagemaker:ListModels at {endpoint}", "not called")),
-                f"{REGION}/notebook_instances": ("EndpointUnresponsive", (
-                    "sagemaker:ListNotebookInstances at {endpoint}", "not called")),
+                f"{REGION}/notebook_instances": (
+                    "EndpointUnresponsive",
+                    ("sagemaker:ListNotebookInstances at {endpoint}", "not called"),
+                ),
             },
             landed={"log_groups": {(REGION, LOG_GROUP)}},
             # One attempt (1 s), one retry (it could end by 1 + 2 + 2 s), none after: the later
@@ -174,8 +194,11 @@ CASES = [
         "silent-endpoint-before-any-unit: STS never answers, the run cannot start and says why",
         silent("AWS_ENDPOINT_URL"),
         ("--datasets", "training_jobs", *FAST),
-        Outcome(exit=1, requests=2, says=(
-            "sts:GetCallerIdentity at {endpoint}", "no complete answer within --read-timeout 1s")),
+        Outcome(
+            exit=1,
+            requests=2,
+            says=("sts:GetCallerIdentity at {endpoint}", "no complete answer within --read-timeout 1s"),
+        ),
     ),
     Case(
         "refused-ecr-endpoint: only the unit that needs ECR fails",
@@ -183,8 +206,12 @@ CASES = [
         ("--datasets", "ecr_images", *FAST),
         Outcome(
             exit=3,
-            failed={f"{REGION}/ecr_images": ("EndpointUnreachable", (
-                "ecr:DescribeImages at {endpoint}", "could not connect (EndpointConnectionError)"))},
+            failed={
+                f"{REGION}/ecr_images": (
+                    "EndpointUnreachable",
+                    ("ecr:DescribeImages at {endpoint}", "could not connect (EndpointConnectionError)"),
+                )
+            },
             landed={"training_jobs": EAST_JOBS, "models": {(REGION, "m1")}},
         ),
     ),
@@ -194,8 +221,12 @@ CASES = [
         ("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", *FAST),
         Outcome(
             exit=3,
-            failed={f"{WEST}/training_jobs": ("Throttling", (
-                "sagemaker:Search at {endpoint}", "ThrottlingException on", "--max-retry-seconds 5"))},
+            failed={
+                f"{WEST}/training_jobs": (
+                    "Throttling",
+                    ("sagemaker:Search at {endpoint}", "ThrottlingException on", "--max-retry-seconds 5"),
+                )
+            },
             landed={"training_jobs": EAST_JOBS},
             requests=range(2, 10),
         ),
@@ -203,8 +234,17 @@ CASES = [
     Case(
         "throttling-storm-outlasting-max-attempts: botocore's own limit, the same clear failure",
         error("ThrottlingException", operation="Search", region=WEST),
-        ("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs", "--max-attempts", "2",
-         *FAST[:4], "--max-retry-seconds", "15"),
+        (
+            "--regions",
+            f"{REGION},{WEST}",
+            "--datasets",
+            "training_jobs",
+            "--max-attempts",
+            "2",
+            *FAST[:4],
+            "--max-retry-seconds",
+            "15",
+        ),
         Outcome(
             exit=3,
             failed={f"{WEST}/training_jobs": ("Throttling", ("sagemaker:Search", "--max-attempts"))},
@@ -224,8 +264,12 @@ CASES = [
         ("--regions", f"{REGION},{WEST}", "--datasets", "training_jobs,log_groups", *FAST),
         Outcome(
             exit=3,
-            failed={f"{WEST}/training_jobs": ("AccessDenied", (
-                "sagemaker:Search", "grant sagemaker:Search", "extract/iam-policy.json"))},
+            failed={
+                f"{WEST}/training_jobs": (
+                    "AccessDenied",
+                    ("sagemaker:Search", "grant sagemaker:Search", "extract/iam-policy.json"),
+                )
+            },
             landed={"training_jobs": EAST_JOBS, "log_groups": {(REGION, LOG_GROUP)}},
             says=("us-west-2/training_jobs: AccessDeniedException",),
         ),
@@ -246,8 +290,12 @@ CASES = [
         ("--datasets", "training_jobs", "--max-pages", "5", *FAST),
         Outcome(
             exit=4,
-            failed={f"{REGION}/training_jobs": ("PageBound", (
-                "sagemaker:Search returned more than 5 pages", "raise --max-pages"))},
+            failed={
+                f"{REGION}/training_jobs": (
+                    "PageBound",
+                    ("sagemaker:Search returned more than 5 pages", "raise --max-pages"),
+                )
+            },
             landed={"training_jobs": set()},  # landed empty: readers still find the dataset
             requests=5,
             calls={"sagemaker:Search": 5},
@@ -257,8 +305,9 @@ CASES = [
         "endless-empty-pages: the known SageMaker quirk ends the listing after 25, with a warning",
         answer({"Results": [], "NextToken": "again"}, operation="Search"),
         ("--datasets", "training_jobs", *FAST),
-        Outcome(exit=0, landed={"training_jobs": set()}, requests=25,
-                warns=("sagemaker:Search: 25 empty pages in a row",)),
+        Outcome(
+            exit=0, landed={"training_jobs": set()}, requests=25, warns=("sagemaker:Search: 25 empty pages in a row",)
+        ),
     ),
     Case(
         "empty-page-with-a-next-token: a short page is not the last one",
@@ -278,8 +327,12 @@ CASES = [
         ("--datasets", "training_jobs,log_groups", *FAST),
         Outcome(
             exit=3,
-            failed={f"{REGION}/training_jobs": ("EndpointUnresponsive", (
-                "sagemaker:Search at {endpoint}", "answers cut short", "--max-retry-seconds 5"))},
+            failed={
+                f"{REGION}/training_jobs": (
+                    "EndpointUnresponsive",
+                    ("sagemaker:Search at {endpoint}", "answers cut short", "--max-retry-seconds 5"),
+                )
+            },
             landed={"log_groups": {(REGION, LOG_GROUP)}},
             requests=range(2, 10),
         ),
@@ -290,8 +343,12 @@ CASES = [
         ("--datasets", "s3_artifacts", *FAST),
         Outcome(
             exit=3,
-            failed={f"{REGION}/s3_artifacts": ("EndpointUnresponsive", (
-                "s3:ListObjectsV2 at {endpoint}", "answers cut short"))},
+            failed={
+                f"{REGION}/s3_artifacts": (
+                    "EndpointUnresponsive",
+                    ("s3:ListObjectsV2 at {endpoint}", "answers cut short"),
+                )
+            },
             landed={"models": {(REGION, "m1")}, "training_jobs": EAST_JOBS},
             requests=range(2, 10),
         ),
@@ -309,6 +366,7 @@ CASES = [
 # --------------------------------------------------------------------------------------------
 # Running a row
 # --------------------------------------------------------------------------------------------
+
 
 def _bound(argv: tuple[str, ...]) -> float:
     """Ten times one attempt's timeouts: generous, yet minutes below what an unbounded retry takes."""
@@ -373,7 +431,8 @@ def test_fault(case: Case, aws: MotoAws, tmp_path: Path, monkeypatch: pytest.Mon
         return
     errors = {e["unit"].removeprefix(f"{ACCOUNT}/"): e for e in manifest["errors"]}
     assert {unit: e["kind"] for unit, e in errors.items()} == {
-        unit: kind for unit, (kind, _) in expected.failed.items()}, json.dumps(manifest["errors"], indent=1)
+        unit: kind for unit, (kind, _) in expected.failed.items()
+    }, json.dumps(manifest["errors"], indent=1)
     for unit, (_, says) in expected.failed.items():
         text = f"{errors[unit]['message']} -> {errors[unit].get('hint', '')}"
         for fragment in says:

@@ -15,7 +15,6 @@ import pytest
 
 from smcost import lake as lakes
 from smcost.demo import generate
-
 from smcost_testing import run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -50,11 +49,13 @@ def test_a_shrunken_or_future_dated_snapshot_warns_naming_its_dataset(tmp_path):
     newest = newest_partition(lake, "training_jobs").name.removeprefix("extract_date=")
     next_day = (date.fromisoformat(newest) + timedelta(days=1)).isoformat()
     land_snapshot(lake, "training_jobs", next_day, keep_rows=3)  # 3 of ~100 jobs: a partial run
-    land_snapshot(lake, "models", "2031-01-01")                  # a clock years ahead
+    land_snapshot(lake, "models", "2031-01-01")  # a clock years ahead
     result = run_dbt(["build"], lake_root=lake, database=work / "db.duckdb", work=work)
     flagged = {t for t in warned_tests(result.stdout) if "snapshot_is_plausible" in t}
-    assert flagged == {"source_snapshot_is_plausible_sagemaker_training_jobs",
-                       "source_snapshot_is_plausible_sagemaker_models"}
+    assert flagged == {
+        "source_snapshot_is_plausible_sagemaker_training_jobs",
+        "source_snapshot_is_plausible_sagemaker_models",
+    }
 
 
 def redeliver_with_costs_doubled(lake: Path, period: str) -> None:

@@ -24,7 +24,7 @@ from smcost_testing import REPO
 
 WAIT = 120  # seconds: the bound on every wait; the tests never depend on how fast things happen
 
-STAND_IN_DBT = r'''
+STAND_IN_DBT = r"""
 import os, signal, subprocess, sys, time
 from pathlib import Path
 
@@ -47,7 +47,7 @@ if not (state / "release").exists():
 import duckdb
 with duckdb.connect(os.environ["SMCOST_DUCKDB_PATH"]) as con:
     con.execute("create or replace table built as select 1 as ok")
-'''
+"""
 
 
 def _alive(pid: int) -> bool:
@@ -98,11 +98,29 @@ class Setup:
         self.database = tmp_path / "smcost.duckdb"
         script = tmp_path / "stand_in_dbt.py"
         script.write_text(STAND_IN_DBT)
-        self.env = {**os.environ, "SMCOST_DBT": shlex.join([sys.executable, str(script)]),
-                    "STAND_IN_STATE": str(self.state), "SMCOST_DUCKDB_PATH": str(self.database),
-                    "DBT_PROFILES_DIR": str(tmp_path), **extra_env}
-        self.args = [sys.executable, "-m", "smcost", "pipeline", "--skip-extract", "--target", "local",
-                     "--lake", str(tmp_path / "lake"), "--lock-file", str(self.lock), "--grace-seconds", "2"]
+        self.env = {
+            **os.environ,
+            "SMCOST_DBT": shlex.join([sys.executable, str(script)]),
+            "STAND_IN_STATE": str(self.state),
+            "SMCOST_DUCKDB_PATH": str(self.database),
+            "DBT_PROFILES_DIR": str(tmp_path),
+            **extra_env,
+        }
+        self.args = [
+            sys.executable,
+            "-m",
+            "smcost",
+            "pipeline",
+            "--skip-extract",
+            "--target",
+            "local",
+            "--lake",
+            str(tmp_path / "lake"),
+            "--lock-file",
+            str(self.lock),
+            "--grace-seconds",
+            "2",
+        ]
         self.runs = 0
         self.processes: list[subprocess.Popen] = []
 
@@ -156,12 +174,16 @@ def make_setup(tmp_path):
         setup.clean_up()
 
 
-@pytest.mark.parametrize("signum, stubborn", [
-    (signal.SIGTERM, False),
-    (signal.SIGINT, False),
-    (signal.SIGHUP, False),  # the terminal went away: the step, in a session of its own, hears it from us
-    (signal.SIGTERM, True),  # the step ignores SIGTERM: after the grace period it gets SIGKILL
-], ids=["sigterm", "sigint", "sighup", "sigterm-ignored"])
+@pytest.mark.parametrize(
+    "signum, stubborn",
+    [
+        (signal.SIGTERM, False),
+        (signal.SIGINT, False),
+        (signal.SIGHUP, False),  # the terminal went away: the step, in a session of its own, hears it from us
+        (signal.SIGTERM, True),  # the step ignores SIGTERM: after the grace period it gets SIGKILL
+    ],
+    ids=["sigterm", "sigint", "sighup", "sigterm-ignored"],
+)
 def test_a_stop_signal_ends_the_step_group_reports_and_frees_the_lock(make_setup, tmp_path, signum, stubborn):
     setup = make_setup(**({"STAND_IN_STUBBORN": "1"} if stubborn else {}))
     process, out, err = setup.start()
