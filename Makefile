@@ -46,10 +46,15 @@ demo: install ## Generate the demo account, build every model on DuckDB, print a
 test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)
 
 test-python: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
-lint: install ## sqlfluff (athena dialect) on every model
+PY_SOURCES := extract tests/python scripts
+
+lint: install ## sqlfluff (athena dialect) on every model; ruff (lint + format) and mypy on the Python
 	$(BIN)/sqlfluff lint models
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/mypy
 
 athena-check: install ## dbt parse + compile for Athena (Hive/FOCUS 1.2 and Iceberg/FOCUS 1.0), offline
 	$(BIN)/dbt parse --target athena

@@ -37,12 +37,31 @@ def compiled(lake: Path, work: Path, models: list[str]) -> dict[str, str]:
     """The compiled SELECT of each model, and the rendered pre-hook of stg_focus__charges."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "profiles.yml").write_text((REPO / "profiles.yml.example").read_text())
-    env = {**os.environ, "DBT_PROFILES_DIR": str(work), "SMCOST_LAKE_ROOT": str(lake),
-           "SMCOST_DUCKDB_PATH": str(work / "db.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(work),
+        "SMCOST_LAKE_ROOT": str(lake),
+        "SMCOST_DUCKDB_PATH": str(work / "db.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
     # compile renders the pre-hook too; run_query needs a connection, which compile opens.
-    subprocess.run([str(BIN / "dbt"), "compile", "--select", *models, "--full-refresh",
-                    "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-                   cwd=REPO, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(BIN / "dbt"),
+            "compile",
+            "--select",
+            *models,
+            "--full-refresh",
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     out = {}
     for node in manifest["nodes"].values():
