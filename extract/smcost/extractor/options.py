@@ -57,7 +57,14 @@ def _utc(value: str) -> datetime:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_argument_group("where")
+    _where(parser.add_argument_group("where"))
+    _what(parser.add_argument_group("what"))
+    _mme(parser.add_argument_group("multi-model endpoints (per-model invocations)"))
+    _how(parser.add_argument_group("how"))
+
+
+def _where(where: argparse._ArgumentGroup) -> None:
+    """Which accounts and regions, and where the lake is."""
     where.add_argument(
         "--out",
         default=os.environ.get("SMCOST_LAKE_ROOT", lake.DEFAULT_LAKE_ROOT),
@@ -83,7 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     where.add_argument("--external-id", help="ExternalId the member roles' trust policy requires")
 
-    what = parser.add_argument_group("what")
+
+def _what(what: argparse._ArgumentGroup) -> None:
+    """Which datasets, and which window of time."""
     what.add_argument(
         "--datasets",
         type=_csv,
@@ -119,7 +128,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--full", action="store_true", help="ignore watermarks: re-read every job, model, config, artifact and image"
     )
 
-    mme = parser.add_argument_group("multi-model endpoints (per-model invocations)")
+
+def _mme(mme: argparse._ArgumentGroup) -> None:
+    """Per-model invocations of multi-model endpoints (docs/extract.md)."""
     mme.add_argument(
         "--mme-metric-namespace", help="CloudWatch namespace of your per-target-model custom metric (default: not read)"
     )
@@ -130,7 +141,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="its model dimension, alongside EndpointName (default TargetModel)",
     )
 
-    how = parser.add_argument_group("how")
+
+def _how(how: argparse._ArgumentGroup) -> None:
+    """Parallelism, time bounds, output."""
     how.add_argument(
         "--workers", type=int, default=8, help="units (account x region x dataset) run in parallel (default 8)"
     )
