@@ -89,7 +89,6 @@ class Resource:
     operation: str
     variants: list[TagVariant] | None
     unverifiable: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
