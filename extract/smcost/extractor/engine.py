@@ -295,7 +295,7 @@ class Extraction:
             f"  regions      {', '.join(regions)}",
             f"  units        {len(units)} (accounts x regions x datasets), {self.options.workers} at a time",
             "",
-            f"  {'dataset':<22} {'reads':<86} window",
+            f"  {'dataset':<22} window, then the calls that read it (the kind's declaration)",
         ]
         for kind in self.kinds:
             own = [u for u in units if u.kind is kind]
@@ -310,7 +310,7 @@ class Extraction:
                 window = ", ".join(sorted({f"{_iso(u.since)} .. {_iso(u.until)} hourly" for u in own}))
             else:
                 window = "current state, merged with history"
-            lines.append(f"  {kind.dataset:<22} {kind.reads:<86} {window}")
+            lines += [f"  {kind.dataset:<22} {window}", f"  {'':<22} {kind.reads}"]
         lines += ["", f"  manifest     {self.state.root}/sagemaker/_runs/{self.run_id}.json, written last"]
         return "\n".join(lines)
 
