@@ -6,6 +6,9 @@ dbt_project.yml, seeds/tag_key_aliases.csv, seeds/tag_allowed_values.csv).
                                      Pipelines definitions, CloudFormation/CDK templates (JSON/YAML)
   smcost tags render-guardrails      write governance/ (SCPs, tag policy, AWS Config rule, project
                                      template); --check exits 1 if a committed file is out of date
+  smcost tags suggest                print the AddTags calls (shell or JSON) for every key the marts
+                                     inferred with high confidence, and the coverage if applied;
+                                     read-only: it never calls AWS
 
 `check` reports every resource that lacks a required key (canonical or alias, matched as dbt
 matches them) or carries a value outside seeds/tag_allowed_values.csv.
@@ -69,6 +72,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render.add_argument(
         "--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (default: this checkout)"
     )
+    suggest = actions.add_parser(
+        "suggest",
+        help="print AddTags calls for the keys inferred with high confidence (read-only), with the projected coverage",
+        description="Read the DuckDB marts and print, for every resource whose missing keys were inferred with "
+        "high confidence (metadata link, experiment sibling), the AddTags call that would fix it, with the "
+        "evidence beside it and the dollar-weighted coverage if applied. Nothing is applied. Exit 0, or 2 when "
+        "the marts cannot be read.",
+    )
+    suggest.add_argument("--database", default="data/smcost.duckdb", help="DuckDB file (default: %(default)s)")
+    suggest.add_argument(
+        "--format",
+        choices=["shell", "json"],
+        default="shell",
+        help="`aws sagemaker add-tags` commands (default) or JSON AddTags requests",
+    )
+    suggest.add_argument("--billing-period", metavar="YYYY-MM", help="the period to read (default: the latest)")
+    suggest.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    suggest.add_argument(
+        "--project-dir", type=Path, default=PROJECT_DIR, help="the dbt project (default: this checkout)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +104,54 @@ def run(args: argparse.Namespace) -> int:
         from smcost.governance.guardrails import render_all
 
         return render_all(config, args.project_dir / "governance", check=args.check)
+    if args.action == "suggest":
+        return _suggest(args, config)
     return _check(args, config)
+
+
+def _suggest(args: argparse.Namespace, config: TagConfig) -> int:
+    import re
+
+    import duckdb
+
+    from smcost.governance import remediation
+
+    if args.billing_period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.billing_period):
+        print(f"smcost tags suggest: --billing-period {args.billing_period!r}: expected YYYY-MM", file=sys.stderr)
+        return 2
+    path = Path(args.database)
+    if not path.is_file():
+        print(
+            f"smcost tags suggest: {path} is not a DuckDB file. Build it first: `make demo` or `dbt build --target local`.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        print(f"smcost tags suggest: cannot open {path}: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+    with con:
+        try:
+            plan = remediation.build_plan(con, config, args.billing_period)
+        except remediation.SuggestError as exc:
+            print(f"smcost tags suggest: {path}: {exc}. Run `dbt build --target local`.", file=sys.stderr)
+            return 2
+        except duckdb.Error as exc:
+            print(
+                f"smcost tags suggest: cannot read the marts in {path}: {str(exc).strip().splitlines()[0]}. "
+                "Rebuild with `dbt build --target local`.",
+                file=sys.stderr,
+            )
+            return 2
+    report = remediation.RENDERERS[args.format](plan)
+    if args.output:
+        args.output.write_text(report)
+    else:
+        sys.stdout.write(report)
+    if plan.skipped:
+        print(f"smcost tags suggest: {len(plan.skipped)} suggestion(s) skipped, reasons in the output", file=sys.stderr)
+    return 0
 
 
 def _check(args: argparse.Namespace, config: TagConfig) -> int:

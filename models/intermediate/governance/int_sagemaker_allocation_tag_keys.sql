@@ -4,12 +4,23 @@
     seeds/tag_allowed_values.csv, and whether the charge can carry tags at all. Untaggable charges —
     tax, credits, Savings Plan fees and unused commitment, anything without a resource id — are
     coverage_class `untaggable`: the coverage marts count them apart, outside the denominator.
-    Reads only the billing periods this run rebuilds, as the charge models do. -#}
+    Reads only the billing periods this run rebuilds once the governance marts exist (they are
+    incremental and keep older periods); before that, and on --full-refresh, every period. -#}
+{%- set downstream = namespace(built=true) %}
+{%- if execute and flags.WHICH in ('run', 'build') %}
+    {%- for mart in ['fct_sagemaker_tag_coverage_monthly', 'fct_sagemaker_untagged_resources'] %}
+        {%- if adapter.get_relation(database=this.database, schema=this.schema, identifier=mart) is none %}
+            {%- set downstream.built = false %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
 with
 
 allocations as (
     select * from {{ ref('fct_sagemaker_cost_allocations') }}
+    {%- if downstream.built %}
     where {{ in_billing_period_window('billing_period') }}
+    {%- endif %}
 ),
 
 confidence as (

@@ -86,7 +86,10 @@ resources as (
         cast(sum(case when dimension = 'team' then cast(effective_cost as decimal(38, 10)) end) as double)
             as effective_cost,
         cast(sum(case when dimension = 'team' then cast(billed_cost as decimal(38, 10)) end) as double)
-            as billed_cost
+            as billed_cost,
+        cast(coalesce(sum(
+            case when dimension = 'team' and has_all_bill_tags then cast(effective_cost as decimal(38, 10)) end
+        ), 0) as double) as all_bill_tags_cost
     from tag_keys
     group by billing_period, billing_currency, resource_arn
 ),
@@ -153,6 +156,7 @@ final as (
         flagged.region_id,
         flagged.effective_cost,
         flagged.billed_cost,
+        flagged.all_bill_tags_cost,
         flagged.first_charge_at,
         flagged.last_charge_at,
         lifecycle.created_at,
