@@ -26,6 +26,8 @@ BAR_WIDTH = 28
 TOLERANCE = 1e-6  # the build's reconciliation test uses the same bound
 FACT = "fct_sagemaker_cost_allocations"
 STAGED = "fct_sagemaker_bill_reconciliation"  # one row per period, payer and currency the last build staged
+COVERAGE = "fct_sagemaker_tag_coverage_monthly"  # the governance marts (models/marts/governance)
+UNTAGGED = "fct_sagemaker_untagged_resources"
 
 
 def _positive_int(text: str) -> int:
@@ -189,9 +191,62 @@ def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
             f"Tag coverage{scope}: {(tagged[0] or 0) / tagged[1] * 100:.1f}% of SageMaker effective cost "
             "carries all four attribution tags in the bill"
         )
+    lines += governance(con, top)
     lines.append("")
     lines.append('Query the marts: duckdb data/smcost.duckdb "select * from fct_sagemaker_cost_by_model_monthly"')
     return "\n".join(lines)
+
+
+def governance(con: duckdb.DuckDBPyConnection, top: int = 8) -> list[str]:
+    """Coverage by team and by key source, and the top untagged resources by cost, from the
+    governance marts, for the periods the last build staged (the untagged ranking: the latest)."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_name in (?, ?)", [COVERAGE, UNTAGGED]
+        ).fetchall()
+    }
+    if present != {COVERAGE, UNTAGGED}:
+        return ["", "Governance: the coverage marts are not built yet (`dbt build --target local`)"]
+    staged = f"billing_period in (select billing_period from {STAGED})"
+    sources = con.execute(f"""
+        select sum(bill_tag_cost), sum(api_tag_only_cost), sum(inferred_cost), sum(missing_cost),
+               sum(taggable_cost), sum(untaggable_cost)
+        from {COVERAGE} where {staged}""").fetchone()
+    if not sources or not sources[4]:
+        return ["", "Governance: no taggable spend in the periods the last build staged"]
+    bill, api, inferred, missing, taggable, untaggable = (v or 0.0 for v in sources)
+    lines = [
+        "",
+        "Tag coverage by source ($-weighted, the four keys together; untaggable "
+        f"{untaggable:,.2f} excluded): bill {bill / taggable * 100:.1f}%, API only {api / taggable * 100:.1f}%, "
+        f"inferred {inferred / taggable * 100:.1f}%, missing {missing / taggable * 100:.1f}%",
+    ]
+    teams = con.execute(f"""
+        select team, sum(taggable_cost) / 4 as taggable,
+               sum(all_bill_tags_cost) / 4 / nullif(sum(taggable_cost) / 4, 0) as all_four,
+               sum(bill_tag_cost) / nullif(sum(taggable_cost), 0) as keys_in_bill
+        from {COVERAGE} where {staged} group by team having sum(taggable_cost) <> 0
+        order by taggable desc limit {top}""").fetchall()
+    lines.append(f"Coverage by team{'':<24}   taggable  all 4 in bill  keys in bill")
+    for team, team_taggable, all_four, keys_in_bill in teams:
+        lines.append(
+            f"  {team:<38} {team_taggable:>12,.2f}  {(all_four or 0) * 100:12.1f}%  {(keys_in_bill or 0) * 100:11.1f}%"
+        )
+    latest = con.execute(f"select max(billing_period) from {UNTAGGED} where {staged}").fetchone()
+    if latest and latest[0]:
+        resources = con.execute(
+            f"""select resource_name, resource_type, effective_cost,
+                       coalesce(missing_keys, '-'), coalesce(inferred_keys, '-'), fix_owner_team
+                from {UNTAGGED} where billing_period = ? order by billing_currency, cost_rank limit {top}""",
+            [latest[0]],
+        ).fetchall()
+        lines.append("")
+        lines.append(f"Top untagged resources by cost, {latest[0]} (missing keys | only inferred | fix owner)")
+        for name, kind, cost, missing_keys, inferred_keys, owner in resources:
+            label = f"{kind}/{name}"
+            lines.append(f"  {label[:46]:<46} {cost:>10,.2f}  {missing_keys} | {inferred_keys} | {owner}")
+    return lines
 
 
 def _first_line(exc: BaseException) -> str:
