@@ -19,7 +19,7 @@ with
 allocations as (
     select * from {{ ref('fct_sagemaker_cost_allocations') }}
     {%- if downstream.built %}
-    where {{ in_billing_period_window('billing_period') }}
+        where {{ in_billing_period_window('billing_period') }}
     {%- endif %}
 ),
 
@@ -37,16 +37,16 @@ listed_dimensions as (
 
 keyed as (
     {%- for dimension in ['team', 'model', 'experiment', 'environment'] %}
-    select
-        allocation_id,
-        '{{ dimension }}' as dimension,
-        '{{ var("tag_keys")[dimension] }}' as tag_key,
-        {{ dimension }}_source as source,
-        case when {{ dimension }} not in ('unattributed', '__idle__') then {{ dimension }} end as tag_value
-    from allocations
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            allocation_id,
+            '{{ dimension }}' as dimension,
+            '{{ var("tag_keys")[dimension] }}' as tag_key,
+            {{ dimension }}_source as tag_source,
+            case when {{ dimension }} not in ('unattributed', '__idle__') then {{ dimension }} end as tag_value
+        from allocations
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -56,7 +56,7 @@ classified as (
         keyed.dimension,
         keyed.tag_key,
         keyed.tag_value,
-        keyed.source,
+        keyed.tag_source,
         allocations.resource_arn is null
         or allocations.sagemaker_category in ('savings_plan_fee', 'savings_plan_unused', 'credit', 'tax')
         or coalesce(allocations.charge_category, '') in ('Tax', 'Credit') as is_untaggable
@@ -80,7 +80,7 @@ final as (
         classified.resource_name,
         classified.team,
         classified.tag_value,
-        classified.source,
+        classified.tag_source,
         case when classified.is_untaggable then 'untaggable' else confidence.coverage_class end as coverage_class,
         confidence.evidence,
         case
@@ -99,7 +99,7 @@ final as (
     from classified
     left join confidence
         on classified.dimension = confidence.dimension
-            and classified.source = confidence.source
+            and classified.tag_source = confidence.source
     left join listed_dimensions
         on classified.dimension = listed_dimensions.dimension
     left join allowed_values

@@ -22,8 +22,10 @@ summed as (
         tag_key,
         dimension,
         {%- for class in ['bill', 'api_only', 'inferred', 'missing', 'untaggable'] %}
-        cast(coalesce(sum(case when coverage_class = '{{ class }}' then cast(effective_cost as decimal(38, 10)) end), 0)
-            as double) as {{ class }}_cost,
+            cast(
+                coalesce(sum(case when coverage_class = '{{ class }}' then cast(effective_cost as decimal(38, 10)) end), 0)
+                as double
+            ) as {{ class }}_cost,
         {%- endfor %}
         cast(coalesce(sum(
             case when coverage_class = 'inferred' and confidence = 'high' then cast(effective_cost as decimal(38, 10)) end

@@ -11,6 +11,7 @@
     Incremental by billing period. -#}
 {{ config(**billing_period_incremental_config()) }}
 {%- set dimensions = ['team', 'model', 'experiment', 'environment'] %}
+{%- set tag_keys = var('tag_keys') %}
 {%- set class_rank = {'missing': 4, 'inferred': 3, 'api_only': 2, 'bill': 1} %}
 with
 
@@ -27,7 +28,7 @@ account_owners as (
     select * from {{ ref('tag_account_owners') }}
 ),
 
--- One row per resource, key and (class, source, value) with its cost.
+-- One row per resource, key and (class, tag_source, value) with its cost.
 key_evidence as (
     select
         billing_period,
@@ -36,18 +37,18 @@ key_evidence as (
         dimension,
         tag_key,
         coverage_class,
-        source,
+        tag_source,
         tag_value,
         confidence,
         case coverage_class
             {%- for class, rank in class_rank.items() %}
-            when '{{ class }}' then {{ rank }}
+                when '{{ class }}' then {{ rank }}
             {%- endfor %}
         end as class_rank,
         sum(cast(effective_cost as decimal(38, 10))) as effective_cost,
         max(case when is_disallowed_value then 1 else 0 end) as has_disallowed_value
     from tag_keys
-    group by billing_period, billing_currency, resource_arn, dimension, tag_key, coverage_class, source, tag_value, confidence
+    group by billing_period, billing_currency, resource_arn, dimension, tag_key, coverage_class, tag_source, tag_value, confidence
 ),
 
 key_status as (
@@ -58,7 +59,7 @@ key_status as (
         dimension,
         tag_key,
         coverage_class,
-        source,
+        tag_source,
         tag_value,
         confidence,
         max(has_disallowed_value) over (
@@ -66,7 +67,7 @@ key_status as (
         ) as has_disallowed_value,
         row_number() over (
             partition by billing_period, billing_currency, resource_arn, dimension
-            order by class_rank desc, effective_cost desc, source asc, tag_value asc nulls last
+            order by class_rank desc, effective_cost desc, tag_source asc, tag_value asc nulls last
         ) as evidence_rank
     from key_evidence
 ),
@@ -100,11 +101,11 @@ pivoted as (
         billing_currency,
         resource_arn,
         {%- for dimension in dimensions %}
-        max(case when dimension = '{{ dimension }}' then tag_value end) as {{ dimension }}_value,
-        max(case when dimension = '{{ dimension }}' then source end) as {{ dimension }}_source,
-        max(case when dimension = '{{ dimension }}' then coverage_class end) as {{ dimension }}_class,
-        max(case when dimension = '{{ dimension }}' then confidence end) as {{ dimension }}_confidence,
-        max(case when dimension = '{{ dimension }}' then has_disallowed_value end) as {{ dimension }}_disallowed,
+            max(case when dimension = '{{ dimension }}' then tag_value end) as {{ dimension }}_value,
+            max(case when dimension = '{{ dimension }}' then tag_source end) as {{ dimension }}_source,
+            max(case when dimension = '{{ dimension }}' then coverage_class end) as {{ dimension }}_class,
+            max(case when dimension = '{{ dimension }}' then confidence end) as {{ dimension }}_confidence,
+            max(case when dimension = '{{ dimension }}' then has_disallowed_value end) as {{ dimension }}_disallowed,
         {%- endfor %}
         count(case when coverage_class <> 'bill' then 1 end) as keys_not_in_bill
     from key_status
@@ -116,24 +117,40 @@ flagged as (
     select
         resources.*,
         {%- for dimension in dimensions %}
-        pivoted.{{ dimension }}_value,
-        pivoted.{{ dimension }}_source,
-        pivoted.{{ dimension }}_class,
-        pivoted.{{ dimension }}_confidence,
-        pivoted.{{ dimension }}_disallowed,
+            pivoted.{{ dimension }}_value,
+            pivoted.{{ dimension }}_source,
+            pivoted.{{ dimension }}_class,
+            pivoted.{{ dimension }}_confidence,
+            pivoted.{{ dimension }}_disallowed,
         {%- endfor %}
         pivoted.keys_not_in_bill,
-        {%- for label, class in [('missing_keys', 'missing'), ('inferred_keys', 'inferred'), ('api_only_keys', 'api_only')] %}
-        nullif(concat_ws(', '
-            {%- for dimension in dimensions %},
-            case when pivoted.{{ dimension }}_class = '{{ class }}' then '{{ var("tag_keys")[dimension] }}' end
-            {%- endfor %}
-        ), '') as {{ label }},
-        {%- endfor %}
-        nullif(concat_ws(', '
-            {%- for dimension in dimensions %},
-            case when pivoted.{{ dimension }}_disallowed = 1 then '{{ var("tag_keys")[dimension] }}' end
-            {%- endfor %}
+        nullif(concat_ws(
+            ', ',
+            case when pivoted.team_class = 'missing' then '{{ tag_keys.team }}' end,
+            case when pivoted.model_class = 'missing' then '{{ tag_keys.model }}' end,
+            case when pivoted.experiment_class = 'missing' then '{{ tag_keys.experiment }}' end,
+            case when pivoted.environment_class = 'missing' then '{{ tag_keys.environment }}' end
+        ), '') as missing_keys,
+        nullif(concat_ws(
+            ', ',
+            case when pivoted.team_class = 'inferred' then '{{ tag_keys.team }}' end,
+            case when pivoted.model_class = 'inferred' then '{{ tag_keys.model }}' end,
+            case when pivoted.experiment_class = 'inferred' then '{{ tag_keys.experiment }}' end,
+            case when pivoted.environment_class = 'inferred' then '{{ tag_keys.environment }}' end
+        ), '') as inferred_keys,
+        nullif(concat_ws(
+            ', ',
+            case when pivoted.team_class = 'api_only' then '{{ tag_keys.team }}' end,
+            case when pivoted.model_class = 'api_only' then '{{ tag_keys.model }}' end,
+            case when pivoted.experiment_class = 'api_only' then '{{ tag_keys.experiment }}' end,
+            case when pivoted.environment_class = 'api_only' then '{{ tag_keys.environment }}' end
+        ), '') as api_only_keys,
+        nullif(concat_ws(
+            ', ',
+            case when pivoted.team_disallowed = 1 then '{{ tag_keys.team }}' end,
+            case when pivoted.model_disallowed = 1 then '{{ tag_keys.model }}' end,
+            case when pivoted.experiment_disallowed = 1 then '{{ tag_keys.experiment }}' end,
+            case when pivoted.environment_disallowed = 1 then '{{ tag_keys.environment }}' end
         ), '') as disallowed_keys
     from resources
     inner join pivoted
@@ -171,9 +188,9 @@ final as (
         flagged.disallowed_keys,
         flagged.keys_not_in_bill,
         {%- for dimension in dimensions %}
-        flagged.{{ dimension }}_value,
-        flagged.{{ dimension }}_source,
-        flagged.{{ dimension }}_confidence,
+            flagged.{{ dimension }}_value,
+            flagged.{{ dimension }}_source,
+            flagged.{{ dimension }}_confidence,
         {%- endfor %}
         case
             when flagged.missing_keys is not null or flagged.inferred_keys is not null then 'add_tags'
