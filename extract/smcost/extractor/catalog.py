@@ -1,4 +1,5 @@
-"""Every kind the extractor lands, in the order units are scheduled (a kind after what it needs).
+"""Every kind the extractor lands, in the order units are scheduled (a kind after what it needs),
+and the live kinds `smcost audit` reads.
 
 The registry: the only module that imports the declaration modules. The engine is handed the
 kinds ``resolve`` returns and never imports this one.
@@ -6,12 +7,14 @@ kinds ``resolve`` returns and never imports this one.
 
 from __future__ import annotations
 
-from smcost.extractor import cloudwatch, sagemaker, storage
+from smcost.extractor import cloudwatch, live, sagemaker, storage
 from smcost.extractor.aws import RUN_ACTIONS
 from smcost.extractor.kinds import Kind
 from smcost.extractor.options import usage_error
 
 KINDS: dict[str, Kind] = {k.dataset: k for k in [*sagemaker.KINDS, *storage.KINDS, cloudwatch.KIND]}
+# What runs now, read by `smcost audit` (Extraction.collect) and never landed.
+LIVE_KINDS: dict[str, Kind] = {k.dataset: k for k in live.KINDS}
 
 
 def resolve(names: list[str]) -> list[Kind]:
@@ -30,5 +33,6 @@ def resolve(names: list[str]) -> list[Kind]:
 
 
 def iam_actions() -> list[str]:
-    """Every IAM action a run may need: each kind's, and the run's own (extract/iam-policy.json)."""
-    return sorted({action for kind in KINDS.values() for action in kind.actions} | set(RUN_ACTIONS))
+    """Every IAM action a run or an audit may need: each kind's, and the run's own (extract/iam-policy.json)."""
+    kinds = [*KINDS.values(), *LIVE_KINDS.values()]
+    return sorted({action for kind in kinds for action in kind.actions} | set(RUN_ACTIONS))

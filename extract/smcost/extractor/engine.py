@@ -20,11 +20,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,6 +67,7 @@ class Unit:
     refs: RefSet = field(default_factory=RefSet)
     gone: set[tuple[Any, ...]] = field(default_factory=set)
     spill: str | None = None
+    collected: list[Row] = field(default_factory=list)  # Extraction.collect: the rows, in memory
     seconds: float = 0.0
 
     @property
@@ -154,6 +155,22 @@ class Context:
         log.warning("%s: %s", self._unit.id, message)
 
 
+class _Sink(Protocol):
+    """Where a unit's rows go while it runs: a spill file (``run``) or memory (``collect``)."""
+
+    @property
+    def path(self) -> str | None: ...  # the spill file, None in memory
+
+    @property
+    def count(self) -> int: ...
+
+    def add(self, row: Row) -> None: ...
+
+    def close(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 class _Spill:
     """A unit's rows on local disk, in batches, until the unit is known to have succeeded."""
 
@@ -183,6 +200,27 @@ class _Spill:
     def discard(self) -> None:
         self._writer.close()
         os.remove(self.path)
+
+
+class _Collect:
+    """A unit's rows in memory (``Extraction.collect``), kept only if the unit succeeds."""
+
+    path: str | None = None
+
+    def __init__(self, unit: Unit) -> None:
+        self._unit = unit
+        self._rows: list[Row] = []
+        self.count = 0
+
+    def add(self, row: Row) -> None:
+        self._rows.append(row)
+        self.count += 1
+
+    def close(self) -> None:
+        self._unit.collected = self._rows
+
+    def discard(self) -> None:
+        self._rows = []
 
 
 @dataclass
@@ -235,12 +273,17 @@ class Extraction:
 
     # ---- plan ----------------------------------------------------------------------------
 
-    def plan(self) -> list[Unit]:
+    def _scope(self) -> tuple[list[str], list[str]]:
+        """(accounts, regions): the flags', else the caller's account and the session's region."""
         options = self.options
         regions = options.regions or ([self.access.default_region] if self.access.default_region else [])
         if not regions:
-            raise usage_error("no region: pass --regions or set AWS_REGION")
-        accounts = options.accounts or [self._caller_account()]
+            raise usage_error("no region: pass --regions or set AWS_REGION", options.command)
+        return options.accounts or [self._caller_account()], regions
+
+    def plan(self) -> list[Unit]:
+        options = self.options
+        accounts, regions = self._scope()
         manifest = self.state.latest_manifest() or {}
         self.watermarks = dict(manifest.get("watermarks", {}))
         self.previous_dates = {
@@ -322,7 +365,7 @@ class Extraction:
             print(self.describe_plan(units))
             return RunResult("dry-run", units, self.extracted_at)
         with tempfile.TemporaryDirectory(prefix="smcost-extract-") as spill_dir:
-            self._execute(units, spill_dir)
+            self._execute(units, lambda unit: self._spill(unit, spill_dir))
             datasets = self._land(units)
         ok = [u for u in units if u.status == "ok"]
         status = "complete" if len(ok) == len(units) else ("partial" if ok else "failed")
@@ -331,7 +374,23 @@ class Extraction:
         log.info("run %s %s: manifest %s", self.run_id, status, path)
         return RunResult(status, units, self.extracted_at, manifest, path)
 
-    def _execute(self, units: list[Unit], spill_dir: str) -> None:
+    def collect(self) -> list[Unit]:
+        """Run every (account, region, kind) unit and keep its rows in memory (``Unit.collected``).
+
+        For reads that land nothing (``smcost audit``): the lake is neither read nor written and no
+        manifest is kept; clients, retries, time bounds, call counting, per-unit failures and the
+        progress bar are ``run``'s. The kinds must not depend on history (``ctx.previous``).
+        """
+        accounts, regions = self._scope()
+        units = []
+        for account in accounts:
+            for region in regions:
+                self.windows[(account, region)] = (self.started_at, self.started_at)
+                units += [Unit(account, region, kind) for kind in self.kinds]
+        self._execute(units, _Collect)
+        return units
+
+    def _execute(self, units: list[Unit], open_sink: Callable[[Unit], _Sink]) -> None:
         by_id = {u.id: u for u in units}
         scope_refs: dict[tuple[str, str], RefSet] = {}
         pending = list(units)
@@ -339,7 +398,7 @@ class Extraction:
         show = self.options.progress if self.options.progress is not None else sys.stderr.isatty()
         with (
             ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="unit") as pool,
-            tqdm(total=len(units), unit="unit", desc="extract", file=sys.stderr, disable=not show) as bar,
+            tqdm(total=len(units), unit="unit", desc=self.options.command, file=sys.stderr, disable=not show) as bar,
         ):
             while pending or running:
                 for unit in list(pending):
@@ -360,7 +419,7 @@ class Extraction:
                     upstream = RefSet()
                     upstream.update(scope_refs.get(unit.scope, RefSet()))
                     unit.status = "running"
-                    running[pool.submit(self._run_unit, unit, upstream, spill_dir)] = unit
+                    running[pool.submit(self._run_unit, unit, upstream, open_sink)] = unit
                 if not running:
                     if pending:  # cannot happen with needs in catalog order; never spin
                         raise RuntimeError(f"units waiting on each other: {[u.id for u in pending]}")
@@ -373,11 +432,10 @@ class Extraction:
                         scope_refs.setdefault(unit.scope, RefSet()).update(unit.refs)
                     self._report(unit, bar)
 
-    def _run_unit(self, unit: Unit, upstream: RefSet, spill_dir: str) -> None:
+    def _run_unit(self, unit: Unit, upstream: RefSet, open_sink: Callable[[Unit], _Sink]) -> None:
         aws.count_calls_into(unit.calls)
         started = time.monotonic()
-        spill_path = os.path.join(spill_dir, unit.id.replace("/", "__") + ".parquet")
-        spill = _Spill(spill_path, unit.kind.dataset, unit.kind.schema)
+        spill = open_sink(unit)
         try:
             ctx = Context(self, unit, upstream)
             for row in unit.kind.fetch(ctx):
@@ -394,6 +452,12 @@ class Extraction:
         finally:
             aws.count_calls_into(None)
             unit.seconds = round(time.monotonic() - started, 3)
+
+    @staticmethod
+    def _spill(unit: Unit, spill_dir: str) -> _Spill:
+        return _Spill(
+            os.path.join(spill_dir, unit.id.replace("/", "__") + ".parquet"), unit.kind.dataset, unit.kind.schema
+        )
 
     @staticmethod
     def _report(unit: Unit, bar: tqdm[Any]) -> None:

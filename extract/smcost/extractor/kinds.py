@@ -145,6 +145,7 @@ def project(record: Record, columns: ColumnMap) -> Row:
 
 
 _ITEM = "_item"  # where an exploded record keeps its list element
+BUILT_ARN = "_arn"  # where a Listing keeps the ARN it built for ListTags (``Listing.arn`` a function)
 
 
 def with_item(record: Record, key: str) -> list[Record]:
@@ -249,10 +250,13 @@ class Search(_Projected):
 
     Sorted by LastModifiedTime, newest first: an incremental run stops at the first page that
     reaches back past ``since``, so a nightly run costs the pages of what changed, plus at most one.
+    ``where`` (property -> value) narrows the search server-side with ``Equals`` filters, and the
+    records are checked against it too (so an API or emulator that ignores a filter reads no more).
     """
 
     resource: str  # Search(Resource=...), e.g. "TrainingJob"
     result_key: str  # each result's record, e.g. "TrainingJob"
+    where: Mapping[str, str] = field(default_factory=dict)  # e.g. {"TrainingJobStatus": "InProgress"}
 
     @property
     def calls(self) -> tuple[str, ...]:
@@ -260,6 +264,9 @@ class Search(_Projected):
 
     @property
     def reads(self) -> str:
+        if self.where:
+            where = " and ".join(f"{k} = {v}" for k, v in self.where.items())
+            return f"Search({self.resource}, {where}): 100 records with their tags a page"
         return f"Search({self.resource}): 100 records with their tags a page, newest first, down to the watermark"
 
     def rows(self, ctx: UnitContext, columns: ColumnMap) -> Iterator[Row]:
@@ -269,10 +276,16 @@ class Search(_Projected):
             "SortOrder": "Descending",
             "MaxResults": 100,
         }
+        if self.where:
+            params["SearchExpression"] = {
+                "Filters": [{"Name": k, "Operator": "Equals", "Value": v} for k, v in self.where.items()]
+            }
         for page in ctx.pages("search", "Results", **params):
             reached_since = False
             for result in page:
                 record = result.get(self.result_key) or {}
+                if any(dig(record, k) != v for k, v in self.where.items()):
+                    continue
                 modified = utc(record.get("LastModifiedTime"))
                 if ctx.since is not None and modified is not None and modified < ctx.since:
                     reached_since = True
@@ -301,14 +314,20 @@ class Listing(_Projected):
     emulator that ignores the filter still reads only what changed). ``immutable`` names the key
     columns of resources that cannot change (models, endpoint configs): read from each summary by
     their API paths, they are described once, the first run that sees them; later runs keep their rows.
+    ``params`` are passed to every List call (``StatusEquals``); ``keep`` drops summaries before
+    any per-item call (for filters a List call does not take).
     """
 
     operation: str  # boto3 method, e.g. "list_models"
     items_key: str  # the page's list of summaries, e.g. "Models"
     describe: Describe | None = None
-    arn: str | None = None  # the record field to ListTags on (None: no tags)
+    # The record field to ListTags on, or a function building the ARN an API does not return
+    # (None: no tags).
+    arn: str | Callable[[UnitContext, Record], str] | None = None
     incremental: bool = False
     immutable: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    keep: Callable[[Record], bool] | None = None
 
     @property
     def calls(self) -> tuple[str, ...]:
@@ -321,6 +340,8 @@ class Listing(_Projected):
     @property
     def reads(self) -> str:
         listing = api_name(self.operation) + (" (LastModifiedTimeAfter)" if self.incremental else "")
+        if self.params:
+            listing += f" ({', '.join(f'{k}={v}' for k, v in self.params.items())})"
         per_item = [api_name(self.describe.operation)] if self.describe else []
         per_item += ["ListTags"] if self.arn else []
         if self.immutable:
@@ -328,7 +349,7 @@ class Listing(_Projected):
         return " + ".join([listing, *per_item])
 
     def rows(self, ctx: UnitContext, columns: ColumnMap) -> Iterator[Row]:
-        call_params: Record = {"MaxResults": 100}
+        call_params: Record = {"MaxResults": 100, **self.params}
         if self.incremental and ctx.since is not None:
             call_params["LastModifiedTimeAfter"] = ctx.since
         known: set[tuple[Any, ...]] = set()
@@ -342,11 +363,16 @@ class Listing(_Projected):
                 continue
             if self.immutable and self._key(summary, columns) in known:
                 continue
+            if self.keep is not None and not self.keep(summary):
+                continue
             record = dict(summary)
             try:
                 if self.describe is not None:
                     record.update(ctx.call(self.describe.operation, **self.describe.params(summary)))
-                if self.arn is not None:
+                if callable(self.arn):
+                    record[BUILT_ARN] = self.arn(ctx, record)
+                    record["Tags"] = ctx.tags(record[BUILT_ARN])
+                elif self.arn is not None:
                     record["Tags"] = ctx.tags(record[self.arn])
             except ClientError as exc:
                 if is_not_found(exc):  # deleted since the listing: its previous row is kept
@@ -395,6 +421,9 @@ class Kind:
     # unless partial references are harmless: the failed kinds publish them again on the next run.
     strict_needs: bool = True
     service: str = "sagemaker"
+    # A kind that is never landed (``Extraction.collect``, ``smcost audit``) has no schema in
+    # schemas.py: its columns' API paths are declared here instead.
+    api_columns: Mapping[str, str] | None = None
 
     @property
     def schema(self) -> pa.Schema:
@@ -407,7 +436,8 @@ class Kind:
     @property
     def columns(self) -> dict[str, str | Computed]:
         """Column -> API path or function, for kinds that project API records (empty for Custom)."""
-        return self.reader.column_map(DATASETS[self.dataset].api_columns)
+        api_columns = self.api_columns if self.api_columns is not None else DATASETS[self.dataset].api_columns
+        return self.reader.column_map(api_columns)
 
     def fetch(self, ctx: UnitContext) -> Iterable[Row]:
         return self.reader.rows(ctx, self.columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 
 from smcost import lake
@@ -37,11 +37,12 @@ class Options:
     mme_model_dimension: str = "TargetModel"
     dry_run: bool = False
     progress: bool | None = None  # None: a bar when stderr is a terminal
+    command: str = "smcost extract"  # the command the run is part of (messages, the progress bar)
 
 
-def usage_error(message: str) -> SystemExit:
+def usage_error(message: str, command: str = "smcost extract") -> SystemExit:
     """Exit status 2, as argparse uses for bad arguments: ``raise usage_error("...")``."""
-    print(f"smcost extract: error: {message}", file=sys.stderr)
+    print(f"{command}: error: {message}", file=sys.stderr)
     return SystemExit(2)
 
 
@@ -63,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _how(parser.add_argument_group("how"))
 
 
+def add_access_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of a read that lands nothing (``smcost audit``): accounts, regions, roles, bounds."""
+    _scope(parser.add_argument_group("where"))
+    how = parser.add_argument_group("how")
+    _limits(how)
+    _output(how)
+
+
 def _where(where: argparse._ArgumentGroup) -> None:
     """Which accounts and regions, and where the lake is."""
     where.add_argument(
@@ -70,6 +79,10 @@ def _where(where: argparse._ArgumentGroup) -> None:
         default=os.environ.get("SMCOST_LAKE_ROOT", lake.DEFAULT_LAKE_ROOT),
         help="lake root: a folder or s3://bucket/prefix (default: $SMCOST_LAKE_ROOT or data/lake)",
     )
+    _scope(where)
+
+
+def _scope(where: argparse._ArgumentGroup) -> None:
     where.add_argument(
         "--regions",
         type=_csv,
@@ -144,6 +157,12 @@ def _mme(mme: argparse._ArgumentGroup) -> None:
 
 def _how(how: argparse._ArgumentGroup) -> None:
     """Parallelism, time bounds, output."""
+    _limits(how)
+    how.add_argument("--dry-run", action="store_true", help="print the plan; call and write nothing")
+    _output(how)
+
+
+def _limits(how: argparse._ArgumentGroup) -> None:
     how.add_argument(
         "--workers", type=int, default=8, help="units (account x region x dataset) run in parallel (default 8)"
     )
@@ -177,7 +196,9 @@ def _how(how: argparse._ArgumentGroup) -> None:
         default=10_000,
         help="pages any one listing may return before its unit fails (default 10000)",
     )
-    how.add_argument("--dry-run", action="store_true", help="print the plan; call and write nothing")
+
+
+def _output(how: argparse._ArgumentGroup) -> None:
     how.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -187,45 +208,24 @@ def _how(how: argparse._ArgumentGroup) -> None:
     how.add_argument("-v", "--verbose", action="store_true", help="log every unit and API error")
 
 
-def from_args(args: argparse.Namespace) -> Options:
+def from_args(args: argparse.Namespace, command: str = "smcost extract") -> Options:
+    """The run options; flags a command does not have (``add_access_arguments``) keep their defaults."""
     template = args.role_arn_template
     if template is None and args.role_name:
         template = "arn:aws:iam::{account_id}:role/" + args.role_name
     if args.accounts and template is None:
-        raise usage_error("--accounts needs --role-name or --role-arn-template")
+        raise usage_error("--accounts needs --role-name or --role-arn-template", command)
     if template is not None and "{account_id}" not in template:
-        raise usage_error("--role-arn-template must contain {account_id}")
+        raise usage_error("--role-arn-template must contain {account_id}", command)
     if args.workers < 1 or args.max_attempts < 1 or args.max_pages < 1:
-        raise usage_error("--workers, --max-attempts and --max-pages must be at least 1")
+        raise usage_error("--workers, --max-attempts and --max-pages must be at least 1", command)
     for flag, seconds in (
         ("--connect-timeout", args.connect_timeout),
         ("--read-timeout", args.read_timeout),
         ("--max-retry-seconds", args.max_retry_seconds),
     ):
         if not seconds > 0 or seconds == float("inf"):  # also rejects nan: it would disable the bound
-            raise usage_error(f"{flag} must be a positive number of seconds, not {seconds:g}")
-    return Options(
-        out=args.out,
-        regions=args.regions,
-        accounts=args.accounts,
-        role_arn_template=template,
-        external_id=args.external_id,
-        datasets=args.datasets,
-        extract_date=args.extract_date,
-        since=args.since,
-        until=args.until,
-        backfill_days=args.backfill_days,
-        overlap_hours=args.overlap_hours,
-        full=args.full,
-        workers=args.workers,
-        max_pages=args.max_pages,
-        max_attempts=args.max_attempts,
-        connect_timeout=args.connect_timeout,
-        read_timeout=args.read_timeout,
-        max_retry_seconds=args.max_retry_seconds,
-        mme_metric_namespace=args.mme_metric_namespace,
-        mme_metric_name=args.mme_metric_name,
-        mme_model_dimension=args.mme_model_dimension,
-        dry_run=args.dry_run,
-        progress=args.progress,
-    )
+            raise usage_error(f"{flag} must be a positive number of seconds, not {seconds:g}", command)
+    given = vars(args)
+    flags = {f.name: given[f.name] for f in fields(Options) if f.name in given}
+    return Options(**{**flags, "role_arn_template": template, "command": command})
