@@ -9,7 +9,7 @@
 {%- set downstream = namespace(built=true) %}
 {%- if execute and flags.WHICH in ('run', 'build') %}
     {%- for mart in ['fct_sagemaker_tag_coverage_monthly', 'fct_sagemaker_untagged_resources'] %}
-        {%- if adapter.get_relation(database=this.database, schema=this.schema, identifier=mart) is none %}
+        {%- if adapter.get_relation(database=target.database, schema=target.schema, identifier=mart) is none %}
             {%- set downstream.built = false %}
         {%- endif %}
     {%- endfor %}
