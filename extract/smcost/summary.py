@@ -211,7 +211,7 @@ def governance(con: duckdb.DuckDBPyConnection, top: int = 8) -> list[str]:
     staged = f"billing_period in (select billing_period from {STAGED})"
     sources = con.execute(f"""
         select sum(bill_tag_cost), sum(api_tag_only_cost), sum(inferred_cost), sum(missing_cost),
-               sum(taggable_cost), sum(untaggable_cost)
+               sum(taggable_cost), sum(untaggable_cost) / 4  -- the same charges on each key's rows
         from {COVERAGE} where {staged}""").fetchone()
     if not sources or not sources[4]:
         return ["", "Governance: no taggable spend in the periods the last build staged"]
