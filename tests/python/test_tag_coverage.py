@@ -154,7 +154,7 @@ def test_report_demo_coverage_by_source_and_the_top_untagged(con) -> None:
                sum(taggable_cost), sum(untaggable_cost), sum(all_bill_tags_cost)
         from fct_sagemaker_tag_coverage_trend group by 1 order by 1""").fetchall()
     print("\ndemo coverage by source, three months ($-weighted share of taggable effective cost):")
-    for key, bill, api, inferred, missing, taggable, untaggable, all_four in rows:
+    for key, bill, api, inferred, missing, taggable, untaggable, _all_four in rows:
         print(
             f"  {key:<15} bill {bill / taggable:6.1%}  api-only {api / taggable:5.1%}  inferred {inferred / taggable:5.1%}"
             f"  missing {missing / taggable:5.1%}  (taggable {taggable:,.2f}, untaggable {untaggable:,.2f} apart)"
