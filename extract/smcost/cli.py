@@ -18,6 +18,10 @@ SUBCOMMANDS = {
     "summary": ("smcost.summary", "Print what the marts say about the bill (reads the DuckDB file)."),
     "docs": ("smcost.docs", "Render generated files (dbt source YAML) from the shared schemas."),
     "athena": ("smcost.athena", "Athena setup: `smcost athena ddl` creates the lake's tables (partition projection)."),
+    "audit": (
+        "smcost.audit",
+        "Audit what runs now: tags, $/hour and coverage of running SageMaker resources; a CI gate.",
+    ),
     "tags": ("smcost.tags", "Tag governance: `smcost tags check` before deploying, `smcost tags render-guardrails`."),
 }
 
