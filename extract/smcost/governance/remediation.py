@@ -111,14 +111,23 @@ class SuggestError(Exception):
 
 
 @lru_cache(maxsize=1)
+def _add_tags_input() -> Any:
+    """AddTags' input shape (a botocore StructureShape) from the installed service model."""
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("AddTags").input_shape
+    if shape is None:  # pragma: no cover - the model always has one
+        raise SuggestError("botocore's sagemaker model has no AddTags input")
+    return shape
+
+
+@lru_cache(maxsize=1)
 def add_tags_shapes() -> dict[str, dict[str, Any]]:
     """The constraints of AddTags' members from botocore's sagemaker service model:
     {'ResourceArn': {...}, 'Tags': {...}, 'Key': {...}, 'Value': {...}} (min, max, pattern)."""
-    import botocore.session
-
-    operation = botocore.session.get_session().get_service_model("sagemaker").operation_model("AddTags")
-    members = operation.input_shape.members
-    tag = members["Tags"].member.members
+    members = _add_tags_input().members
+    tag_list: Any = members["Tags"]  # a ListShape of the Tag structure
+    tag = tag_list.member.members
     return {
         "ResourceArn": dict(members["ResourceArn"].metadata),
         "Tags": dict(members["Tags"].metadata),
@@ -162,11 +171,9 @@ def arn_problem(arn: str) -> str | None:
 def validate_request(request: dict[str, Any]) -> list[str]:
     """Every way an AddTags request breaks botocore's model: its parameter validator (types, required
     members, minimum lengths) plus the maxima and patterns the validator leaves to the service."""
-    import botocore.session
     from botocore.validate import ParamValidator
 
-    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model("AddTags").input_shape
-    report = ParamValidator().validate(request, shape)
+    report = ParamValidator().validate(request, _add_tags_input())
     problems = [report.generate_report()] if report.has_errors() else []
     arn = request.get("ResourceArn")
     if isinstance(arn, str) and (problem := arn_problem(arn)):
@@ -175,9 +182,9 @@ def validate_request(request: dict[str, Any]) -> list[str]:
     if len(tags) > add_tags_shapes()["Tags"].get("max", TAG_LIMIT):
         problems.append(f"{len(tags)} tags in one request (AddTags allows {add_tags_shapes()['Tags']['max']})")
     for tag in tags:
-        if isinstance(tag, dict) and isinstance(tag.get("Key"), str) and isinstance(tag.get("Value"), str):
-            if problem := tag_problem(tag["Key"], tag["Value"]):
-                problems.append(problem)
+        readable = isinstance(tag, dict) and isinstance(tag.get("Key"), str) and isinstance(tag.get("Value"), str)
+        if readable and (problem := tag_problem(tag["Key"], tag["Value"])):
+            problems.append(problem)
     return problems
 
 
@@ -234,12 +241,16 @@ def _request_for(row: dict[str, Any], config: TagConfig, skipped: list[Skipped])
             left.append(f"{key} ({source}{', ' + confidence if confidence else ''})")
             continue
         if not config.is_allowed(dimension, value):
-            skipped.append(Skipped(arn, f"inferred value {value!r} is not in seeds/tag_allowed_values.csv", key))
+            skipped.append(
+                Skipped(
+                    arn, f"inferred value {value!r} is outside the allowed list (seeds/tag_allowed_values.csv)", key
+                )
+            )
             continue
         if problem := tag_problem(key, value):
             skipped.append(Skipped(arn, problem, key))
             continue
-        tags.append(Suggestion(dimension, key, value, source, confidence))
+        tags.append(Suggestion(dimension, key, value, str(source), confidence))
     if not tags:
         return None
     if problem := arn_problem(arn or ""):
