@@ -205,7 +205,9 @@ def load_rates(args: argparse.Namespace) -> Rates:
         database = DEFAULT_DATABASE if Path(DEFAULT_DATABASE).exists() else ""
         if not database:
             sources.insert(0, f"no billed rates ({DEFAULT_DATABASE} not found; --database names another)")
-    elif database and not Path(database).exists():
+    elif not database:
+        sources.insert(0, "no billed rates (--database '')")
+    elif not Path(database).exists():
         raise UsageError(f"--database {database}: no such file")
     bill: dict[tuple[str, str], float] = {}
     periods: dict[str, str] = {}

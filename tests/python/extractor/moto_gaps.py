@@ -4,7 +4,9 @@ moto runs in this process (ThreadedMotoServer), so its backends can be adjusted 
 
 - ``Search`` ignores MaxResults, NextToken and SortBy, returning every record in one page. AWS
   returns at most MaxResults (100) sorted records and a NextToken. ``install()`` wraps moto's
-  Search so paging and incremental stops are exercised, and so the benchmark counts real pages.
+  Search so paging and incremental stops are exercised, and so the benchmark counts real pages;
+  a SearchExpression of plain ``Equals`` filters (``TrainingJobStatus = InProgress``, what
+  `smcost audit` sends) is applied before paging, as AWS applies it.
 - Fields moto never fills (BillableTimeInSeconds, WarmPoolStatus, ProcessingResources, trial
   component Source/Parents, distinct start/end times, log group bytes) are set on the backend
   objects by the scenario; ``sagemaker()`` and friends hand them out.
@@ -39,12 +41,28 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _equals_filters(expression: dict | None) -> list[tuple[str, str]] | None:
+    """The (property, value) pairs of a SearchExpression made only of top-level Equals filters on
+    plain properties (what `smcost audit` sends); None for any other expression."""
+    if expression is None:
+        return []
+    filters = expression.get("Filters") or []
+    if set(expression) != {"Filters"} or any(f.get("Operator") != "Equals" or "." in f["Name"] for f in filters):
+        return None
+    return [(f["Name"], f["Value"]) for f in filters]
+
+
 def _search_like_aws(self: SageMakerResponse) -> ActionResult:
     resource = self._get_param("Resource")
-    if self._get_param("SearchExpression") is not None or resource not in _SEARCHABLE:
+    filters = _equals_filters(self._get_param("SearchExpression"))
+    if filters is None or resource not in _SEARCHABLE:
         return _original_search(self)
     attribute, result_key = _SEARCHABLE[resource]
-    items = list(getattr(self.sagemaker_backend, attribute).values())
+    items = [
+        item
+        for item in getattr(self.sagemaker_backend, attribute).values()
+        if all(getattr(item, _snake(name), None) == value for name, value in filters)
+    ]
     sort_by = self._get_param("SortBy")
     if sort_by:
         items.sort(
