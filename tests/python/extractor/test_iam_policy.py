@@ -1,8 +1,9 @@
-"""Least privilege: extract/iam-policy.json allows exactly the AWS operations the extractor calls.
+"""Least privilege: extract/iam-policy.json allows exactly the AWS operations the extractor and
+`smcost audit` call.
 
 Every extraction in this suite counts its calls with botocore event hooks (``api_calls``). The
 policy test runs last (conftest orders it), so it sees every operation any test made; it also runs
-a complete extraction of its own, so it means the same when run alone.
+a complete extraction and a complete audit of its own, so it means the same when run alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor import audit_scenario
 from extractor import extract_scenario as scenario
 from extractor.extract_scenario import ACCOUNT, REGION, WEST
 from extractor.harness import Extractor
@@ -57,6 +59,13 @@ def test_every_call_is_allowed_and_every_allowed_action_is_called(moto, api_call
     extractor("--regions", f"{REGION},{WEST}", "--mme-metric-namespace", scenario.MME_NAMESPACE)
     role = "smcost-extract"
     extractor("--accounts", ACCOUNT, "--role-name", role, "--datasets", "training_jobs")
+    # `smcost audit` reads with the same policy: a complete audit of what runs now adds its calls.
+    moto.reset()
+    audit_scenario.populate(moto)
+    auditor = audit_scenario.Auditor(moto, api_calls, tmp_path)
+    auditor.app_stubs[(ACCOUNT, REGION)] = audit_scenario.APP_STUBS
+    auditor("--regions", REGION, "--min-coverage", "0")
+    assert auditor.report and '"errors": []' in auditor.report
 
     used = {iam_action(call) for call in api_calls}
     allowed = _allowed()
