@@ -104,16 +104,36 @@ ranked as (
     where resource_arn is not null
 ),
 
-final as (
+current_incarnations as (
+    select * from ranked
+    where incarnation_rank = 1
+),
+
+-- Counted from the map's entries (the engines' unnest, macros/engine/tags.sql): every key counts,
+-- whatever its case, as SageMaker counts them against its 50-tag limit.
+tag_entries as (
+    {{ unnest_map('current_incarnations', 'resource_arn', 'tags') }}
+),
+
+tag_counts as (
     select
         resource_arn,
-        last_seen_status,
-        created_at,
-        ended_at,
-        extracted_at as status_seen_at,
-        cast(coalesce(cardinality(tags), 0) as bigint) as api_tag_count
-    from ranked
-    where incarnation_rank = 1
+        count(*) as api_tag_count
+    from tag_entries
+    group by resource_arn
+),
+
+final as (
+    select
+        current_incarnations.resource_arn,
+        current_incarnations.last_seen_status,
+        current_incarnations.created_at,
+        current_incarnations.ended_at,
+        current_incarnations.extracted_at as status_seen_at,
+        coalesce(tag_counts.api_tag_count, 0) as api_tag_count
+    from current_incarnations
+    left join tag_counts
+        on current_incarnations.resource_arn = tag_counts.resource_arn
 )
 
 select * from final
