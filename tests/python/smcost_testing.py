@@ -53,23 +53,21 @@ def run_smcost(*args: str, check: bool = True, env: dict | None = None) -> subpr
     return result
 
 
-def withhold_billing_period(lake_root: Path, period: str, parking: Path) -> Callable[[], None]:
+def withhold_billing_period(lake_root: Path, period: str, parking: Path) -> Callable[..., None]:
     """Take a billing period's delivery (data files and manifest) out of the lake, as if AWS had not
-    delivered it yet; returns the function that delivers it."""
+    delivered it yet; returns ``deliver(into=lake_root)``, which copies it into a lake (the parked
+    delivery stays, so it can be delivered again, e.g. into a copy of the lake)."""
     from smcost import lake
 
-    moves = [
-        (lake_root / lake.billing_partition(period), parking / "data"),
-        (lake_root / lake.billing_manifest(period).rsplit("/", 1)[0], parking / "metadata"),
-    ]
-    parking.mkdir(parents=True)
-    for source, target in moves:
-        if source.exists():
-            shutil.move(str(source), str(target))
+    folders = [lake.billing_partition(period), lake.billing_manifest(period).rsplit("/", 1)[0]]
+    for folder in folders:
+        if (lake_root / folder).exists():
+            (parking / folder).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(lake_root / folder), str(parking / folder))
 
-    def deliver() -> None:
-        for source, target in moves:
-            if target.exists():
-                shutil.move(str(target), str(source))
+    def deliver(into: Path = lake_root) -> None:
+        for folder in folders:
+            if (parking / folder).exists():
+                shutil.copytree(parking / folder, into / folder)
 
     return deliver

@@ -21,10 +21,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from smcost import lake as lakes
 from smcost.demo import generate
 from smcost.pipeline import DUCKDB_STORAGE_VERSION
-from smcost_testing import BIN, REPO
+from smcost_testing import BIN, REPO, withhold_billing_period
 
 CLI = BIN / "duckdb"
 WAIT = 600  # seconds: a bound on each wait, never an assertion about speed
@@ -89,8 +88,7 @@ def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("compat")
     lake = work / "lake"
     generate(str(lake), seed=5, months=3, start_month="2026-08")
-    october = work / "october"
-    withhold(lake, "2026-10", october)
+    deliver_october = withhold_billing_period(lake, "2026-10", work / "october")
     database = work / "built" / "smcost.duckdb"
     result = pipeline(
         "--target",
@@ -106,24 +104,7 @@ def built(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert summary_of(result)["database"]["swapped"] is True
-    return {"lake": lake, "october": october, "database": database}
-
-
-def period_folders(period: str) -> list[str]:
-    """A billing period of the export as AWS delivers it: its data folder and its manifest's folder."""
-    return [lakes.billing_partition(period), str(Path(lakes.billing_manifest(period)).parent)]
-
-
-def withhold(lake: Path, period: str, to: Path) -> None:
-    for folder in period_folders(period):
-        if (lake / folder).exists():
-            shutil.move(str(lake / folder), str(to / folder))
-
-
-def deliver(held: Path, period: str, lake: Path) -> None:
-    for folder in period_folders(period):
-        if (held / folder).exists():
-            shutil.copytree(held / folder, lake / folder)
+    return {"lake": lake, "deliver_october": deliver_october, "database": database}
 
 
 def copy_database(built, tmp_path) -> Path:
@@ -159,7 +140,7 @@ def test_a_reader_holding_the_file_open_neither_fails_the_run_nor_sees_a_partial
     database = copy_database(built, tmp_path)
     lake = tmp_path / "lake"
     shutil.copytree(built["lake"], lake)
-    deliver(built["october"], "2026-10", lake)
+    built["deliver_october"](lake)
     query = (
         "select string_agg(distinct billing_period, ',' order by billing_period), count(*), "
         # exact decimals: a parallel sum of doubles may differ in its last digit from one query to the next
