@@ -134,7 +134,7 @@ class Rates:
             return 0.0, "none"  # its training jobs bill, each listed with its own rate
         if not resource.instances:
             return None, "unknown"
-        total, used = 0.0, set()
+        total, used = 0.0, set[str]()
         for instance_type, count in resource.instances:
             if instance_type in FREE_INSTANCE_TYPES or count <= 0:
                 continue
@@ -314,7 +314,7 @@ class Audit:
         coverage = self.coverage
         checked = {"both": ("count", "dollars"), "count": ("count",), "dollars": ("dollars",)}[self.gate]
         values = {"count": coverage.by_count, "dollars": coverage.by_dollars}
-        return [name for name in checked if values[name] is not None and values[name] < self.min_coverage]
+        return [name for name in checked if (value := values[name]) is not None and value < self.min_coverage]
 
     @property
     def exit_code(self) -> int:
