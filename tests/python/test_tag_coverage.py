@@ -183,3 +183,60 @@ def test_resources_carry_age_status_and_an_owner(con) -> None:
     assert total > 0 and with_created == total - unseen and aged == total
     assert account_owned > 0  # scratch notebooks and untitled jobs: no team anywhere, the account's owner
     assert unassigned == 0
+
+
+@pytest.mark.dbt
+def test_incremental_runs_rebuild_the_window_and_equal_a_full_refresh(tmp_path: Path) -> None:
+    """Like the fact (tests/python/test_incremental.py): a run as of a later month rewrites only the
+    lookback window of the governance marts, keeps older periods, and ends up equal to a full refresh
+    (the untagged ranking's metadata columns aside: they say what the metadata showed at build time)."""
+    from smcost.demo import generate
+    from smcost_testing import run_dbt, withhold_billing_period
+
+    lake = tmp_path / "lake"
+    generate(str(lake), seed=11, months=3, start_month="2026-08")
+    deliver_october = withhold_billing_period(lake, "2026-10", tmp_path / "not-yet-delivered")
+    incremental, full = tmp_path / "incremental", tmp_path / "full"
+    incremental.mkdir()
+    full.mkdir()
+    selection = ["--select", "+fct_sagemaker_tag_coverage_trend", "+fct_sagemaker_untagged_resources"]
+    run_dbt(
+        ["build", *selection],
+        lake_root=lake,
+        database=incremental / "db.duckdb",
+        work=incremental,
+        vars={"as_of_billing_period": "2026-09"},
+    )
+    deliver_october()
+    run_dbt(
+        ["build", *selection],
+        lake_root=lake,
+        database=incremental / "db.duckdb",
+        work=incremental,
+        vars={"as_of_billing_period": "2026-10"},
+    )
+    run_dbt(
+        ["build", "--full-refresh", *selection],
+        lake_root=lake,
+        database=full / "db.duckdb",
+        work=full,
+        vars={"as_of_billing_period": "2026-10"},
+    )
+    stable = (
+        "cost_rank, billing_currency, resource_arn, effective_cost, missing_keys, inferred_keys, api_only_keys, "
+        "team_value, model_value, experiment_value, environment_value, fix_action, fix_owner_team, billing_period"
+    )
+    for table, columns in (
+        ("fct_sagemaker_tag_coverage_monthly", "*"),
+        ("fct_sagemaker_tag_coverage_trend", "*"),
+        ("fct_sagemaker_untagged_resources", stable),
+    ):
+        rows = []
+        for database in (incremental / "db.duckdb", full / "db.duckdb"):
+            with duckdb.connect(str(database), read_only=True) as con:
+                fetched = con.execute(f"select {columns} from {table}").fetchall()
+            rows.append(
+                sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in r) for r in fetched), key=repr)
+            )
+        assert rows[0] == rows[1], table
+        assert {r[-1] for r in rows[0]} == {"2026-08", "2026-09", "2026-10"}, table
