@@ -199,7 +199,13 @@ def test_incremental_runs_rebuild_the_window_and_equal_a_full_refresh(tmp_path: 
     incremental, full = tmp_path / "incremental", tmp_path / "full"
     incremental.mkdir()
     full.mkdir()
-    selection = ["--select", "+fct_sagemaker_tag_coverage_trend", "+fct_sagemaker_untagged_resources"]
+    selection = [
+        "--select",
+        "+fct_sagemaker_tag_coverage_trend",
+        "+fct_sagemaker_untagged_resources",
+        "--indirect-selection",
+        "cautious",
+    ]
     run_dbt(
         ["build", *selection],
         lake_root=lake,
