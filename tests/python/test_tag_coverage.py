@@ -246,3 +246,20 @@ def test_incremental_runs_rebuild_the_window_and_equal_a_full_refresh(tmp_path: 
             )
         assert rows[0] == rows[1], table
         assert {r[-1] for r in rows[0]} == {"2026-08", "2026-09", "2026-10"}, table
+
+
+def test_drifted_keys_and_sloppy_values_count_as_tagged_not_missing(con) -> None:
+    # The demo's "drift" profile bills `ML:Team` = "Fraud " and `environment` (an alias): the same
+    # normalisation as the attribution (macros/normalised_tags.sql) makes them bill-tagged keys with
+    # allowed values, counted as coverage rather than as missing keys or disallowed values.
+    rows = con.execute("""
+        select k.coverage_class, bool_or(k.is_disallowed_value), count(*)
+        from stg_focus__charges as c
+        join int_sagemaker_allocation_tag_keys as k on c.charge_id = k.charge_id
+        where map_contains(c.tags, 'ML:Team') and k.coverage_class <> 'untaggable'
+        group by all""").fetchall()
+    assert rows and {r[0] for r in rows} == {"bill"} and not any(r[1] for r in rows)
+    drifted_values = con.execute("""
+        select count(*) from stg_focus__charges
+        where map_contains(tags, 'ML:Team') and tags['ML:Team'] <> lower(trim(tags['ML:Team']))""").fetchone()[0]
+    assert drifted_values > 0  # the raw values really are sloppy
