@@ -22,7 +22,10 @@ SUBCOMMANDS = {
         "smcost.audit",
         "Audit what runs now: tags, $/hour and coverage of running SageMaker resources; a CI gate.",
     ),
-    "tags": ("smcost.tags", "Tag governance: `tags check` before deploying, `tags suggest` fixes, `tags render-guardrails`."),
+    "tags": (
+        "smcost.tags",
+        "Tag governance: `tags check` before deploying, `tags suggest` fixes, `tags render-guardrails`.",
+    ),
 }
 
 
