@@ -251,3 +251,26 @@ def test_a_file_in_a_newer_storage_format_is_converted(built, tmp_path):
         count = "select count(*), sum(effective_cost::decimal(38, 10)) from fct_sagemaker_cost_allocations"
         assert a.execute(count).fetchone() == b.execute(count).fetchone()
     assert run_cli(newer, readme_query()).returncode == 0
+
+
+# DuckDB prints its limit in binary units: 2GB (decimal, the default) is 1.8 GiB, 1GB is 953.6 MiB.
+@pytest.mark.parametrize(("setting", "printed"), [(None, "1.8 GiB"), ("1GB", "953.6 MiB")])
+def test_the_local_profile_bounds_duckdb_memory(tmp_path, setting, printed):
+    env = {**os.environ, "DBT_PROFILES_DIR": str(tmp_path), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb")}
+    env.pop("SMCOST_DUCKDB_MEMORY_LIMIT", None)
+    if setting:
+        env["SMCOST_DUCKDB_MEMORY_LIMIT"] = setting
+    shutil.copy(REPO / "profiles.yml.example", tmp_path / "profiles.yml")
+    command = [
+        str(BIN / "dbt"),
+        "show",
+        "--inline",
+        "select current_setting('memory_limit') as memory_limit",
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+    ]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert re.search(rf"(?<![0-9.]){re.escape(printed)}", result.stdout), result.stdout[-2000:]
