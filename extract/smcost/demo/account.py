@@ -49,6 +49,13 @@ SP_RATE = 0.64  # Savings Plan rate = 64% of on-demand
 SP_HOURLY_COMMITMENT = 1.00  # $/hour
 SP_ARN = f"arn:aws:savingsplans::{PAYER[0]}:savingsplan/6f1c0a2e-demo-4ml0-9sp0-000000000001"
 
+
+def savings_plan_arn(suffix: str) -> str:
+    """Each replica holds its own plan: with one ARN, --scale N would bill N identical fee rows per
+    hour, which no export holds (and the duplicate-row test rightly rejects across files)."""
+    return SP_ARN + suffix
+
+
 MODELS = {  # model -> (team, training instance, training hours range)
     "fraud-xgb": ("fraud", "ml.m5.4xlarge", (1, 4)),
     "fraud-gnn": ("fraud", "ml.g5.2xlarge", (3, 8)),

@@ -8,18 +8,21 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from smcost.demo.account import PRICES, REGIONS, SP_ARN, SP_HOURLY_COMMITMENT, SP_RATE, arn, tags_for
+from smcost.demo.account import PRICES, REGIONS, SP_HOURLY_COMMITMENT, SP_RATE, arn, savings_plan_arn, tags_for
 from smcost.demo.clock import DAY_MS, Floats, Millis
 from smcost.demo.hosting import Endpoint, add_hosting
 from smcost.demo.ledger import NOBODY, Charge, Ledger, Owner, only
 
-_PLAN = {
-    "CommitmentDiscountCategory": "Spend",
-    "CommitmentDiscountId": SP_ARN,
-    "CommitmentDiscountName": "ml-savings-plan-1yr",
-    "CommitmentDiscountType": "Machine Learning Savings Plan",
-    "CommitmentDiscountUnit": "USD",
-}
+
+def _plan(ledger: Ledger) -> dict[str, str]:
+    """The replica's plan, as the commitment columns of the rows it covers or bills."""
+    return {
+        "CommitmentDiscountCategory": "Spend",
+        "CommitmentDiscountId": savings_plan_arn(ledger.suffix),
+        "CommitmentDiscountName": f"ml-savings-plan-1yr{ledger.suffix}",
+        "CommitmentDiscountType": "Machine Learning Savings Plan",
+        "CommitmentDiscountUnit": "USD",
+    }
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def cover_with_savings_plan(
             pricing="Committed",
             billed_rate=0.0,
             effective_rate=rate * SP_RATE,
-            commitment={**_PLAN, "CommitmentDiscountStatus": "Used"},
+            commitment={**_plan(ledger), "CommitmentDiscountStatus": "Used"},
         )
     )
     rest = counts - covered
@@ -78,7 +81,7 @@ def _add_plan_fees(ledger: Ledger, plan: PlanUse) -> None:
         Charge(
             acct="prod",
             region="us-east-1",
-            resource_id=SP_ARN,
+            resource_id=savings_plan_arn(ledger.suffix),
             usage="MLSP:Recurring",
             service="MachineLearningSavingsPlans",
             start_ms=hours,
@@ -91,7 +94,7 @@ def _add_plan_fees(ledger: Ledger, plan: PlanUse) -> None:
             effective_rate=0.0,
             operation="SavingsPlanRecurringFee",
             description="Machine Learning Savings Plan recurring fee",
-            commitment=_PLAN,
+            commitment=_plan(ledger),
         )
     )
     keep = unused > 1e-9
@@ -99,7 +102,7 @@ def _add_plan_fees(ledger: Ledger, plan: PlanUse) -> None:
         Charge(
             acct="prod",
             region="us-east-1",
-            resource_id=SP_ARN,
+            resource_id=savings_plan_arn(ledger.suffix),
             usage="MLSP:Unused",
             service="MachineLearningSavingsPlans",
             start_ms=hours[keep],
@@ -112,7 +115,7 @@ def _add_plan_fees(ledger: Ledger, plan: PlanUse) -> None:
             pricing="Committed",
             operation="SavingsPlanUnusedCommitment",
             description="Unused Savings Plan commitment",
-            commitment={**_PLAN, "CommitmentDiscountStatus": "Unused"},
+            commitment={**_plan(ledger), "CommitmentDiscountStatus": "Unused"},
         )
     )
 
@@ -134,11 +137,18 @@ def _add_credits_and_tax(ledger: Ledger) -> None:
             frequency="One-Time",
             pricing=None,
             operation="Credit",
-            description="AWS Activate credit",
+            # Named per replica: N replicas' credits in one account would otherwise be N identical rows.
+            description=f"AWS Activate credit{ledger.suffix}",
             duration_ms=ledger.months[i + 1] - month,
         )
         ledger.charge(credit)
-        tax = replace(credit, list_rate=42.5 + 10 * i, category="Tax", operation="Tax", description="Tax for SageMaker")
+        tax = replace(
+            credit,
+            list_rate=42.5 + 10 * i,
+            category="Tax",
+            operation="Tax",
+            description=f"Tax for SageMaker{ledger.suffix}",
+        )
         ledger.charge(tax)
 
 
