@@ -370,6 +370,24 @@ DATASETS: dict[str, Dataset] = {
                 _field("run_name", STR, api="ExperimentConfig.RunName"),
                 _field("model_artifact_s3_uri", STR, api="ModelArtifacts.S3ModelArtifacts"),
                 _field(
+                    "input_s3_uris",
+                    pa.list_(STR),
+                    "InputDataConfig[].DataSource.S3DataSource.S3Uri: the channels the job reads from S3.",
+                ),
+                _field(
+                    "input_file_system_ids",
+                    pa.list_(STR),
+                    "InputDataConfig[].DataSource.FileSystemDataSource.FileSystemId: FSx for Lustre / EFS "
+                    "channels the job mounts.",
+                ),
+                _field("output_s3_uri", STR, "OutputDataConfig.S3OutputPath.", api="OutputDataConfig.S3OutputPath"),
+                _field(
+                    "checkpoint_s3_uri",
+                    STR,
+                    "CheckpointConfig.S3Uri (null: no checkpointing).",
+                    api="CheckpointConfig.S3Uri",
+                ),
+                _field(
                     "training_image",
                     STR,
                     "AlgorithmSpecification.TrainingImage (ECR URI).",
@@ -410,6 +428,8 @@ DATASETS: dict[str, Dataset] = {
                 _field("instance_type", STR, api="ProcessingResources.ClusterConfig.InstanceType"),
                 _field("instance_count", I64, api="ProcessingResources.ClusterConfig.InstanceCount"),
                 _field("image_uri", STR, api="AppSpecification.ImageUri"),
+                _field("input_s3_uris", pa.list_(STR), "ProcessingInputs[].S3Input.S3Uri."),
+                _field("output_s3_uris", pa.list_(STR), "ProcessingOutputConfig.Outputs[].S3Output.S3Uri."),
                 *_EXPERIMENT,
                 _field(
                     "training_job_arn", STR, "TrainingJobArn, for Debugger/Profiler rule jobs.", api="TrainingJobArn"
@@ -438,6 +458,8 @@ DATASETS: dict[str, Dataset] = {
                 _field("model_name", STR, "ModelName the job ran.", api="ModelName"),
                 _field("instance_type", STR, api="TransformResources.InstanceType"),
                 _field("instance_count", I64, api="TransformResources.InstanceCount"),
+                _field("input_s3_uri", STR, api="TransformInput.DataSource.S3DataSource.S3Uri"),
+                _field("output_s3_uri", STR, api="TransformOutput.S3OutputPath"),
                 *_EXPERIMENT,
                 _TAGS,
             ],
@@ -583,6 +605,12 @@ DATASETS: dict[str, Dataset] = {
                 _field("domain_id", STR, "DomainId, e.g. d-abc123.", api="DomainId"),
                 _field("domain_arn", STR, api="DomainArn"),
                 _field("domain_name", STR, api="DomainName"),
+                _field(
+                    "home_efs_file_system_id",
+                    STR,
+                    "HomeEfsFileSystemId: the EFS volume holding the users' home directories.",
+                    api="HomeEfsFileSystemId",
+                ),
                 _field("created_at", TS, api="CreationTime"),
                 _TAGS,
             ],
@@ -710,28 +738,37 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "s3_artifacts",
-            "Sizes of model artifacts in S3: one row per artifact object, or per prefix total for "
-            "multi-model prefixes.",
-            ("bucket", "key_or_prefix"),
+            "What SageMaker work keeps in S3: the objects under every S3 URI a job, model or transform "
+            "references (artifacts, outputs, checkpoints, input channels, multi-model prefixes), read "
+            "as S3 does (a URI is a key prefix), totalled per storage class and the day the objects were "
+            "last modified. An object under several referenced URIs is counted once, under the longest.",
+            ("bucket", "key_or_prefix", "storage_class", "last_modified_day"),
             [
                 _field("bucket", STR, "S3 bucket."),
-                _field("key_or_prefix", STR, "Object key, or a prefix ending in '/' for prefix totals."),
-                _field("is_prefix_total", BOOL, "True when the row totals every object under a prefix."),
+                _field("key_or_prefix", STR, "The referenced key prefix (an object key, or a folder ending in '/')."),
+                _field(
+                    "storage_class", STR, "StorageClass of the objects: STANDARD, INTELLIGENT_TIERING, STANDARD_IA, ..."
+                ),
+                _field(
+                    "last_modified_day",
+                    TS,
+                    "UTC midnight of the day the objects were last modified: from then on they are stored and billed.",
+                ),
                 _field("object_count", I64, "Objects counted."),
                 _field("size_bytes", I64, "Bytes stored."),
-                _field("last_modified_at", TS, "Newest LastModified among the objects."),
             ],
         ),
         _dataset(
             "ecr_images",
-            "ECR images in use by training jobs, processing jobs and models (DescribeImages).",
+            "Every image in the ECR repositories SageMaker work uses (DescribeImages over the whole "
+            "repository): the images jobs and models reference, and the ones nothing references.",
             ("repository_name", "image_digest"),
             [
                 _field("repository_name", STR, "ECR repository."),
                 _field("repository_arn", STR, "arn:aws:ecr:<region>:<account>:repository/<name>."),
                 _field("image_digest", STR, "sha256 digest."),
                 _field("image_tags", pa.list_(STR), "Tags on the image."),
-                _field("image_uri", STR, "The URI SageMaker referenced."),
+                _field("image_uri", STR, "The URI a SageMaker job or model referenced (null: nothing references it)."),
                 _field("size_bytes", I64, "imageSizeInBytes."),
                 _field("pushed_at", TS, "imagePushedAt."),
             ],
@@ -758,8 +795,9 @@ DATASETS: dict[str, Dataset] = {
 
 GROUND_TRUTH = Dataset(
     "ground_truth",
-    "The true owner behind every SageMaker-scope bill row of the demo account, one row per bill "
-    "row and true owner (a shared endpoint hour has one row per model). Joins to the bill on "
+    "The true owner behind every SageMaker-scope and in-scope neighbour bill row of the demo account, "
+    "one row per bill row and true owner (a shared endpoint hour has one row per model, a shared "
+    "bucket day one per model plus the bytes no SageMaker work owns). Joins to the bill on "
     "(billing_period, sub_account_id, resource_id, charge_period_start, usage_type, charge_category, "
     "charge_class, pricing_category).",
     (
@@ -778,6 +816,7 @@ GROUND_TRUTH = Dataset(
             _field("billing_period", STR, "YYYY-MM of BillingPeriodStart."),
             _field("sub_account_id", STR, "SubAccountId."),
             _field("resource_id", STR, "ResourceId (null for credits, tax, fees)."),
+            _field("service_code", STR, "x_ServiceCode: AmazonSageMaker and the Savings Plan, or a neighbour service."),
             _field("charge_period_start", TS, "ChargePeriodStart."),
             _field("usage_type", STR, "SkuMeter / x_UsageType."),
             _field("charge_category", STR, "ChargeCategory."),
