@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from smcost.demo.account import ACCOUNTS, PAYER, REGIONS, SERVICES, Tags, account_id, short_hash
+from smcost.demo.account import ACCOUNTS, PAYER, REGIONS, SAGEMAKER_SCOPE, SERVICES, Tags, account_id, short_hash
 from smcost.demo.checks import RowSchema, SchemaMismatch
 from smcost.demo.clock import DAY_MS, HOUR_MS, Flags, Floats, Millis, month_starts, utc
 from smcost.schemas import DATASETS, focus_schema
 
-__all__ = ["NOBODY", "Block", "Charge", "Ledger", "Owner", "SchemaMismatch", "Share", "only"]
+__all__ = ["NOBODY", "Block", "Charge", "Ledger", "Owner", "SchemaMismatch", "Share", "only", "outside_scope"]
 
 # The FOCUS columns computed per row when the bill is written (costs, quantities, periods,
 # invoice); a charge sets every other column once for all its rows.
@@ -80,6 +80,12 @@ Share = tuple[Owner, Floats | None]
 def only(owner: Owner) -> list[Share]:
     """One owner of every row."""
     return [(owner, None)]
+
+
+def outside_scope() -> list[Share]:
+    """No owners: a charge beside SageMaker that no SageMaker work is behind (a plain EC2 instance, a
+    bucket nothing SageMaker references) stays out of the ground truth."""
+    return []
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,7 +220,10 @@ class Ledger:
 
 
 def _check_shares(charge: Charge, rows: int) -> None:
-    """The owners' shares of every row of a charge sum to 1 (the ground truth splits each row whole)."""
+    """The owners' shares of every row of a charge sum to 1 (the ground truth splits each row whole);
+    only a charge outside SageMaker may have no owners at all (``outside_scope``)."""
+    if not charge.owners and charge.service not in SAGEMAKER_SCOPE:
+        return
     total = np.zeros(rows)
     for _, share in charge.owners:
         total += 1.0 if share is None else share
