@@ -147,7 +147,7 @@ class Context:
         return self._upstream.get(name)
 
     def gone(self, key: tuple[Any, ...]) -> None:
-        """A row the previous partition holds is known to be gone: do not keep it."""
+        """A row the previous partition holds is known to be gone: do not keep it (``kinds.UnitContext``)."""
         self._unit.gone.add(key)
 
     def warn(self, message: str) -> None:
@@ -508,7 +508,7 @@ class Extraction:
     def _land_dataset(self, kind: Kind, ok: list[Unit]) -> dict[str, Any]:
         partition = lake.dataset_partition(kind.dataset, self.extract_date)
         previous = self.previous_dates.get(kind.dataset)
-        key_columns = ("account_id", "region", *kind.key)
+        key_columns = ("account_id", "region", *kind.replaced_by)
         read = kept = 0
         with lake.PartitionWriter(self.options.out, partition, kind.schema) as writer:
             seen: set[tuple[Any, ...]] = set()
@@ -595,6 +595,9 @@ def _carry(
     now: datetime,
 ) -> pa.Table:
     """The previous partition's rows to keep: not re-read now, not known to be gone.
+
+    ``key_columns`` are the scope and the kind's ``replaced_by`` columns: a row read in this run
+    replaces every previous row that shares them.
 
     Rows of a scope whose unit failed (or was not part of this run) are kept untouched. In a scope
     that succeeded, a snapshot kind's row that the complete listing no longer returns is marked

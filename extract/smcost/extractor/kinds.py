@@ -95,7 +95,10 @@ class UnitContext(Protocol):
         ...
 
     def gone(self, key: tuple[Any, ...]) -> None:
-        """A row the previous partition holds is known to be gone: do not keep it."""
+        """A row the previous partition holds is known to be gone: do not keep it.
+
+        ``key`` is the dataset's key, or the kind's ``replaces`` columns: every row sharing them.
+        """
         ...
 
     def warn(self, message: str) -> None: ...
@@ -416,6 +419,10 @@ class Kind:
     history: str = SNAPSHOT
     status_column: str | None = None  # set to 'Deleted' on rows a complete listing no longer returns
     drop_vanished: bool = False  # ... or drop those rows (log groups: deleted bytes cost nothing)
+    # Key columns naming what one read re-reads whole (an S3 prefix: its rows per storage class and
+    # day): a unit's rows, and its ``gone`` keys, replace every previous row sharing them, so rows
+    # of a storage class or day no longer there do not linger. Empty: rows replace rows by the key.
+    replaces: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     # A kind whose needs failed is not run (its watermark must not move past data it never saw),
     # unless partial references are harmless: the failed kinds publish them again on the next run.
@@ -432,6 +439,11 @@ class Kind:
     @property
     def key(self) -> tuple[str, ...]:
         return DATASETS[self.dataset].key
+
+    @property
+    def replaced_by(self) -> tuple[str, ...]:
+        """The key columns whose values, once read, replace the previous rows holding them."""
+        return self.replaces or self.key
 
     @property
     def columns(self) -> dict[str, str | Computed]:
@@ -469,6 +481,9 @@ class Kind:
             return f"snapshot; vanished ones kept, `{self.status_column}` = `Deleted`"
         if self.drop_vanished:
             return "snapshot; vanished ones dropped"
+        if self.replaces:
+            what = ", ".join(f"`{c}`" for c in self.replaces)
+            return f"snapshot; each ({what}) read again replaces all its rows; others kept"
         return "snapshot; rows not read again are kept"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from smcost.extractor.kinds import (
     INCREMENTAL,
+    Computed,
     Custom,
     Describe,
     Kind,
@@ -34,21 +35,25 @@ from smcost.extractor.kinds import (
 # --------------------------------------------------------------------------------------------
 
 
-def _publish_columns(**ref_columns: str) -> RefHook:
-    """A ref hook publishing row[column] under each ref name (``images="training_image"``)."""
+def _publish_columns(**ref_columns: str | tuple[str, ...]) -> RefHook:
+    """A ref hook publishing each value of the named columns under each ref name
+    (``images="training_image"``, ``artifacts=("output_s3_uri", "input_s3_uris")``); a list
+    column publishes each of its elements."""
 
     def hook(ctx: UnitContext, row: Row) -> None:
-        for name, column in ref_columns.items():
-            ctx.publish(name, row.get(column))
+        for name, columns in ref_columns.items():
+            for column in (columns,) if isinstance(columns, str) else columns:
+                value = row.get(column)
+                for one in value if isinstance(value, list) else [value]:
+                    ctx.publish(name, one)
 
     return hook
 
 
 def _model_fresh_refs(ctx: UnitContext, row: Row) -> None:
     ctx.publish("images", row.get("image_uri"))
-    url = row.get("model_data_url")
-    if row.get("container_mode") != "MultiModel" and url and not url.endswith("/"):
-        ctx.publish("artifacts", url)
+    if row.get("container_mode") != "MultiModel":  # multi-model prefixes: every run (below)
+        ctx.publish("artifacts", row.get("model_data_url"))
 
 
 def _model_known_refs(ctx: UnitContext, row: Row) -> None:
@@ -96,6 +101,15 @@ def _instance_groups(record: Record) -> list[dict[str, Any]] | None:
         }
         for g in groups
     ]
+
+
+def _each(items: str, path: str) -> Computed:
+    """A list column: ``path`` of every element of the record's ``items`` list that has it."""
+
+    def values(record: Record) -> list[Any]:
+        return [value for item in dig(record, items) or [] if (value := dig(item, path)) is not None]
+
+    return values
 
 
 def _model_data_url(record: Record) -> Any:
@@ -201,8 +215,18 @@ KINDS = [
         Search(
             "TrainingJob",
             "TrainingJob",
-            computed={"instance_count": _instance_count, "instance_groups": _instance_groups},
-            refs=Refs(fresh=_publish_columns(images="training_image", artifacts="model_artifact_s3_uri")),
+            computed={
+                "instance_count": _instance_count,
+                "instance_groups": _instance_groups,
+                "input_s3_uris": _each("InputDataConfig", "DataSource.S3DataSource.S3Uri"),
+                "input_file_system_ids": _each("InputDataConfig", "DataSource.FileSystemDataSource.FileSystemId"),
+            },
+            refs=Refs(
+                fresh=_publish_columns(
+                    images="training_image",
+                    artifacts=("model_artifact_s3_uri", "output_s3_uri", "checkpoint_s3_uri", "input_s3_uris"),
+                )
+            ),
         ),
         history=INCREMENTAL,
     ),
@@ -225,7 +249,11 @@ KINDS = [
             describe=Describe("describe_processing_job", ("ProcessingJobName",)),
             arn="ProcessingJobArn",
             incremental=True,
-            refs=Refs(fresh=_publish_columns(images="image_uri")),
+            computed={
+                "input_s3_uris": _each("ProcessingInputs", "S3Input.S3Uri"),
+                "output_s3_uris": _each("ProcessingOutputConfig.Outputs", "S3Output.S3Uri"),
+            },
+            refs=Refs(fresh=_publish_columns(images="image_uri", artifacts=("input_s3_uris", "output_s3_uris"))),
         ),
         history=INCREMENTAL,
     ),
@@ -237,6 +265,7 @@ KINDS = [
             describe=Describe("describe_transform_job", ("TransformJobName",)),
             arn="TransformJobArn",
             incremental=True,
+            refs=Refs(fresh=_publish_columns(artifacts=("input_s3_uri", "output_s3_uri"))),
         ),
         history=INCREMENTAL,
     ),
@@ -311,7 +340,15 @@ KINDS = [
         ),
         status_column="notebook_instance_status",
     ),
-    Kind("studio_domains", Listing("list_domains", "Domains", arn="DomainArn")),
+    Kind(
+        "studio_domains",
+        Listing(  # the summary lacks HomeEfsFileSystemId
+            "list_domains",
+            "Domains",
+            describe=Describe("describe_domain", ("DomainId",)),
+            arn="DomainArn",
+        ),
+    ),
     Kind(
         "studio_user_profiles",
         Listing(  # the summary lacks the ARN and the execution role

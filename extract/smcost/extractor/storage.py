@@ -1,172 +1,205 @@
 """What SageMaker work leaves behind and pays for by the byte: S3 artifacts, ECR images, log groups.
 
 These kinds read only the references the SageMaker kinds published in this run (a new training
-job's artifact, a new model's image), so a nightly run costs calls for what is new, not for
-everything that ever ran. Multi-model prefixes are re-listed every run: models are added under
-them without any SageMaker API event. ``--full`` re-checks everything.
+job's artifact, output, checkpoint and input channels, a new model's image), so a nightly run
+costs calls for what is new, not for everything that ever ran. Multi-model prefixes are re-listed
+every run: models are added under them without any SageMaker API event. ``--full`` re-checks
+everything. What one read covers (an S3 prefix, an ECR repository) it reads whole, and its rows
+replace all the ones landed for it before (``Kind.replaces``).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
 
 from botocore.exceptions import ClientError
 
 from smcost.extractor.kinds import Custom, Kind, Record, Row, UnitContext, utc
 
-S3_URI = re.compile(r"^s3://([^/]+)/(.*)$")
+S3_URI = re.compile(r"^s3://([^/]+)/?(.*)$")
 ECR_URI = re.compile(
     r"^(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repository>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
 S3_DENIED = {"AccessDenied", "AllAccessDisabled", "NoSuchBucket", "PermanentRedirect"}
-ECR_BATCH = 100  # DescribeImages imageIds limit
-ImageId = tuple[tuple[str, str], ...]  # a DescribeImages imageId ({imageTag} or {imageDigest}), hashable
+ECR_PAGE = 1000  # DescribeImages maxResults limit
+Totals = dict[tuple[str, str, datetime], list[int]]  # (prefix, storage class, day) -> [objects, bytes]
 
 
-def _skip_bucket(ctx: UnitContext, bucket: str, exc: ClientError, skipped: set[str]) -> None:
-    # Models often point at buckets this account does not own (JumpStart, other teams): their
-    # bytes are not on this bill. Recorded in the manifest, not fatal for the other artifacts.
-    if bucket not in skipped:
-        skipped.add(bucket)
-        ctx.warn(f"s3://{bucket}: {exc.response['Error']['Code']}; its artifact sizes were not read")
+# --------------------------------------------------------------------------------------------
+# S3: every referenced prefix, per storage class and day, each object counted once
+# --------------------------------------------------------------------------------------------
+
+
+def outermost(prefixes: Iterable[str]) -> list[str]:
+    """The prefixes no other one contains, sorted (listing them lists every object under any)."""
+    kept: list[str] = []
+    # Sorted, a prefix comes right before the ones it contains (everything between starts with it).
+    for prefix in sorted(set(prefixes)):
+        if not kept or not prefix.startswith(kept[-1]):
+            kept.append(prefix)
+    return kept
+
+
+def listing_plan(new: set[str], known: set[str]) -> tuple[list[str], set[str]]:
+    """(the prefixes of one bucket to list, the referenced prefixes their objects are totalled under).
+
+    ``new`` are the prefixes referenced in this run, ``known`` the ones already landed. A new
+    prefix nested in (or around) a known one changes which prefix its objects belong to, so every
+    landed prefix under an outermost prefix that is listed is totalled again: rows never overlap.
+    """
+    every = new | known
+    tops = outermost(every)
+
+    def top(prefix: str) -> str:  # the outermost prefix containing this one
+        return tops[bisect_right(tops, prefix) - 1]
+
+    listed = sorted({top(p) for p in new})
+    return listed, {p for p in every if top(p) in listed}
+
+
+def utc_day(moment: datetime) -> datetime:
+    """UTC midnight of the day of ``moment`` (naive, as the schemas store timestamps)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return datetime(moment.year, moment.month, moment.day)
+
+
+def tally(objects: Iterable[Record], prefixes: set[str]) -> Totals:
+    """Objects totalled per (longest referenced prefix containing the key, StorageClass, UTC day).
+
+    Every object must be under one of ``prefixes`` (the listing of an outermost one).
+    """
+    lengths = sorted({len(p) for p in prefixes}, reverse=True)
+    totals: Totals = {}
+    for obj in objects:
+        key = obj["Key"]
+        prefix = next(key[:n] for n in lengths if key[:n] in prefixes)
+        total = totals.setdefault((prefix, obj.get("StorageClass") or "STANDARD", utc_day(obj["LastModified"])), [0, 0])
+        total[0] += 1
+        total[1] += obj["Size"]
+    return totals
+
+
+def _objects(
+    ctx: UnitContext, bucket: str, listed: list[str], multi_model: dict[str, set[str]], targets: set[tuple[str, str]]
+) -> Iterator[Record]:
+    """The objects under each listed prefix, folder markers left out; the multi-model targets noted."""
+    for listed_prefix in listed:
+        # ListObjectsV2 needs only s3:ListBucket: the extractor never gets read access to data.
+        for page in ctx.pages(
+            "list_objects_v2",
+            "Contents",
+            service="s3",
+            token=("ContinuationToken", "NextContinuationToken"),
+            Bucket=bucket,
+            Prefix=listed_prefix,
+        ):
+            for obj in page:
+                key = obj["Key"]
+                if key.endswith("/"):
+                    continue
+                for prefix, uris in multi_model.items():
+                    if key.startswith(prefix):  # the TargetModel a caller sends: the path under the prefix
+                        targets.update((uri, key[len(prefix) :]) for uri in uris)
+                yield obj
 
 
 def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
-    skipped: set[str] = set()
-    for uri in sorted(ctx.upstream("artifacts")):
-        match = S3_URI.match(uri)
-        if not match or match[1] in skipped:
-            continue
-        bucket, key = match[1], match[2]
-        try:
-            # ListObjectsV2 needs only s3:ListBucket: the extractor never gets read access to data.
-            response = ctx.call("list_objects_v2", service="s3", Bucket=bucket, Prefix=key, MaxKeys=1)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in S3_DENIED:
-                raise
-            _skip_bucket(ctx, bucket, exc, skipped)
-            continue
-        found = [o for o in response.get("Contents") or [] if o["Key"] == key]
-        if not found:
-            ctx.gone((bucket, key))
-            continue
-        yield {
-            "bucket": bucket,
-            "key_or_prefix": key,
-            "is_prefix_total": False,
-            "object_count": 1,
-            "size_bytes": found[0]["Size"],
-            "last_modified_at": utc(found[0]["LastModified"]),
-        }
+    new: dict[str, set[str]] = defaultdict(set)  # bucket -> prefixes referenced in this run
+    multi_model: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # -> prefix -> URIs
+    for uri in ctx.upstream("artifacts"):
+        if match := S3_URI.match(uri):
+            new[match[1]].add(match[2])
+    for _, uri in ctx.upstream("mme_models"):
+        if match := S3_URI.match(uri):
+            prefix = match[2] if not match[2] or match[2].endswith("/") else match[2] + "/"
+            new[match[1]].add(prefix)
+            multi_model[match[1]][prefix].add(uri)
+    known: dict[str, set[str]] = defaultdict(set)
+    if new:
+        for row in ctx.previous(("bucket", "key_or_prefix")):
+            known[row["bucket"]].add(row["key_or_prefix"])
 
-    for prefix_uri in sorted({url for _, url in ctx.upstream("mme_models")}):
-        match = S3_URI.match(prefix_uri)
-        if not match or match[1] in skipped:
-            continue
-        bucket, prefix = match[1], match[2]
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
-        count = size = 0
-        newest: datetime | None = None
+    for bucket in sorted(new):
+        listed, prefixes = listing_plan(new[bucket], known[bucket])
+        targets: set[tuple[str, str]] = set()
         try:
-            for page in ctx.pages(
-                "list_objects_v2",
-                "Contents",
-                service="s3",
-                token=("ContinuationToken", "NextContinuationToken"),
-                Bucket=bucket,
-                Prefix=prefix,
-            ):
-                for obj in page:
-                    if obj["Key"].endswith("/"):
-                        continue
-                    count += 1
-                    size += obj["Size"]
-                    modified = utc(obj["LastModified"])
-                    if modified is not None and (newest is None or modified > newest):
-                        newest = modified
-                    # The TargetModel a caller sends is the object's path under the prefix.
-                    ctx.publish("mme_targets", (prefix_uri, obj["Key"][len(prefix) :]))
+            totals = tally(_objects(ctx, bucket, listed, multi_model[bucket], targets), prefixes)
         except ClientError as exc:
             if exc.response["Error"]["Code"] not in S3_DENIED:
                 raise
-            _skip_bucket(ctx, bucket, exc, skipped)
+            # Models often point at buckets this account does not own (JumpStart, other teams): their
+            # bytes are not on this bill. Recorded in the manifest; the bucket's landed rows are kept.
+            ctx.warn(f"s3://{bucket}: {exc.response['Error']['Code']}; its sizes were not read")
             continue
-        yield {
-            "bucket": bucket,
-            "key_or_prefix": prefix,
-            "is_prefix_total": True,
-            "object_count": count,
-            "size_bytes": size,
-            "last_modified_at": newest,
-        }
+        for prefix in prefixes:  # listed in full: its previous rows are replaced by these
+            ctx.gone((bucket, prefix))
+        for target in targets:
+            ctx.publish("mme_targets", target)
+        for (prefix, storage_class, day), (count, size) in sorted(totals.items()):
+            yield {
+                "bucket": bucket,
+                "key_or_prefix": prefix,
+                "storage_class": storage_class,
+                "last_modified_day": day,
+                "object_count": count,
+                "size_bytes": size,
+            }
+
+
+# --------------------------------------------------------------------------------------------
+# ECR: every image of each repository SageMaker work uses
+# --------------------------------------------------------------------------------------------
 
 
 def ecr_images(ctx: UnitContext) -> Iterator[Row]:
-    """Images in this account's registry, in this region (others' images are not on this bill)."""
-    wanted: dict[str, dict[ImageId, str]] = defaultdict(dict)  # repository -> image id -> URI
+    """Every image of the repositories in this account's registry, in this region, that jobs and
+    models use (others' images are not on this bill); ``image_uri`` says which URI referenced it."""
+    by_digest: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # repository -> -> URIs
+    by_tag: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for uri in ctx.upstream("images"):
         match = ECR_URI.match(uri or "")
         if not match or match["registry"] != ctx.account_id or match["region"] != ctx.region:
             continue
-        request = {"imageDigest": match["digest"]} if match["digest"] else {"imageTag": match["tag"] or "latest"}
-        wanted[match["repository"]][tuple(sorted(request.items()))] = uri
+        if match["digest"]:  # repository:tag@digest pulls the digest
+            by_digest[match["repository"]][match["digest"]].add(uri)
+        else:
+            by_tag[match["repository"]][match["tag"] or "latest"].add(uri)
 
     arn_prefix = f"arn:{ctx.partition}:ecr:{ctx.region}:{ctx.account_id}:repository/"
-    for repository, images in sorted(wanted.items()):
-        seen_digests: set[str] = set()
-        ids = sorted(images)
-        for start in range(0, len(ids), ECR_BATCH):
-            for detail, image_id in _describe_images(ctx, repository, ids[start : start + ECR_BATCH]):
-                digest = detail["imageDigest"]
-                if digest in seen_digests:  # one row per digest, whichever URI named it first
-                    continue
-                seen_digests.add(digest)
-                yield {
-                    "repository_name": repository,
-                    "repository_arn": arn_prefix + repository,
-                    "image_digest": digest,
-                    "image_tags": detail.get("imageTags") or [],
-                    "image_uri": images[image_id],
-                    "size_bytes": detail.get("imageSizeInBytes"),
-                    "pushed_at": utc(detail.get("imagePushedAt")),
-                }
-
-
-def _describe_images(ctx: UnitContext, repository: str, ids: list[ImageId]) -> Iterator[tuple[Record, ImageId]]:
-    """DescribeImages for up to 100 images; one missing image fails a whole batch, so retry singly."""
-    by_request = {tuple(sorted(i.items())): i for i in (dict(t) for t in ids)}
-    try:
-        response = ctx.call(
-            "describe_images", service="ecr", repositoryName=repository, imageIds=list(by_request.values())
-        )
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "RepositoryNotFoundException":
+    for repository in sorted({*by_digest, *by_tag}):
+        digests, tags = by_digest[repository], by_tag[repository]
+        try:
+            for page in ctx.pages(
+                "describe_images",
+                "imageDetails",
+                service="ecr",
+                token=("nextToken", "nextToken"),
+                repositoryName=repository,
+                maxResults=ECR_PAGE,
+            ):
+                for detail in page:
+                    image_tags = detail.get("imageTags") or []
+                    uris = digests.get(detail["imageDigest"], set()).union(*(tags.get(t, ()) for t in image_tags))
+                    yield {
+                        "repository_name": repository,
+                        "repository_arn": arn_prefix + repository,
+                        "image_digest": detail["imageDigest"],
+                        "image_tags": image_tags,
+                        "image_uri": min(uris, default=None),
+                        "size_bytes": detail.get("imageSizeInBytes"),
+                        "pushed_at": utc(detail.get("imagePushedAt")),
+                    }
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "RepositoryNotFoundException":
+                raise
             ctx.warn(f"ECR repository {repository} no longer exists")
-            return
-        if code != "ImageNotFoundException":
-            raise
-        if len(ids) == 1:
-            return
-        for one in ids:
-            yield from _describe_images(ctx, repository, [one])
-        return
-    for detail in response.get("imageDetails") or []:
-        yield detail, _matching_id(detail, ids)
-
-
-def _matching_id(detail: Record, ids: list[ImageId]) -> ImageId:
-    for image_id in ids:
-        fields = dict(image_id)
-        tags = detail.get("imageTags") or []
-        if fields.get("imageDigest") == detail["imageDigest"] or fields.get("imageTag") in tags:
-            return image_id
-    return ids[0]
+        ctx.gone((repository,))  # listed in full (or gone): images deleted since are not kept
 
 
 def log_groups(ctx: UnitContext) -> Iterator[Row]:
@@ -200,21 +233,25 @@ KINDS = [
         Custom(
             s3_artifacts,
             ("s3:list_objects_v2",),
-            "ListObjectsV2: one call per artifact new jobs and models reference; every multi-model prefix in full",
+            "ListObjectsV2, 1,000 objects a page: the outermost of the S3 prefixes new jobs, models and "
+            "transforms reference (and landed prefixes nested in or around them); every multi-model prefix",
         ),
-        needs=("training_jobs", "models"),
+        needs=("training_jobs", "processing_jobs", "transform_jobs", "models"),
         service="s3",
         strict_needs=False,
+        replaces=("bucket", "key_or_prefix"),
     ),
     Kind(
         "ecr_images",
         Custom(
             ecr_images,
             ("ecr:describe_images",),
-            "DescribeImages, 100 a call: images in this account's registry that new jobs and models use",
+            "DescribeImages, 1,000 a page: every image of the repositories in this account's registry that "
+            "new jobs and models use",
         ),
         needs=("training_jobs", "processing_jobs", "models"),
         service="ecr",
         strict_needs=False,
+        replaces=("repository_name",),
     ),
 ]

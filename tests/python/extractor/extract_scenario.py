@@ -4,7 +4,8 @@ Account 123456789012, us-east-1 (and one job in us-west-2): tagged and untagged 
 experiment configs, a spot job with a warm pool, a heterogeneous-cluster job, an HPO job and its
 child, a processing job under a data-prep role, a batch transform, a multi-model endpoint with its
 config and model, a single-model endpoint, a notebook, a Studio domain, an experiment with a trial
-and a trial component, hourly metrics, S3 artifacts, ECR images and log groups. Fields moto leaves
+and a trial component, hourly metrics, S3 objects (nested input channels, two storage classes, three
+days), ECR images (one nothing references) and log groups. Fields moto leaves
 empty are set on its backend objects (moto_gaps). The APIs moto lacks come from STUBS (Stubber).
 """
 
@@ -21,9 +22,32 @@ REGION = "us-east-1"
 WEST = "us-west-2"
 ECR = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 BUCKET = "ml-artifacts-123"
+WEST_BUCKET = "ml-artifacts-west-123"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/"
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
 MME_NAMESPACE = "SMCost/TargetModel"
+FSX = "fs-0123456789abcdef0"
+DAY_STARTED = datetime.now(timezone.utc).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+# The bucket's objects: (key, bytes, StorageClass, LastModified that many UTC days before today).
+OBJECTS = (
+    ("training/train-fraud-1/output/model.tar.gz", 1234, "STANDARD", 0),
+    ("training/train-fraud-1/output/output.tar.gz", 40, "STANDARD", 0),  # only under the output path
+    ("training/train-untagged-2/output/model.tar.gz", 50, "STANDARD", 0),
+    ("data/", 0, "STANDARD", 0),  # a folder marker: not counted
+    ("data/shared.csv", 70, "STANDARD", 0),
+    ("data/fraud/", 0, "STANDARD", 0),
+    ("data/fraud/part-0.csv", 300, "STANDARD", 0),
+    ("data/fraud/part-1.csv", 200, "STANDARD_IA", 0),
+    ("data/fraud/part-2.csv", 400, "STANDARD", 2),
+    ("checkpoints/train-fraud-1/ckpt-1.pt", 500, "STANDARD", 1),
+    ("prep/in/raw.csv", 60, "STANDARD", 0),
+    ("prep/out/features.parquet", 30, "STANDARD", 0),
+    ("in/batch.csv", 20, "STANDARD", 0),
+    ("scored/batch.csv.out", 10, "STANDARD", 0),
+    ("mme/model-a.tar.gz", 100, "STANDARD", 0),
+    ("mme/team-b/model-b.tar.gz", 250, "STANDARD", 0),
+    ("mme-other/not-under-the-prefix.tar.gz", 999, "STANDARD", 0),
+)
 
 
 def hour(offset: int) -> datetime:
@@ -37,7 +61,7 @@ class Built:
     """What the scenario created, for tests to compare landed rows with."""
 
     times: dict[str, datetime] = field(default_factory=dict)
-    images: dict[str, dict] = field(default_factory=dict)
+    images: dict[str, dict] = field(default_factory=dict)  # "repository:tag" -> its DescribeImages detail
 
 
 def training_job(
@@ -50,12 +74,15 @@ def training_job(
     role: str = ROLE + "training",
     resources=None,
     spot: bool = False,
+    inputs=None,
+    checkpoint: str | None = None,
+    bucket: str = BUCKET,
 ) -> None:
     params = dict(
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
         RoleArn=role,
-        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/training"},
+        OutputDataConfig={"S3OutputPath": f"s3://{bucket}/training"},
         ResourceConfig=resources or {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
         StoppingCondition={"MaxRuntimeInSeconds": 86400},
         EnableManagedSpotTraining=spot,
@@ -63,7 +90,25 @@ def training_job(
     )
     if experiment:
         params["ExperimentConfig"] = experiment
+    if inputs:
+        params["InputDataConfig"] = inputs
+    if checkpoint:
+        params["CheckpointConfig"] = {"S3Uri": checkpoint}
     sm.create_training_job(**params)
+
+
+def s3_channel(name: str, uri: str) -> dict:
+    return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}
+
+
+def fsx_channel(name: str, file_system_id: str) -> dict:
+    source = {
+        "FileSystemId": file_system_id,
+        "FileSystemAccessMode": "ro",
+        "FileSystemType": "FSxLustre",
+        "DirectoryPath": "/fsx/fraud",
+    }
+    return {"ChannelName": name, "DataSource": {"FileSystemDataSource": source}}
 
 
 def set_job_times(job, created: datetime, minutes: int) -> None:
@@ -87,6 +132,13 @@ def populate(aws) -> Built:
         tags=[{"Key": "team", "Value": "fraud"}, {"Key": "project", "Value": "fraud-model"}],
         experiment={"ExperimentName": "fraud-exp", "TrialName": "fraud-trial-1", "RunName": "run-1"},
         resources={"InstanceType": "ml.p3.2xlarge", "InstanceCount": 2, "VolumeSizeInGB": 50},
+        # Nested channels: the objects under data/fraud/ are counted under it, not under data/ too.
+        inputs=[
+            s3_channel("train", f"s3://{BUCKET}/data/"),
+            s3_channel("fraud", f"s3://{BUCKET}/data/fraud/"),
+            fsx_channel("features", FSX),
+        ],
+        checkpoint=f"s3://{BUCKET}/checkpoints/train-fraud-1/",
     )
     job = backend.training_jobs["train-fraud-1"]
     set_job_times(job, two_days_ago, 60)
@@ -140,6 +192,29 @@ def populate(aws) -> Built:
         },
         AppSpecification={"ImageUri": f"{ECR}/prep:2.0"},
         RoleArn=ROLE + "data-prep",
+        ProcessingInputs=[
+            {
+                "InputName": "raw",
+                "S3Input": {
+                    "S3Uri": f"s3://{BUCKET}/prep/in/",
+                    "LocalPath": "/opt/ml/processing/input",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                },
+            }
+        ],
+        ProcessingOutputConfig={
+            "Outputs": [
+                {
+                    "OutputName": "features",
+                    "S3Output": {
+                        "S3Uri": f"s3://{BUCKET}/prep/out/",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
         ExperimentConfig={"ExperimentName": "fraud-exp", "TrialName": "fraud-trial-1"},
         StoppingCondition={"MaxRuntimeInSeconds": 3600},
         Tags=[{"Key": "team", "Value": "data-platform"}],
@@ -289,24 +364,22 @@ def populate(aws) -> Built:
     # ---- S3, ECR, logs ----------------------------------------------------------------------
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    for key, size in (
-        ("training/train-fraud-1/output/model.tar.gz", 1234),
-        ("training/train-untagged-2/output/model.tar.gz", 50),
-        ("mme/model-a.tar.gz", 100),
-        ("mme/team-b/model-b.tar.gz", 250),
-        ("mme-other/not-under-the-prefix.tar.gz", 999),
-    ):
-        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x" * size)
+    for key, size, storage_class, days_ago in OBJECTS:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x" * size, StorageClass=storage_class)
+        if days_ago:
+            moto_gaps.s3_object(BUCKET, key).last_modified = DAY_STARTED - timedelta(days=days_ago, hours=-1)
 
     ecr = aws.client("ecr")
     for repository, tag, layer in (
+        ("fraud-train", "0.9", 900),  # nothing references it: landed with no image_uri
         ("fraud-train", "1.0", 1000),
         ("fraud-serve", "1.0", 1500),
         ("mme-serve", "2.1", 2000),
         ("prep", "2.0", 3000),
         ("unused", "9.9", 4000),
     ):
-        ecr.create_repository(repositoryName=repository)
+        if not any(image.startswith(f"{repository}:") for image in built.images):
+            ecr.create_repository(repositoryName=repository)
         manifest = {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -324,7 +397,8 @@ def populate(aws) -> Built:
             ],
         }
         ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
-        built.images[repository] = ecr.describe_images(repositoryName=repository)["imageDetails"][0]
+        (pushed,) = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])["imageDetails"]
+        built.images[f"{repository}:{tag}"] = pushed
 
     logs = aws.client("logs")
     for name in ("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/Endpoints/mme-endpoint", "/ecs/not-sagemaker"):
@@ -340,8 +414,12 @@ def populate(aws) -> Built:
         "train-west-1",
         image=f"{ACCOUNT}.dkr.ecr.{WEST}.amazonaws.com/west:1",
         tags=[{"Key": "team", "Value": "west"}],
+        bucket=WEST_BUCKET,  # SageMaker reads and writes buckets of its own region only
     )
     set_job_times(moto_gaps.sagemaker(WEST).training_jobs["train-west-1"], two_days_ago, 15)
+    west_s3 = aws.client("s3", WEST)
+    west_s3.create_bucket(Bucket=WEST_BUCKET, CreateBucketConfiguration={"LocationConstraint": WEST})
+    west_s3.put_object(Bucket=WEST_BUCKET, Key="training/train-west-1/output/model.tar.gz", Body=b"x" * 80)
     return built
 
 

@@ -7,9 +7,18 @@ moto runs in this process (ThreadedMotoServer), so its backends can be adjusted 
   Search so paging and incremental stops are exercised, and so the benchmark counts real pages;
   a SearchExpression of plain ``Equals`` filters (``TrainingJobStatus = InProgress``, what
   `smcost audit` sends) is applied before paging, as AWS applies it.
+- ECR ``DescribeImages`` over a whole repository (no imageIds) ignores maxResults and nextToken,
+  returning every image in one page. AWS returns at most maxResults (100 by default, 1,000 at
+  most) and a nextToken; ``install()`` pages moto's answer the same way.
 - Fields moto never fills (BillableTimeInSeconds, WarmPoolStatus, ProcessingResources, trial
   component Source/Parents, distinct start/end times, log group bytes) are set on the backend
-  objects by the scenario; ``sagemaker()`` and friends hand them out.
+  objects by the scenario; ``sagemaker()`` and friends hand them out. An S3 object's LastModified
+  is always the time of its PutObject: ``s3_object()`` hands out the object to date it earlier.
+- moto does fill, and the scenario relies on it: InputDataConfig (S3 and FileSystem channels),
+  CheckpointConfig and OutputDataConfig in Search's training jobs; ProcessingInputs and
+  ProcessingOutputConfig in DescribeProcessingJob; TransformInput and TransformOutput in
+  DescribeTransformJob; HomeEfsFileSystemId in DescribeDomain (``<domain name>-efs-id``; ListDomains
+  omits it, as AWS does); StorageClass in ListObjectsV2.
 
 Nothing here touches the extractor: it talks HTTP to the server as it would to AWS.
 """
@@ -20,7 +29,9 @@ import re
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.ecr.responses import ECRResponse
 from moto.logs.models import logs_backends
+from moto.s3.models import FakeKey, s3_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
@@ -79,8 +90,26 @@ def _search_like_aws(self: SageMakerResponse) -> ActionResult:
     return ActionResult(response)
 
 
+_AWS_DEFAULT_IMAGE_PAGE = 100
+_original_describe_images = ECRResponse.describe_images
+
+
+def _describe_images_like_aws(self: ECRResponse) -> ActionResult:
+    answer = _original_describe_images(self)
+    if self._get_param("imageIds"):  # named images: one answer, as AWS gives it
+        return answer
+    details = answer.result["imageDetails"]  # type: ignore[index]
+    start = int(self._get_param("nextToken") or 0)
+    size = self._get_int_param("maxResults") or _AWS_DEFAULT_IMAGE_PAGE
+    response: dict[str, Any] = {"imageDetails": details[start : start + size]}
+    if start + size < len(details):
+        response["nextToken"] = str(start + size)
+    return ActionResult(response)
+
+
 def install() -> None:
     SageMakerResponse.search = _search_like_aws
+    ECRResponse.describe_images = _describe_images_like_aws
 
 
 def sagemaker(region: str = "us-east-1", account: str = ACCOUNT):
@@ -89,3 +118,9 @@ def sagemaker(region: str = "us-east-1", account: str = ACCOUNT):
 
 def logs(region: str = "us-east-1", account: str = ACCOUNT):
     return logs_backends[account][region]
+
+
+def s3_object(bucket: str, key: str, account: str = ACCOUNT) -> FakeKey:
+    """The stored object, e.g. to set ``last_modified`` (naive UTC), which PutObject always sets to now."""
+    stored: FakeKey = s3_backends[account]["aws"].get_bucket(bucket).keys[key]
+    return stored

@@ -8,7 +8,7 @@ apps, which moto does not implement: those four kinds are answered by botocore's
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -60,9 +60,18 @@ def test_training_jobs_carry_tags_experiment_billing_fields_and_links(run):
     assert fraud["model_artifact_s3_uri"] == f"s3://{BUCKET}/training/train-fraud-1/output/model.tar.gz"
     assert fraud["training_image"] == f"{ECR}/fraud-train:1.0"
     assert fraud["training_job_arn"] == ARN + "training-job/train-fraud-1"
+    assert fraud["input_s3_uris"] == [f"s3://{BUCKET}/data/", f"s3://{BUCKET}/data/fraud/"]
+    assert fraud["input_file_system_ids"] == [scenario.FSX]
+    assert fraud["output_s3_uri"] == f"s3://{BUCKET}/training"
+    assert fraud["checkpoint_s3_uri"] == f"s3://{BUCKET}/checkpoints/train-fraud-1/"
 
     untagged = jobs["train-untagged-2"]
     assert untagged["tags"] == [] and untagged["experiment_name"] is None and untagged["is_managed_spot"] is False
+    assert (untagged["input_s3_uris"], untagged["input_file_system_ids"], untagged["checkpoint_s3_uri"]) == (
+        [],
+        [],
+        None,
+    )
     hetero = jobs["train-hetero-3"]
     assert hetero["instance_type"] is None and hetero["instance_count"] == 5
     assert [(g["instance_type"], g["instance_count"]) for g in hetero["instance_groups"]] == [
@@ -92,6 +101,7 @@ def test_processing_job_keeps_its_own_role_cluster_image_and_experiment(run):
     assert job["role_arn"] == ROLE + "data-prep"
     assert (job["instance_type"], job["instance_count"]) == ("ml.m5.4xlarge", 3)
     assert job["image_uri"] == f"{ECR}/prep:2.0"
+    assert (job["input_s3_uris"], job["output_s3_uris"]) == ([f"s3://{BUCKET}/prep/in/"], [f"s3://{BUCKET}/prep/out/"])
     assert (job["experiment_name"], job["trial_name"]) == ("fraud-exp", "fraud-trial-1")
     assert dict(job["tags"]) == {"team": "data-platform"}
 
@@ -100,6 +110,7 @@ def test_transform_job_names_its_model_and_resources(run):
     (job,) = run.rows("transform_jobs")
     assert (job["transform_job_name"], job["model_name"]) == ("batch-score", "fraud-model-v1")
     assert (job["instance_type"], job["instance_count"]) == ("ml.c5.2xlarge", 4)
+    assert (job["input_s3_uri"], job["output_s3_uri"]) == (f"s3://{BUCKET}/in/", f"s3://{BUCKET}/scored/")
     assert job["experiment_name"] == "fraud-exp" and dict(job["tags"]) == {"team": "fraud"}
 
 
@@ -159,6 +170,7 @@ def test_notebook_and_studio_from_moto_and_stubber(run):
     assert dict(notebook["tags"]) == {"team": "research"}
     (domain,) = run.rows("studio_domains")
     assert domain["domain_name"] == "studio" and dict(domain["tags"]) == {"env": "dev"}
+    assert domain["home_efs_file_system_id"] == "studio-efs-id"  # moto's; from DescribeDomain, not the listing
     (profile,) = run.rows("studio_user_profiles")
     assert (profile["user_profile_name"], profile["execution_role_arn"]) == ("alice", ROLE + "studio-alice")
     (space,) = run.rows("studio_spaces")
@@ -213,28 +225,74 @@ def test_hourly_invocations_per_variant_component_and_target_model(run):
     assert calls == {REGION: {"cloudwatch:GetMetricData": 1}, WEST: {}}
 
 
-def test_s3_sizes_of_artifact_objects_and_multi_model_prefix_totals(run):
-    rows = {(r["bucket"], r["key_or_prefix"]): r for r in run.rows("s3_artifacts") if r["region"] == REGION}
-    artifact = rows[(BUCKET, "training/train-fraud-1/output/model.tar.gz")]
-    assert (artifact["size_bytes"], artifact["object_count"], artifact["is_prefix_total"]) == (1234, 1, False)
-    prefix = rows[(BUCKET, "mme/")]
-    assert (prefix["size_bytes"], prefix["object_count"], prefix["is_prefix_total"]) == (350, 2, True)
-    assert not any(bucket.startswith("jumpstart") for bucket, _ in rows)
+def test_s3_objects_under_every_referenced_prefix_per_storage_class_and_day_each_counted_once(run):
+    today = scenario.DAY_STARTED
+    rows = {
+        (r["bucket"], r["key_or_prefix"], r["storage_class"], r["last_modified_day"]): (
+            r["object_count"],
+            r["size_bytes"],
+        )
+        for r in run.rows("s3_artifacts")
+        if r["region"] == REGION
+    }
+    assert rows == {
+        # Artifacts under the jobs' output path count under the artifact; only the rest under the path.
+        (BUCKET, "training/train-fraud-1/output/model.tar.gz", "STANDARD", today): (1, 1234),
+        (BUCKET, "training/train-untagged-2/output/model.tar.gz", "STANDARD", today): (1, 50),
+        (BUCKET, "training", "STANDARD", today): (1, 40),
+        # Nested input channels: data/fraud/'s objects under it only; folder markers not counted.
+        (BUCKET, "data/", "STANDARD", today): (1, 70),
+        (BUCKET, "data/fraud/", "STANDARD", today): (1, 300),
+        (BUCKET, "data/fraud/", "STANDARD_IA", today): (1, 200),
+        (BUCKET, "data/fraud/", "STANDARD", today - timedelta(days=2)): (1, 400),
+        (BUCKET, "checkpoints/train-fraud-1/", "STANDARD", today - timedelta(days=1)): (1, 500),
+        (BUCKET, "prep/in/", "STANDARD", today): (1, 60),
+        (BUCKET, "prep/out/", "STANDARD", today): (1, 30),
+        (BUCKET, "in/", "STANDARD", today): (1, 20),
+        (BUCKET, "scored/", "STANDARD", today): (1, 10),
+        (BUCKET, "mme/", "STANDARD", today): (2, 350),  # not mme-other/
+    }
+    (west,) = [r for r in run.rows("s3_artifacts") if r["region"] == WEST]
+    assert (west["bucket"], west["key_or_prefix"], west["size_bytes"]) == (
+        scenario.WEST_BUCKET,
+        "training/train-west-1/output/model.tar.gz",
+        80,
+    )
     warnings = [w for u in run.result.manifest["units"] for w in u.get("warnings", [])]
-    assert any("jumpstart-cache-prod-us-east-1" in w for w in warnings)
+    assert any("jumpstart-cache-prod-us-east-1" in w and "NoSuchBucket" in w for w in warnings)
 
 
-def test_ecr_images_in_use_in_this_accounts_registry_only(run):
-    images = by([r for r in run.rows("ecr_images") if r["region"] == REGION], "repository_name")
-    assert set(images) == {"fraud-train", "fraud-serve", "mme-serve", "prep"}  # not "unused", not AWS's registry
-    expected = run.built.images["mme-serve"]
-    mme = images["mme-serve"]
-    assert (mme["image_digest"], mme["size_bytes"], mme["image_tags"]) == (
+def test_s3_lists_each_buckets_outermost_referenced_prefixes_once(run):
+    (east,) = [u for u in run.result.manifest["units"] if u["unit"] == f"{ACCOUNT}/{REGION}/s3_artifacts"]
+    # training, data/, checkpoints/..., prep/in/, prep/out/, in/, scored/, mme/; the JumpStart bucket
+    assert east["api_calls"] == {"s3:ListObjectsV2": 9}
+
+
+def test_every_image_of_the_repositories_in_use_in_this_accounts_registry_only(run):
+    images = {
+        (r["repository_name"], tuple(r["image_tags"])): r for r in run.rows("ecr_images") if r["region"] == REGION
+    }
+    # Not "unused" (no job or model uses the repository), not AWS's registry (JumpStart).
+    assert {(name, uri) for (name, _), uri in ((k, r["image_uri"]) for k, r in images.items())} == {
+        ("fraud-train", f"{ECR}/fraud-train:1.0"),
+        ("fraud-train", None),  # 0.9: nothing references it, yet it is stored and billed
+        ("fraud-serve", f"{ECR}/fraud-serve:1.0"),
+        ("mme-serve", f"{ECR}/mme-serve:2.1"),
+        ("prep", f"{ECR}/prep:2.0"),
+    }
+    unreferenced = images[("fraud-train", ("0.9",))]
+    expected = run.built.images["fraud-train:0.9"]
+    assert (unreferenced["image_digest"], unreferenced["size_bytes"]) == (
         expected["imageDigest"],
         expected["imageSizeInBytes"],
-        ["2.1"],
     )
-    assert mme["image_uri"] == f"{ECR}/mme-serve:2.1"
+    expected = run.built.images["mme-serve:2.1"]
+    mme = images[("mme-serve", ("2.1",))]
+    assert (mme["image_digest"], mme["size_bytes"], mme["pushed_at"]) == (
+        expected["imageDigest"],
+        expected["imageSizeInBytes"],
+        expected["imagePushedAt"].astimezone(timezone.utc).replace(tzinfo=None),
+    )
     assert mme["repository_arn"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mme-serve"
 
 
