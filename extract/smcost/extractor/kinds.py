@@ -483,7 +483,8 @@ class Kind:
             return "snapshot; vanished ones dropped"
         if self.replaces:
             what = ", ".join(f"`{c}`" for c in self.replaces)
-            return f"snapshot; each ({what}) read again replaces all its rows; others kept"
+            what = f"({what})" if len(self.replaces) > 1 else what
+            return f"snapshot; each {what} read again replaces all its rows; others kept"
         return "snapshot; rows not read again are kept"
 
 

@@ -233,8 +233,8 @@ KINDS = [
         Custom(
             s3_artifacts,
             ("s3:list_objects_v2",),
-            "ListObjectsV2, 1,000 objects a page: the outermost of the S3 prefixes new jobs, models and "
-            "transforms reference (and landed prefixes nested in or around them); every multi-model prefix",
+            "ListObjectsV2, 1,000 objects a page, once per bucket and outermost S3 prefix that new jobs and "
+            "models reference (or a landed prefix nested in or around one); every multi-model prefix",
         ),
         needs=("training_jobs", "processing_jobs", "transform_jobs", "models"),
         service="s3",

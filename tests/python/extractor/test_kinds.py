@@ -60,6 +60,7 @@ def test_keys_and_the_columns_kinds_name_are_real_columns():
         named |= set(reader.immutable) if isinstance(reader, Listing) else set()
         named |= set(reader.refs.known_columns) if getattr(reader, "refs", None) else set()
         assert named <= names, f"{kind.dataset}: {sorted(named - names)}"
+        assert set(kind.replaces) < set(kind.key), f"{kind.dataset}: replaces names part of the key"
         if isinstance(reader, Listing):  # an immutable key is read from the summary by its API paths
             assert set(reader.immutable) <= set(DATASETS[kind.dataset].api_columns), kind.dataset
 
