@@ -123,7 +123,8 @@ def s3_artifacts(ctx: UnitContext) -> Iterator[Row]:
     known: dict[str, set[str]] = defaultdict(set)
     if new:
         for row in ctx.previous(("bucket", "key_or_prefix")):
-            known[row["bucket"]].add(row["key_or_prefix"])
+            if row["bucket"] in new:
+                known[row["bucket"]].add(row["key_or_prefix"])
 
     for bucket in sorted(new):
         listed, prefixes = listing_plan(new[bucket], known[bucket])
