@@ -23,6 +23,8 @@ final as (
         instance_type,
         instance_count,
         image_uri,
+        input_s3_uris,
+        output_s3_uris,
         experiment_name,
         trial_name,
         training_job_arn,

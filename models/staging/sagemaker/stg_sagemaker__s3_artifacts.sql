@@ -5,7 +5,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_snapshot('source', ['account_id', 'region', 'bucket', 'key_or_prefix']) }}
+    {{ latest_snapshot('source', ['account_id', 'region', 'bucket', 'key_or_prefix', 'storage_class', 'last_modified_day']) }}
 ),
 
 final as (
@@ -15,10 +15,10 @@ final as (
         extracted_at,
         bucket,
         key_or_prefix,
-        is_prefix_total,
+        storage_class,
+        last_modified_day,
         object_count,
-        size_bytes,
-        last_modified_at
+        size_bytes
     from latest
 )
 

@@ -16,6 +16,7 @@ final as (
         domain_id,
         domain_arn,
         domain_name,
+        home_efs_file_system_id,
         created_at,
         tags
     from latest

@@ -33,6 +33,10 @@ final as (
         trial_name,
         run_name,
         model_artifact_s3_uri,
+        input_s3_uris,
+        input_file_system_ids,
+        output_s3_uri,
+        checkpoint_s3_uri,
         training_image,
         tags,
         lower(training_job_name) as training_job_name_lower

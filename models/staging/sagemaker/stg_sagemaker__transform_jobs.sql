@@ -22,6 +22,8 @@ final as (
         model_name,
         instance_type,
         instance_count,
+        input_s3_uri,
+        output_s3_uri,
         experiment_name,
         trial_name,
         tags,

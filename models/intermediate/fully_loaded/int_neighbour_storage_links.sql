@@ -1,0 +1,368 @@
+{#- The S3 and ECR charges of int_neighbour_charges linked to the prefixes and images SageMaker work
+    uses, and through them to the resources using those, one row per charge and target (link_share
+    sums to 1 per charge). The rules (docs/fully-loaded.md):
+      S3 storage     a bucket-day of one storage class: each listed SageMaker prefix by its bytes
+                     that day (objects modified on or before it); the bucket's other bytes — the
+                     billed bytes minus the listed ones — stay unattributed;
+      S3 requests    the SageMaker share of the bucket that day (listed bytes / billed bytes), then
+                     across its prefixes by object count; S3 data transfer likewise by bytes;
+      ECR storage    a repository-day across the images pushed by then, by image bytes;
+      a location     (prefix or image) across the resources referencing it by their usage hours in
+                     the period; evenly when none ran in it (an artifact keeps costing after its job
+                     is gone); unreferenced images stay unattributed (the stale list's saving).
+    Bytes are recovered from the bill: a day's GB-Mo quantity is the GB stored x the day's share of
+    the month, and AWS's GB is 2^30 bytes. -#}
+with
+
+charges as (
+    select * from {{ ref('int_neighbour_charges') }}
+    where link_method in ('s3_prefix_bytes', 's3_prefix_objects', 'ecr_image_bytes')
+),
+
+storage_references as (
+    select * from {{ ref('int_sagemaker_storage_references') }}
+),
+
+s3_artifacts as (
+    select * from {{ ref('stg_sagemaker__s3_artifacts') }}
+),
+
+ecr_images as (
+    select * from {{ ref('stg_sagemaker__ecr_images') }}
+),
+
+owners as (
+    select * from {{ ref('int_sagemaker_resource_owners') }}
+),
+
+-- Usage hours of each billed resource in each period (0 for a resource billed only for storage).
+resource_hours as (
+    select distinct
+        billing_period,
+        account_id,
+        region,
+        resource_type,
+        resource_name_lower,
+        resource_usage_hours
+    from owners
+),
+
+-- ---------------------------------------------------------------- S3 ------------------------
+-- Bytes the bill says a bucket held on a day, per storage class: a day's GB-Mo quantity is the GB
+-- stored x the day's share of the month (AWS's GB is 2^30 bytes).
+s3_charges as (
+    select
+        *,
+        consumed_quantity * {{ hours_between('billing_period_start_at', 'billing_period_end_at') }}
+        / nullif({{ hours_between('charge_period_start_at', 'charge_period_end_at') }}, 0)
+        * 1073741824.0 as billed_bytes
+    from charges
+    where link_method in ('s3_prefix_bytes', 's3_prefix_objects')
+),
+
+s3_bucket_days as (
+    select
+        link_key as s3_bucket,
+        charge_period_start_at,
+        sum(billed_bytes) as bucket_billed_bytes
+    from s3_charges
+    where cost_component = 's3_storage'
+    group by link_key, charge_period_start_at
+),
+
+listed_buckets as (
+    select distinct bucket from s3_artifacts
+),
+
+-- Each charge x each listed prefix of its bucket, with what the prefix held that day: for storage,
+-- bytes of the charge's storage class; for requests and transfer, all classes.
+s3_prefix_days as (
+    select
+        s3_charges.charge_id,
+        s3_artifacts.bucket,
+        s3_artifacts.key_or_prefix,
+        sum(s3_artifacts.size_bytes) as prefix_bytes,
+        sum(s3_artifacts.object_count) as prefix_objects
+    from s3_charges
+    inner join s3_artifacts
+        on s3_charges.link_key = s3_artifacts.bucket
+            and s3_charges.charge_period_start_at >= s3_artifacts.last_modified_day
+            and (s3_charges.cost_component <> 's3_storage' or s3_charges.s3_storage_class = s3_artifacts.storage_class)
+    group by s3_charges.charge_id, s3_artifacts.bucket, s3_artifacts.key_or_prefix
+),
+
+s3_charge_totals as (
+    select
+        s3_charges.charge_id,
+        s3_charges.cost_component,
+        s3_charges.link_method,
+        s3_charges.billed_bytes,
+        s3_bucket_days.bucket_billed_bytes,
+        coalesce(sum(s3_prefix_days.prefix_bytes), 0) as listed_bytes,
+        coalesce(sum(s3_prefix_days.prefix_objects), 0) as listed_objects,
+        max(listed_buckets.bucket) is not null as is_listed
+    from s3_charges
+    left join s3_prefix_days
+        on s3_charges.charge_id = s3_prefix_days.charge_id
+    left join s3_bucket_days
+        on s3_charges.link_key = s3_bucket_days.s3_bucket
+            and s3_charges.charge_period_start_at = s3_bucket_days.charge_period_start_at
+    left join listed_buckets
+        on s3_charges.link_key = listed_buckets.bucket
+    group by
+        s3_charges.charge_id,
+        s3_charges.cost_component,
+        s3_charges.link_method,
+        s3_charges.billed_bytes,
+        s3_bucket_days.bucket_billed_bytes
+),
+
+-- The share of each charge that is SageMaker's: storage by this class's bytes, the rest by the
+-- bucket's bytes that day (capped at 1: a listing taken after growth can exceed a day's bill).
+s3_sagemaker_shares as (
+    select
+        *,
+        case
+            when not is_listed or listed_bytes = 0 then 0.0
+            when cost_component = 's3_storage' then least(1.0, listed_bytes / nullif(billed_bytes, 0))
+            else least(1.0, coalesce(listed_bytes / nullif(bucket_billed_bytes, 0), 0.0))
+        end as sagemaker_share
+    from s3_charge_totals
+),
+
+s3_prefix_links as (
+    select
+        s3_prefix_days.charge_id,
+        's3://' || s3_prefix_days.bucket || '/' || s3_prefix_days.key_or_prefix as link_detail,
+        s3_prefix_days.bucket,
+        s3_prefix_days.key_or_prefix,
+        s3_sagemaker_shares.sagemaker_share * case
+            when s3_sagemaker_shares.link_method = 's3_prefix_objects'
+                then cast(s3_prefix_days.prefix_objects as double) / nullif(s3_sagemaker_shares.listed_objects, 0)
+            else cast(s3_prefix_days.prefix_bytes as double) / nullif(s3_sagemaker_shares.listed_bytes, 0)
+        end as location_share
+    from s3_prefix_days
+    inner join s3_sagemaker_shares
+        on s3_prefix_days.charge_id = s3_sagemaker_shares.charge_id
+    where s3_sagemaker_shares.sagemaker_share > 0
+),
+
+s3_unattributed as (
+    select
+        charge_id,
+        1.0 - sagemaker_share as link_share,
+        case
+            when not is_listed then 'bucket_not_in_listing'
+            when cost_component = 's3_storage' then 'bytes_outside_sagemaker_prefixes'
+            when bucket_billed_bytes is null then 'bucket_size_not_billed'
+            else 'requests_outside_sagemaker_prefixes'
+        end as unattributed_reason
+    from s3_sagemaker_shares
+    where sagemaker_share < 1.0
+),
+
+-- ---------------------------------------------------------------- ECR -----------------------
+ecr_charges as (
+    select * from charges
+    where link_method = 'ecr_image_bytes'
+),
+
+ecr_image_days as (
+    select
+        ecr_charges.charge_id,
+        ecr_images.image_digest,
+        coalesce(ecr_images.image_uri, ecr_images.repository_name || '@' || ecr_images.image_digest) as link_detail,
+        ecr_images.image_uri,
+        cast(ecr_images.size_bytes as double)
+        / nullif(sum(ecr_images.size_bytes) over (partition by ecr_charges.charge_id), 0) as location_share
+    from ecr_charges
+    inner join ecr_images
+        on ecr_charges.sub_account_id = ecr_images.account_id
+            and ecr_charges.region_id = ecr_images.region
+            and ecr_charges.link_key = lower(ecr_images.repository_name)
+            and coalesce(ecr_images.pushed_at, ecr_charges.charge_period_start_at) < ecr_charges.charge_period_end_at
+),
+
+ecr_unlisted as (
+    select
+        ecr_charges.charge_id,
+        1.0 as link_share,
+        'repository_not_in_listing' as unattributed_reason
+    from ecr_charges
+    where not exists (
+            select 1 from ecr_image_days
+            where ecr_image_days.charge_id = ecr_charges.charge_id
+        )
+),
+
+-- ---------------------------------------------------- locations -> resources -----------------
+-- A location's period: the charge's billing period. Referencing resources weigh by their usage
+-- hours in it; when none used it this period, evenly (the cost stays with whoever made it).
+located as (
+    select
+        charge_id,
+        link_detail,
+        location_share,
+        's3' as location_kind,
+        bucket as s3_bucket,
+        key_or_prefix as s3_key_prefix,
+        cast(null as varchar) as image_uri
+    from s3_prefix_links
+    union all
+    select
+        charge_id,
+        link_detail,
+        location_share,
+        'ecr' as location_kind,
+        cast(null as varchar) as s3_bucket,
+        cast(null as varchar) as s3_key_prefix,
+        image_uri
+    from ecr_image_days
+),
+
+location_references as (
+    select distinct
+        located.charge_id,
+        located.link_detail,
+        located.location_share,
+        located.location_kind,
+        storage_references.reference_role,
+        storage_references.account_id,
+        storage_references.region,
+        storage_references.resource_type,
+        storage_references.resource_name_lower
+    from located
+    inner join storage_references
+        on located.location_kind = storage_references.location_kind
+            and (
+                (
+                    located.location_kind = 's3' and located.s3_bucket = storage_references.s3_bucket
+                    and located.s3_key_prefix = storage_references.s3_key_prefix
+                )
+                or (located.location_kind = 'ecr' and located.image_uri = storage_references.location_uri)
+            )
+),
+
+location_references_weighted as (
+    select
+        location_references.*,
+        charges.billing_period,
+        coalesce(resource_hours.resource_usage_hours, 0) as usage_hours
+    from location_references
+    inner join charges
+        on location_references.charge_id = charges.charge_id
+    left join resource_hours
+        on charges.billing_period = resource_hours.billing_period
+            and location_references.account_id = resource_hours.account_id
+            and location_references.region = resource_hours.region
+            and location_references.resource_type = resource_hours.resource_type
+            and location_references.resource_name_lower = resource_hours.resource_name_lower
+),
+
+location_resource_links as (
+    select
+        charge_id,
+        link_detail,
+        account_id,
+        region,
+        resource_type,
+        resource_name_lower,
+        location_share * case
+            when sum(usage_hours) over (partition by charge_id, link_detail) > 0
+                then usage_hours / sum(usage_hours) over (partition by charge_id, link_detail)
+            else 1.0 / count(*) over (partition by charge_id, link_detail)
+        end as link_share,
+        case
+            when location_kind = 's3' then 's3_prefix'
+            else 'ecr_image'
+        end as link_method
+    from (
+        -- One row per resource: a resource referencing a location in two roles counts once.
+        select
+            charge_id,
+            link_detail,
+            location_share,
+            location_kind,
+            account_id,
+            region,
+            resource_type,
+            resource_name_lower,
+            max(usage_hours) as usage_hours
+        from location_references_weighted
+        group by charge_id, link_detail, location_share, location_kind, account_id, region, resource_type, resource_name_lower
+    ) as per_resource
+),
+
+unreferenced_locations as (
+    select
+        located.charge_id,
+        located.link_detail,
+        located.location_share as link_share,
+        case when located.location_kind = 's3' then 'prefix_not_referenced' else 'image_not_referenced' end
+            as unattributed_reason
+    from located
+    where not exists (
+            select 1 from location_references
+            where location_references.charge_id = located.charge_id
+                and location_references.link_detail = located.link_detail
+        )
+),
+
+resource_links as (
+    select * from location_resource_links
+),
+
+unattributed as (
+    select
+        charge_id,
+        's3_bucket' as link_method,
+        cast(null as varchar) as link_detail,
+        link_share,
+        unattributed_reason
+    from s3_unattributed
+    union all
+    select
+        charge_id,
+        'ecr_repository' as link_method,
+        cast(null as varchar) as link_detail,
+        link_share,
+        unattributed_reason
+    from ecr_unlisted
+    union all
+    select
+        charge_id,
+        case when unattributed_reason = 'prefix_not_referenced' then 's3_prefix' else 'ecr_image' end as link_method,
+        link_detail,
+        link_share,
+        unattributed_reason
+    from unreferenced_locations
+),
+
+final as (
+    select
+        charge_id,
+        link_method,
+        link_detail,
+        account_id as linked_account_id,
+        region as linked_region,
+        resource_type as linked_resource_type,
+        resource_name_lower as linked_resource_name,
+        cast(null as varchar) as unattributed_reason,
+        link_share
+    from resource_links
+    union all
+    select
+        charge_id,
+        link_method,
+        link_detail,
+        cast(null as varchar) as linked_account_id,
+        cast(null as varchar) as linked_region,
+        cast(null as varchar) as linked_resource_type,
+        cast(null as varchar) as linked_resource_name,
+        unattributed_reason,
+        link_share
+    from unattributed
+    where link_share > 0
+)
+
+select * from final
