@@ -29,7 +29,10 @@ KEY = [
 
 def accuracy_figures(database: Path, lake: Path) -> dict[str, float]:
     with duckdb.connect(str(database), read_only=True) as con:
-        con.execute(f"create temp view truth as select * from read_parquet('{lake}/demo/ground_truth/*.parquet')")
+        con.execute(
+            f"create temp view truth as select * from read_parquet('{lake}/demo/ground_truth/*.parquet') "
+            "where service_code in ('AmazonSageMaker','MachineLearningSavingsPlans')"
+        )
         join = " and ".join(f"t.{k} is not distinct from a.{k}" for k in KEY)
         row = con.execute(f"""
             with allocations as (

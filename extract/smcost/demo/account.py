@@ -24,10 +24,24 @@ SERVICES = {
     "AmazonECR": ("Amazon EC2 Container Registry (ECR)", "Storage", "Other (Storage)"),
     "AmazonCloudWatch": ("AmazonCloudWatch", "Management and Governance", "Observability"),
     "AmazonEC2": ("Amazon Elastic Compute Cloud", "Compute", "Virtual Machines"),
+    "AmazonEFS": ("Amazon Elastic File System", "Storage", "File Storage"),
+    "AmazonFSx": ("Amazon FSx", "Storage", "File Storage"),
+    "AWSDataTransfer": ("AWS Data Transfer", "Networking", "Network Connectivity"),
 }
 # The services whose charges the ground truth covers: dbt's var sagemaker_service_codes
 # (dbt_project.yml); the tests keep their own copy as an independent oracle.
 SAGEMAKER_SCOPE = {"AmazonSageMaker", "MachineLearningSavingsPlans"}
+# The neighbours whose charges can be part of a model's fully-loaded cost (seeds/neighbour_cost_scope.csv):
+# the ground truth covers every charge of theirs the demo books, but those booked ``outside_scope()``.
+NEIGHBOUR_SCOPE = {
+    "AmazonS3",
+    "AmazonECR",
+    "AmazonCloudWatch",
+    "AWSDataTransfer",
+    "AmazonEFS",
+    "AmazonFSx",
+    "AmazonEC2",
+}
 
 # On-demand $/hour in us-east-1 for the SageMaker instance types the scenario uses.
 PRICES = {
@@ -72,6 +86,29 @@ MODELS = {  # model -> (team, training instance, training hours range)
     "nlp-sentiment": ("nlp", "ml.g5.xlarge", (2, 5)),
 }
 GENERIC_ROLE = "AmazonSageMaker-ExecutionRole-20250101T000000"
+
+# Where training reads its data (an input channel, a prefix of the account's features bucket): models
+# sharing a prefix share its storage. vision-ocr's development runs read a labelling bucket the
+# extractor may not list; nlp-summarizer's development fine-tunes also mount an FSx for Lustre volume.
+TRAINING_DATA = {
+    "fraud-xgb": "transactions/v5/",
+    "fraud-gnn": "transactions/v5/",
+    "search-ranker": "clickstream/v3/",
+    "query-embedder": "queries/2026/",
+    "recsys-two-tower": "clickstream/v3/",
+    "recsys-reranker": "clickstream/v3/",
+    "vision-classifier": "images/catalogue-2026/",
+    "vision-ocr": "documents/scans/",
+    "churn-predictor": "customers/daily/",
+    "ltv-model": "customers/daily/",
+    "price-forecaster": "customers/daily/",
+    "nlp-summarizer": "corpus/news-2026/",
+    "nlp-sentiment": "corpus/reviews/",
+}
+UNLISTED_BUCKET = "acme-vision-labelling"  # development; ListBucket is denied to the extractor
+FSX_MODELS = {"nlp-summarizer"}
+# Models whose jobs checkpoint to S3 (the deep-learning ones); the others write only their artifact.
+CHECKPOINTING = {m for m, (_, instance, _) in MODELS.items() if not instance.startswith(("ml.m5", "ml.c5"))}
 
 # How each training job's tags look, with the share of jobs drawn from each profile.
 TAG_PROFILES = [
@@ -122,6 +159,32 @@ def ecr_repository_arn(acct: str, region: str, repository: str) -> str:
 
 def log_group_arn(acct: str, region: str, group: str) -> str:
     return f"arn:aws:logs:{region}:{account_id(acct)}:log-group:{group}"
+
+
+def artifacts_bucket(acct: str, suffix: str) -> str:
+    """Where SageMaker writes: job outputs, checkpoints, deployed model artifacts."""
+    return f"acme-ml-artifacts-{acct}{suffix}"
+
+
+def features_bucket(acct: str, suffix: str) -> str:
+    """Where training and scoring read from: the TB-scale datasets."""
+    return f"acme-ml-features-{acct}{suffix}"
+
+
+def training_inputs(acct: str, model: str, suffix: str) -> list[str]:
+    """The S3 input channels of a model's training jobs in an account."""
+    if model == "vision-ocr" and acct == "dev":
+        return [f"s3://{UNLISTED_BUCKET}{suffix}/ocr-labels/"]
+    return [f"s3://{features_bucket(acct, suffix)}/{TRAINING_DATA[model]}"]
+
+
+def file_system_id(kind: str, suffix: str) -> str:
+    """An EFS or FSx file-system id (fs- and 17 hex digits)."""
+    return f"fs-0{short_hash(kind, suffix, n=16)}"
+
+
+def file_system_arn(acct: str, region: str, service: str, fs_id: str) -> str:
+    return f"arn:aws:{service}:{region}:{account_id(acct)}:file-system/{fs_id}"
 
 
 def short_hash(*parts: object, n: int = 8) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smcost.demo.account import PRICES, REGIONS, Tags, arn, ecr_uri, environment, role_arn
+from smcost.demo.account import PRICES, REGIONS, Tags, arn, artifacts_bucket, ecr_uri, environment, role_arn
 from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day, utc
 from smcost.demo.ledger import Charge, Ledger, Share
 
@@ -59,8 +59,8 @@ def add_model(
         model_name=name,
         created_at=utc(ledger.t0 - 40 * DAY_MS),
         execution_role_arn=role_arn(acct, f"{team}-sagemaker-inference"),
-        image_uri=ecr_uri(acct, region, f"{model or team}-serve:1"),
-        model_data_url=data_url or f"s3://acme-ml-artifacts-{acct}/{model}/model.tar.gz",
+        image_uri=ecr_uri(acct, region, f"{model or team}-serve{ledger.suffix}:1"),
+        model_data_url=data_url or f"s3://{artifacts_bucket(acct, ledger.suffix)}/{model}/model.tar.gz",
         container_mode=mode,
         tags=tags,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from smcost.demo.account import environment
+from smcost.demo.account import artifacts_bucket, environment
 from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day
 from smcost.demo.hosting import (
     Endpoint,
@@ -22,6 +22,11 @@ from smcost.demo.ledger import Ledger, Owner, Share
 
 MODELS = ["churn-predictor", "ltv-model", "price-forecaster"]
 TEAM = "growth"
+
+
+def mme_prefix(suffix: str) -> str:
+    """The S3 prefix the endpoint loads its models from (one artifact per model under it)."""
+    return f"s3://{artifacts_bucket('prod', suffix)}/mme/tabular/"
 
 
 def add_multi_model_endpoint(ledger: Ledger) -> None:
@@ -66,7 +71,7 @@ def _add_endpoint(ledger: Ledger, created: int) -> Endpoint:
         model=None,
         team=TEAM,
         mode="MultiModel",
-        data_url=f"s3://acme-ml-artifacts-prod/mme/tabular{ledger.suffix}/",
+        data_url=mme_prefix(ledger.suffix),
         tags=tags,
     )
     return add_endpoint(
@@ -127,5 +132,5 @@ def _add_metrics_and_entries(
             f"{model}-mme-entry{ledger.suffix}",
             model=model,
             team=TEAM,
-            data_url=f"s3://acme-ml-artifacts-prod/mme/tabular{ledger.suffix}/{model}.tar.gz",
+            data_url=f"{mme_prefix(ledger.suffix)}{model}.tar.gz",
         )

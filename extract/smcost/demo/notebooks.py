@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 
-from smcost.demo.account import EVIDENCE, GENERIC_ROLE, PRICES, arn, environment, role_arn, short_hash
+from smcost.demo.account import EVIDENCE, GENERIC_ROLE, PRICES, arn, environment, file_system_id, role_arn, short_hash
 from smcost.demo.clock import DAY_MS, hour_of_day, utc
 from smcost.demo.ledger import Charge, Ledger, Owner, only
 
@@ -80,6 +80,7 @@ def _add_studio(ledger: Ledger) -> None:
         domain_id=domain,
         domain_arn=arn(ACCT, REGION, "domain", domain),
         domain_name=f"ml-studio{ledger.suffix}",
+        home_efs_file_system_id=file_system_id("efs", ledger.suffix),
         created_at=created,
         tags={},
     )

@@ -3,7 +3,17 @@ names the model), and weekly scoring runs whose SageMaker model carries the owne
 
 from __future__ import annotations
 
-from smcost.demo.account import MODELS, PRICES, arn, ecr_uri, experiment_name, role_arn, trial_name
+from smcost.demo.account import (
+    MODELS,
+    PRICES,
+    arn,
+    artifacts_bucket,
+    ecr_uri,
+    experiment_name,
+    features_bucket,
+    role_arn,
+    trial_name,
+)
 from smcost.demo.clock import DAY_MS, HOUR_MS, overlap_hours, utc
 from smcost.demo.hosting import add_model
 from smcost.demo.ledger import Charge, Ledger, Owner, only
@@ -66,7 +76,10 @@ def _add_processing_job(ledger: Ledger, model: str, k: int, month: int) -> None:
         role_arn=role_arn("dev", "shared-dataprep-role"),
         instance_type="ml.m5.xlarge",
         instance_count=2,
-        image_uri=ecr_uri("dev", "us-east-1", "dataprep:3"),
+        image_uri=ecr_uri("dev", "us-east-1", f"dataprep{ledger.suffix}:3"),
+        # Raw exports in, a prepared snapshot per run out.
+        input_s3_uris=[f"s3://{features_bucket('dev', ledger.suffix)}/raw/{model}/"],
+        output_s3_uris=[f"s3://{artifacts_bucket('dev', ledger.suffix)}/{model}/processed/{name}/"],
         experiment_name=experiment,
         trial_name=trial_name(model, month, ledger.suffix),
         training_job_arn=None,
@@ -108,6 +121,8 @@ def _add_transform_job(ledger: Ledger, model: str, instance: str, month: int, we
         transform_start_at=utc(start),
         transform_end_at=utc(end),
         model_name=f"{model}-batch-model{ledger.suffix}",
+        input_s3_uri=f"s3://{features_bucket('prod', ledger.suffix)}/scoring/{model}/",
+        output_s3_uri=f"s3://{artifacts_bucket('prod', ledger.suffix)}/{model}/batch/{name}/",
         instance_type=instance,
         instance_count=2,
         experiment_name=None,

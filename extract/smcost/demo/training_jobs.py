@@ -9,17 +9,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from smcost.demo.account import (
+    CHECKPOINTING,
     EVIDENCE,
+    FSX_MODELS,
     GENERIC_ROLE,
     PRICES,
     REGIONS,
     SPOT_DISCOUNT,
     Tags,
     arn,
+    artifacts_bucket,
     ecr_uri,
     environment,
+    file_system_id,
     role_arn,
     tags_for,
+    training_inputs,
 )
 from smcost.demo.clock import HOUR_MS, Floats, Millis, overlap_hours, utc
 from smcost.demo.ledger import Charge, Ledger, Owner, only
@@ -145,8 +150,14 @@ def _merge_hours(hours: Millis, quantity: Floats, more_hours: Millis, more: Floa
 
 
 def _land_metadata(ledger: Ledger, job: TrainingJob, job_arn: str, api_tags: Tags) -> None:
+    """The job as DescribeTrainingJob shows it. Its S3 paths are where the neighbours find its
+    storage: the input channel, the model's output path (SageMaker writes <output>/<job>/output/),
+    per-job checkpoints; development fine-tunes of the FSx models also mount the Lustre volume."""
     groups = job.groups
     role = GENERIC_ROLE if job.profile == "none" else f"{job.team}-sagemaker-training"
+    sfx = ledger.suffix
+    output = f"s3://{artifacts_bucket(job.acct, sfx)}/{job.model}/"
+    mounts_fsx = job.model in FSX_MODELS and job.acct == "dev"
     ledger.metadata(
         "training_jobs",
         job.acct,
@@ -172,8 +183,14 @@ def _land_metadata(ledger: Ledger, job: TrainingJob, job_arn: str, api_tags: Tag
         experiment_name=job.experiment,
         trial_name=job.trial,
         run_name=f"{job.name}-run" if job.experiment else None,
-        model_artifact_s3_uri=f"s3://acme-ml-artifacts-{job.acct}/{job.model}/{job.name}/output/model.tar.gz",
-        training_image=ecr_uri(job.acct, job.region, f"{job.model}-train:latest"),
+        model_artifact_s3_uri=f"{output}{job.name}/output/model.tar.gz",
+        input_s3_uris=training_inputs(job.acct, job.model, sfx),
+        input_file_system_ids=[file_system_id("fsx", sfx)] if mounts_fsx else [],
+        output_s3_uri=output,
+        checkpoint_s3_uri=f"s3://{artifacts_bucket(job.acct, sfx)}/checkpoints/{job.model}/{job.name}/"
+        if job.model in CHECKPOINTING
+        else None,
+        training_image=ecr_uri(job.acct, job.region, f"{job.model}-train{sfx}:latest"),
         tags=api_tags,
     )
     if job.experiment:

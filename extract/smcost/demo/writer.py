@@ -11,7 +11,7 @@ import pyarrow.fs as pafs
 from numpy.typing import NDArray
 
 from smcost import lake
-from smcost.demo.account import PAYER, SAGEMAKER_SCOPE, short_hash
+from smcost.demo.account import NEIGHBOUR_SCOPE, PAYER, SAGEMAKER_SCOPE, short_hash
 from smcost.demo.checks import conform_table
 from smcost.demo.clock import Flags, Floats, Millis, utc
 from smcost.demo.ledger import BLOCK_COLUMNS, Block, Ledger, Owner
@@ -123,7 +123,7 @@ def _per_row_columns(rows: _Rows, is_usage: Flags, is_committed: Flags) -> dict[
 
 
 def _ground_truth(blocks: list[Block], rows: _Rows, bill: pa.Table, focus_version: str) -> pa.Table:
-    """One row per SageMaker-scope bill row and true owner with a non-zero share."""
+    """One row per SageMaker-scope or in-scope neighbour bill row and true owner with a non-zero share."""
     r, owners, o, share, knowable = _owner_rows(blocks, rows.sizes)
     owner_table = pa.Table.from_pylist(
         [
@@ -145,6 +145,7 @@ def _ground_truth(blocks: list[Block], rows: _Rows, bill: pa.Table, focus_versio
             "billing_period": pa.array(rows.billing_period[r]),
             "sub_account_id": bill.column("SubAccountId").take(at_rows),
             "resource_id": bill.column("ResourceId").take(at_rows),
+            "service_code": bill.column("x_ServiceCode").take(at_rows),
             "charge_period_start": pa.array(rows.start[r], _TS),
             "usage_type": bill.column(USAGE_TYPE_COLUMN[focus_version]).take(at_rows),
             "charge_category": bill.column("ChargeCategory").take(at_rows),
@@ -171,7 +172,7 @@ def _owner_rows(blocks: list[Block], sizes: Ints) -> tuple[Ints, list[Owner], In
     gt_rows, gt_owner, gt_share, gt_knowable = [], [], [], []
     owners: list[Owner] = []
     for i, b in enumerate(blocks):
-        if b.charge.service not in SAGEMAKER_SCOPE:
+        if b.charge.service not in SAGEMAKER_SCOPE | NEIGHBOUR_SCOPE or not b.charge.owners:
             continue
         rows = np.arange(offsets[i], offsets[i + 1])
         knowable = np.ones(len(rows), dtype=bool) if b.charge.unknowable is None else ~b.charge.unknowable
