@@ -11,11 +11,11 @@ its share is knowable exactly when that owner is (the link itself is metadata).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
-from smcost.demo.clock import DAY_MS, HOUR_MS, Floats, Millis
+from smcost.demo.clock import HOUR_MS, Floats, Millis
 from smcost.demo.ledger import NOBODY, Ledger, Owner, Share
 
 GIB = 2**30
@@ -54,7 +54,7 @@ class Usage:
                 if owner.model == "__idle__":
                     continue
                 weight = cost * known * (1.0 if share is None else share)
-                for m, dollars in zip(*_by_month(month, weight, n), strict=True):
+                for m, dollars in enumerate(np.bincount(month, weights=weight, minlength=n).tolist()):
                     self.allocation[arn][m][owner] += dollars
 
     def month_of(self, start_ms: Millis) -> Millis:
@@ -98,11 +98,6 @@ def linked(owner: Owner) -> Owner:
     when the resource's own owner is knowable."""
     evidence = "metadata" if owner.is_knowable else "none"
     return Owner(owner.model, owner.team, owner.experiment, owner.environment, evidence)
-
-
-def _by_month(month: Millis, weight: Floats, n: int) -> tuple[list[int], list[float]]:
-    totals = np.bincount(month, weights=weight, minlength=n)
-    return list(range(n)), totals.tolist()
 
 
 class Split:
@@ -149,10 +144,3 @@ def gb_months(byte_days: Floats, months: Millis, month: Millis) -> Floats:
     """A day's GB-months of ``byte_days`` bytes stored all day: bytes / 2^30 x 24 / hours in the month."""
     quantity: Floats = byte_days / GIB * 24 / month_hours(months, month)
     return quantity
-
-
-def day_index(days: Millis, moments: Mapping[str, int] | Iterable[int]) -> Millis:
-    """The index of the day each moment falls in (clipped to the first day)."""
-    values = np.fromiter(moments.values() if isinstance(moments, Mapping) else moments, dtype=np.int64)
-    index: Millis = np.clip((values - days[0]) // DAY_MS, 0, None)
-    return index
