@@ -5,7 +5,8 @@ per billing period, the top models and teams, the unattributed share and why, ho
 multi-model endpoints were split, and how much of the spend carried complete tags.
 
 It reads the public marts only (the exposure smcost_summary_cli in models/marts/sagemaker/_exposures.yml):
-the allocation fact, and fct_sagemaker_bill_reconciliation, the staged bill's totals.
+the allocation fact, fct_sagemaker_bill_reconciliation (the staged bill's totals), the governance
+marts and the fully-loaded marts (what each model costs once S3, ECR, CloudWatch and the rest are added).
 
 The reconciliation line compares like with like: per billing period and currency, the allocation
 fact against the staged bill's totals, for the periods the last build staged. An incremental build
@@ -28,6 +29,11 @@ FACT = "fct_sagemaker_cost_allocations"
 STAGED = "fct_sagemaker_bill_reconciliation"  # one row per period, payer and currency the last build staged
 COVERAGE = "fct_sagemaker_tag_coverage_monthly"  # the governance marts (models/marts/governance)
 UNTAGGED = "fct_sagemaker_untagged_resources"
+# The fully-loaded marts (models/marts/fully_loaded): the SageMaker line plus the neighbours it causes.
+FULLY_LOADED = "fct_sagemaker_fully_loaded_cost"
+MODEL_FULLY_LOADED = "fct_model_fully_loaded_cost_monthly"
+ENDPOINT_FULLY_LOADED = "fct_endpoint_fully_loaded_cost_monthly"
+STALE = "fct_sagemaker_stale_artifacts"
 
 
 def _positive_int(text: str) -> int:
@@ -192,6 +198,7 @@ def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
             "carries all four attribution tags in the bill"
         )
     lines += governance(con, top)
+    lines += fully_loaded(con, top)
     lines.append("")
     lines.append('Query the marts: duckdb data/smcost.duckdb "select * from fct_sagemaker_cost_by_model_monthly"')
     return "\n".join(lines)
@@ -246,6 +253,90 @@ def governance(con: duckdb.DuckDBPyConnection, top: int = 8) -> list[str]:
         for name, kind, cost, missing_keys, inferred_keys, owner in resources:
             label = f"{kind}/{name}"
             lines.append(f"  {label[:46]:<46} {cost:>10,.2f}  {missing_keys} | {inferred_keys} | {owner}")
+    return lines
+
+
+def fully_loaded(con: duckdb.DuckDBPyConnection, top: int = 8) -> list[str]:
+    """What the models really cost in the latest period the last build staged: the SageMaker line
+    plus the S3, ECR, CloudWatch, data transfer and storage they cause; the most expensive
+    endpoint's true monthly cost in parts; the neighbour cost nobody owns, by reason; and the
+    stale-artifact saving."""
+    marts = [FULLY_LOADED, MODEL_FULLY_LOADED, ENDPOINT_FULLY_LOADED, STALE]
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_name in (?, ?, ?, ?)", marts
+        ).fetchall()
+    }
+    if present != set(marts):
+        return ["", "Fully-loaded cost: the marts are not built yet (`dbt build --target local`)"]
+    latest = con.execute(
+        f"select max(billing_period) from {MODEL_FULLY_LOADED} "
+        f"where billing_period in (select billing_period from {STAGED})"
+    ).fetchone()
+    if not latest or not latest[0]:
+        return ["", "Fully-loaded cost: no period the last build staged"]
+    period = latest[0]
+    models = con.execute(
+        f"""select model, max(model_sagemaker_line_cost), max(model_neighbour_cost), max(hidden_cost_share)
+            from {MODEL_FULLY_LOADED} where billing_period = ? and model not in ('unattributed', '__idle__')
+            group by model order by max(model_sagemaker_line_cost) + max(model_neighbour_cost) desc limit {top}""",
+        [period],
+    ).fetchall()
+    lines = ["", f"Fully-loaded cost by model, {period} (SageMaker line + what it causes in S3, ECR, CloudWatch, ...)"]
+    lines.append(f"  {'model':<28} {'SageMaker':>12} {'neighbours':>12} {'total':>12}  hidden")
+    for model, line_cost, neighbour_cost, share in models:
+        total = (line_cost or 0) + (neighbour_cost or 0)
+        lines.append(
+            f"  {model[:28]:<28} {line_cost or 0:>12,.2f} {neighbour_cost or 0:>12,.2f} {total:>12,.2f}"
+            f"  {(share or 0) * 100:5.1f}%"
+        )
+    endpoint = con.execute(
+        f"""select endpoint_name, instance_cost + sagemaker_storage_cost, data_transfer_cost, cloudwatch_cost,
+                   s3_cost, ecr_cost, total_cost, hidden_cost_share
+            from {ENDPOINT_FULLY_LOADED} where billing_period = ? order by total_cost desc limit 1""",
+        [period],
+    ).fetchone()
+    if endpoint:
+        name, instances, transfer, cloudwatch, s3, ecr, total, share = endpoint
+        lines.append("")
+        lines.append(
+            f"The most expensive endpoint, {name}, really costs {total:,.2f} a month "
+            f"({(share or 0) * 100:.1f}% more than its SageMaker line):"
+        )
+        for label, cost in (
+            ("instances and storage", instances),
+            ("data transfer", transfer),
+            ("CloudWatch", cloudwatch),
+            ("S3 (its artifacts)", s3),
+            ("ECR (its images)", ecr),
+        ):
+            lines.append(f"  {label:<38} {cost:>12,.2f}  {_bar(cost, total)}")
+    neighbours = con.execute(
+        f"""select coalesce(unattributed_reason, 'attributed'), sum(effective_cost)
+            from {FULLY_LOADED} where billing_period = ? and not is_sagemaker_line group by all order by 2 desc""",
+        [period],
+    ).fetchall()
+    neighbour_total = sum(c for _, c in neighbours)
+    unowned = [(r, c) for r, c in neighbours if r != "attributed"]
+    if neighbour_total:
+        lines.append("")
+        lines += _table(
+            f"Neighbour cost {neighbour_total:,.2f}; without an owner {sum(c for _, c in unowned):,.2f}, by reason",
+            unowned,
+            neighbour_total,
+        )
+    stale = con.execute(
+        f"""select count(distinct artifact_location), sum(storage_cost) from {STALE}
+            where billing_period = ? and is_stale""",
+        [period],
+    ).fetchone()
+    if stale and stale[0]:
+        lines.append("")
+        lines.append(
+            f"Stale artifacts: {stale[0]} S3 prefixes and images nothing has used for 30 days cost "
+            f"{stale[1] or 0:,.2f} in {period} (the list: {STALE})"
+        )
     return lines
 
 
