@@ -98,6 +98,10 @@ rule_matches as (
             and coalesce(matched.resource_id, '') like link_rules.resource_id_pattern
 ),
 
+ecr_images as (
+    select * from {{ ref('stg_sagemaker__ecr_images') }}
+),
+
 s3_buckets as (
     select distinct s3_bucket from storage_references
     where location_kind = 's3' and s3_bucket is not null
@@ -111,6 +115,13 @@ ecr_repositories as (
             as repository_name_lower
     from storage_references
     where location_kind = 'ecr'
+    union
+    -- The extractor lists only repositories SageMaker work uses (also models no endpoint runs).
+    select distinct
+        account_id,
+        region,
+        lower(repository_name) as repository_name_lower
+    from ecr_images
 ),
 
 file_systems as (
