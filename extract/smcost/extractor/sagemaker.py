@@ -50,6 +50,25 @@ def _publish_columns(**ref_columns: str | tuple[str, ...]) -> RefHook:
     return hook
 
 
+def training_output_prefix(output_s3_uri: str | None, training_job_name: str | None) -> str | None:
+    """Where a training job writes: SageMaker puts everything of a job under
+    ``<S3OutputPath>/<TrainingJobName>/`` (output/model.tar.gz, debug-output/, profiler-output/), so
+    that folder, not the output path many jobs share, is the job's own. dbt's
+    int_sagemaker_storage_references derives the same prefix."""
+    if not output_s3_uri or not training_job_name:
+        return None
+    return f"{output_s3_uri.rstrip('/')}/{training_job_name}/"
+
+
+def _training_job_refs(ctx: UnitContext, row: Row) -> None:
+    ctx.publish("images", row.get("training_image"))
+    ctx.publish("artifacts", training_output_prefix(row.get("output_s3_uri"), row.get("training_job_name")))
+    for column in ("model_artifact_s3_uri", "checkpoint_s3_uri", "input_s3_uris"):
+        value = row.get(column)
+        for one in value if isinstance(value, list) else [value]:
+            ctx.publish("artifacts", one)
+
+
 def _model_fresh_refs(ctx: UnitContext, row: Row) -> None:
     ctx.publish("images", row.get("image_uri"))
     if row.get("container_mode") != "MultiModel":  # multi-model prefixes: every run (below)
@@ -221,12 +240,7 @@ KINDS = [
                 "input_s3_uris": _each("InputDataConfig", "DataSource.S3DataSource.S3Uri"),
                 "input_file_system_ids": _each("InputDataConfig", "DataSource.FileSystemDataSource.FileSystemId"),
             },
-            refs=Refs(
-                fresh=_publish_columns(
-                    images="training_image",
-                    artifacts=("model_artifact_s3_uri", "output_s3_uri", "checkpoint_s3_uri", "input_s3_uris"),
-                )
-            ),
+            refs=Refs(fresh=_training_job_refs),
         ),
         history=INCREMENTAL,
     ),

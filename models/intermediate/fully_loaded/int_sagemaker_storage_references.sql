@@ -120,6 +120,19 @@ locations as (
     from training_jobs
     where checkpoint_s3_uri is not null
     union all
+    -- SageMaker writes everything of a job under <S3OutputPath>/<TrainingJobName>/: that folder is
+    -- the job's own (the extractor lists the same prefix: training_output_prefix in extractor/sagemaker.py).
+    select
+        account_id,
+        region,
+        's3' as location_kind,
+        rtrim(output_s3_uri, '/') || '/' || training_job_name || '/' as location_uri,
+        'output' as reference_role,
+        'training-job' as resource_type,
+        training_job_name_lower as resource_name_lower
+    from training_jobs
+    where output_s3_uri is not null
+    union all
     select
         account_id,
         region,

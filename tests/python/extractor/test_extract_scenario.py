@@ -236,10 +236,11 @@ def test_s3_objects_under_every_referenced_prefix_per_storage_class_and_day_each
         if r["region"] == REGION
     }
     assert rows == {
-        # Artifacts under the jobs' output path count under the artifact; only the rest under the path.
+        # A job's folder under its output path (<S3OutputPath>/<job>/) is its own; the artifact in it
+        # counts under the artifact, the job's other outputs under the folder.
         (BUCKET, "training/train-fraud-1/output/model.tar.gz", "STANDARD", today): (1, 1234),
         (BUCKET, "training/train-untagged-2/output/model.tar.gz", "STANDARD", today): (1, 50),
-        (BUCKET, "training", "STANDARD", today): (1, 40),
+        (BUCKET, "training/train-fraud-1/", "STANDARD", today): (1, 40),
         # Nested input channels: data/fraud/'s objects under it only; folder markers not counted.
         (BUCKET, "data/", "STANDARD", today): (1, 70),
         (BUCKET, "data/fraud/", "STANDARD", today): (1, 300),
@@ -264,8 +265,9 @@ def test_s3_objects_under_every_referenced_prefix_per_storage_class_and_day_each
 
 def test_s3_lists_each_buckets_outermost_referenced_prefixes_once(run):
     (east,) = [u for u in run.result.manifest["units"] if u["unit"] == f"{ACCOUNT}/{REGION}/s3_artifacts"]
-    # training, data/, checkpoints/..., prep/in/, prep/out/, in/, scored/, mme/; the JumpStart bucket
-    assert east["api_calls"] == {"s3:ListObjectsV2": 9}
+    # the four training jobs' folders, data/, checkpoints/..., prep/in/, prep/out/, in/, scored/, mme/;
+    # the JumpStart bucket
+    assert east["api_calls"] == {"s3:ListObjectsV2": 12}
 
 
 def test_every_image_of_the_repositories_in_use_in_this_accounts_registry_only(run):
