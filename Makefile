@@ -31,6 +31,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) profiles.yml ## Create .venv and install smcost, dbt and the test tools
 
+# The FinOps Foundation's focus-validator, for tests/python/test_focus_validator.py (the demo bill
+# against the FOCUS 1.2 rules; docs/export.md). A venv of its own: it needs Python >= 3.12 and numpy
+# < 2, whose wheels stop at Python 3.12 (3.13 would compile numpy for many minutes), and pyarrow < 26
+# (26 no longer imports with numpy 1). So Python 3.12: python3.12, else pyenv's (the machine image
+# has one); FV_PYTHON overrides. The '*' .gitignore keeps the venv out of git.
+FV_VENV := .venv-focus-validator
+FV_STAMP := $(FV_VENV)/.installed
+FV_PYTHON ?= $(shell for p in python3.12 $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3 2>/dev/null | sort -rV); do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+
+$(FV_STAMP):
+	@test -n "$(FV_PYTHON)" || { echo "focus-validator needs Python 3.12 and none was found: set FV_PYTHON" >&2; exit 1; }
+	$(FV_PYTHON) -m venv $(FV_VENV)
+	echo '*' > $(FV_VENV)/.gitignore
+	$(FV_VENV)/bin/pip install --quiet 'focus-validator==2.2.1' 'pyarrow<26'
+	touch $@
+
 # The local default needs no copying by hand: the example already holds the DuckDB target, and
 # dbt reads profiles.yml from the project folder (DBT_PROFILES_DIR above).
 profiles.yml: profiles.yml.example
@@ -45,7 +62,7 @@ demo: install ## Generate the demo account, build every model on DuckDB, print a
 
 test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)
 
-test-python: install
+test-python: install $(FV_STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 PY_SOURCES := extract tests/python scripts

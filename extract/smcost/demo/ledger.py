@@ -40,6 +40,9 @@ PER_ROW_COLUMNS = {
     "PricingCurrencyListUnitPrice",
     "CommitmentDiscountQuantity",
 }
+# AWS's pricing units as its FOCUS export spells them (FOCUS UnitFormat): the public AWS sample
+# (shared/data/focus-sample-1.0) has "Hours" and "GB-Months", never the CUR's "Hrs" or "GB-Mo".
+FOCUS_UNITS = {"Hrs": "Hours", "GB-Mo": "GB-Months"}
 BLOCK_COLUMNS = [name for name in focus_schema("1.2").names if name not in PER_ROW_COLUMNS]
 _BILL_ROW = RowSchema("billing", focus_schema("1.2"), allowed=BLOCK_COLUMNS)
 _METADATA_ROWS = {name: RowSchema(f"sagemaker.{name}", ds.schema) for name, ds in DATASETS.items()}
@@ -120,12 +123,29 @@ class Charge:
     duration_ms: int = HOUR_MS
     unknowable: Flags | None = None  # rows whose true split no metric reveals
 
+    @property
+    def is_priced(self) -> bool:
+        """Its rows carry a SKU price, unit prices and a pricing quantity: FOCUS 1.2 requires them
+        on usage and purchases (corrections excepted), forbids them on tax and leaves the rest free.
+        Credits and corrections get none: their amounts are negative and a unit price may not be
+        (the AWS credit of the public FOCUS sample has no ListUnitPrice either)."""
+        return self.category in ("Usage", "Purchase") and self.charge_class != "Correction"
+
+    @property
+    def is_consumed(self) -> bool:
+        """Its rows carry a consumed quantity: usage only, and not the commitment a plan left unused."""
+        unused = (self.commitment or {}).get("CommitmentDiscountStatus") == "Unused"
+        return self.is_priced and self.category == "Usage" and not unused
+
     def columns(self) -> dict[str, object]:
         """The FOCUS columns every row of the charge shares."""
         code, region_name, _ = REGIONS[self.region]
         acct_id, acct_name, _ = ACCOUNTS[self.acct]
         service_name, service_category, subcategory = SERVICES[self.service]
         description = self.description or f"${self.list_rate:g} per {self.unit} for {self.usage} in {region_name}"
+        unit = FOCUS_UNITS.get(self.unit, self.unit)
+        # A SKU is what a usage type is metered by; tax has none (FOCUS 1.2), nor a credit without one.
+        has_sku = bool(self.usage) and self.category != "Tax"
         return {
             "BillingAccountId": PAYER[0],
             "BillingAccountName": PAYER[1],
@@ -142,8 +162,9 @@ class Charge:
             "CommitmentDiscountStatus": None,
             "CommitmentDiscountType": None,
             "CommitmentDiscountUnit": None,
-            "ConsumedUnit": self.unit,
-            "PricingUnit": self.unit,
+            # Null exactly where the writer nulls the quantity they measure.
+            "ConsumedUnit": unit if self.is_consumed else None,
+            "PricingUnit": unit if self.is_priced else None,
             "PricingCategory": self.pricing,
             "InvoiceIssuerName": "Amazon Web Services, Inc.",
             "ProviderName": "AWS",
@@ -154,9 +175,9 @@ class Charge:
             "ServiceName": service_name,
             "ServiceCategory": service_category,
             "ServiceSubcategory": subcategory,
-            "SkuId": short_hash(self.usage, self.service).upper(),
-            "SkuPriceId": short_hash(self.usage, self.pricing, self.list_rate).upper(),
-            "SkuMeter": f"{code}-{self.usage}" if self.usage else None,
+            "SkuId": short_hash(self.usage, self.service).upper() if has_sku else None,
+            "SkuPriceId": short_hash(self.usage, self.pricing, self.list_rate).upper() if self.is_priced else None,
+            "SkuMeter": f"{code}-{self.usage}" if has_sku else None,
             "SubAccountId": acct_id,
             "SubAccountName": acct_name,
             "SubAccountType": "AWS Account",

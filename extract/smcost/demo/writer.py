@@ -3,6 +3,7 @@ metadata datasets, streamed replica by replica into partitions, then each period
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,9 +88,7 @@ def _bill(blocks: list[Block], rows: _Rows, focus_version: str) -> pa.Table:
         schema=pa.schema([focus_schema("1.2").field(k) for k in BLOCK_COLUMNS]),
     )
     table = per_block.take(pa.array(rows.block))
-    is_usage = np.array([b.charge.category == "Usage" for b in blocks])[rows.block]
-    is_committed = np.array([b.columns.get("CommitmentDiscountStatus") == "Used" for b in blocks])[rows.block]
-    for name, values in _per_row_columns(rows, is_usage, is_committed).items():
+    for name, values in _per_row_columns(rows, _Kinds.of(blocks, rows)).items():
         table = table.append_column(name, values)
     if focus_version == "1.0":
         table = table.append_column("x_UsageType", table.column("SkuMeter"))
@@ -98,27 +97,54 @@ def _bill(blocks: list[Block], rows: _Rows, focus_version: str) -> pa.Table:
     return conform_table("billing", table, focus_schema(focus_version), exact=False)
 
 
-def _per_row_columns(rows: _Rows, is_usage: Flags, is_committed: Flags) -> dict[str, pa.Array]:
+@dataclass(frozen=True)
+class _Kinds:
+    """Per bill row: which FOCUS 1.2 columns it fills (``Charge.is_priced`` and ``is_consumed``),
+    whether it uses or buys a commitment, and whether it is the purchase."""
+
+    priced: Flags  # unit prices and PricingQuantity (usage and purchases, corrections excepted)
+    consumed: Flags  # ConsumedQuantity (usage, not an unused commitment)
+    committed: Flags  # CommitmentDiscountQuantity (priced rows of a commitment)
+    purchase: Flags
+
+    @staticmethod
+    def of(blocks: list[Block], rows: _Rows) -> _Kinds:
+        def flag(test: Callable[[Block], bool]) -> Flags:
+            return np.array([test(b) for b in blocks], dtype=bool)[rows.block]
+
+        return _Kinds(
+            priced=flag(lambda b: b.charge.is_priced),
+            consumed=flag(lambda b: b.charge.is_consumed),
+            committed=flag(lambda b: b.charge.is_priced and b.columns.get("CommitmentDiscountId") is not None),
+            purchase=flag(lambda b: b.charge.category == "Purchase"),
+        )
+
+
+def _per_row_columns(rows: _Rows, kinds: _Kinds) -> dict[str, pa.Array]:
+    """Costs on every row; unit prices and quantities only where FOCUS 1.2 has them (null on tax,
+    credits and corrections, so no unit price is negative); the costs never depend on the masks."""
     listed = rows.quantity * rows.list_rate
+    unpriced = ~kinds.priced
     return {
         "BilledCost": pa.array(rows.billed),
         "EffectiveCost": pa.array(rows.effective),
         "ListCost": pa.array(listed),
         "ContractedCost": pa.array(listed),
-        "ListUnitPrice": pa.array(rows.list_rate),
-        "ContractedUnitPrice": pa.array(rows.list_rate),
-        "PricingCurrencyListUnitPrice": pa.array(rows.list_rate),
-        "PricingCurrencyContractedUnitPrice": pa.array(rows.list_rate),
+        "ListUnitPrice": pa.array(rows.list_rate, mask=unpriced),
+        "ContractedUnitPrice": pa.array(rows.list_rate, mask=unpriced),
+        "PricingCurrencyListUnitPrice": pa.array(rows.list_rate, mask=unpriced),
+        "PricingCurrencyContractedUnitPrice": pa.array(rows.list_rate, mask=unpriced),
         "PricingCurrencyEffectiveCost": pa.array(rows.effective),
-        # Quantities are null on rows that are not usage (credits, tax, fees).
-        "ConsumedQuantity": pa.array(rows.quantity, mask=~is_usage),
-        "PricingQuantity": pa.array(rows.quantity, mask=~is_usage),
+        "ConsumedQuantity": pa.array(rows.quantity, mask=~kinds.consumed),
+        "PricingQuantity": pa.array(rows.quantity, mask=unpriced),
         "ChargePeriodStart": pa.array(rows.start, _TS),
         "ChargePeriodEnd": pa.array(rows.end, _TS),
         "BillingPeriodStart": pa.array(rows.period_start, _TS),
         "BillingPeriodEnd": pa.array(rows.period_end, _TS),
         "InvoiceId": pa.array(np.char.add(np.char.add("INV-", rows.billing_period), f"-{PAYER[0]}")),
-        "CommitmentDiscountQuantity": pa.array(rows.effective, mask=~is_committed),
+        # In the plan's unit (USD): what each hour consumed or left unused, and on the recurring
+        # fee the hour's commitment.
+        "CommitmentDiscountQuantity": pa.array(np.where(kinds.purchase, listed, rows.effective), mask=~kinds.committed),
     }
 
 
