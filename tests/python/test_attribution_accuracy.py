@@ -195,9 +195,11 @@ def neighbour_figures(database: Path, lake: Path) -> dict[str, object]:
                 )
                 select * from truth_totals left join mart_totals using (service_code)""").fetchall()
         }
-        out_of_truth = con.execute(f"""
+        out_of_truth = con.execute("""
             select count(*) from fct_sagemaker_fully_loaded_cost
-            where not is_sagemaker_line and service_code not in (select distinct service_code from truth)""").fetchone()[0]
+            where not is_sagemaker_line and service_code not in (select distinct service_code from truth)""").fetchone()[
+            0
+        ]
         unexplained = con.execute("""
             select count(*) from fct_sagemaker_fully_loaded_cost
             where (model = 'unattributed' or team = 'unattributed') and unattributed_reason is null""").fetchone()[0]
@@ -234,7 +236,9 @@ def test_fully_loaded_puts_99_percent_of_knowable_neighbour_cost_on_the_true_mod
     print(
         f"\n[{export}] knowable neighbour cost {figures['knowable']:,.2f}; on the true model and team "
         f"{figures['matched']:,.2f} ({figures['matched'] / figures['knowable']:.4%}); hidden share "
-        + ", ".join(f"{m} {figures['mart_ratio'][m]:.1%} (truth {figures['true_ratio'][m]:.1%})" for m in FLAGSHIP_MODELS)
+        + ", ".join(
+            f"{m} {figures['mart_ratio'][m]:.1%} (truth {figures['true_ratio'][m]:.1%})" for m in FLAGSHIP_MODELS
+        )
     )
     assert figures["matched"] / figures["knowable"] >= 0.99
     # Every neighbour service of the truth is in the marts; what the marts leave out of scope is only
@@ -269,7 +273,7 @@ def test_the_most_expensive_endpoint_shows_its_true_monthly_cost(demo_build):
         most = con.execute(
             "select max(s3_cost), max(ecr_cost), max(cloudwatch_cost) from fct_endpoint_fully_loaded_cost_monthly"
         ).fetchone()
-    name, instances, cloudwatch, s3, ecr, total, summed = parts
+    _, instances, cloudwatch, _, _, total, summed = parts
     assert instances > 0 and log_cost and log_cost > 0
     assert abs(total - summed) < 1e-6  # the parts add up to the total
     assert cloudwatch >= log_cost - 1e-6  # its own log group is on it, whole

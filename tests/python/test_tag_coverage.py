@@ -28,7 +28,9 @@ UNTAGGABLE_CATEGORIES = ("savings_plan_fee", "savings_plan_unused", "credit", "t
 def con(demo_build: Path, demo_lake: Path):
     with duckdb.connect(str(demo_build), read_only=True) as connection:
         connection.execute(
-            f"create temp view truth as select * from read_parquet('{demo_lake}/demo/ground_truth/*.parquet')"
+            # The SageMaker scope: the truth also covers the neighbour services, which governance does not.
+            f"create temp view truth as select * from read_parquet('{demo_lake}/demo/ground_truth/*.parquet') "
+            "where service_code in ('AmazonSageMaker', 'MachineLearningSavingsPlans')"
         )
         yield connection
 
