@@ -220,6 +220,37 @@ located as (
     from ecr_image_days
 ),
 
+-- A bad link: a prefix that resources of two or more models each claim as their own output (one
+-- job's checkpoints written where another model's job writes) has no single owner, and is not
+-- split either: it stays unattributed, counted by its reason, until the paths are fixed.
+output_claims as (
+    select
+        storage_references.s3_bucket,
+        storage_references.s3_key_prefix,
+        count(distinct owners.model) as claiming_models
+    from storage_references
+    inner join owners
+        on storage_references.account_id = owners.account_id
+            and storage_references.region = owners.region
+            and storage_references.resource_type = owners.resource_type
+            and storage_references.resource_name_lower = owners.resource_name_lower
+    where storage_references.location_kind = 's3'
+        and storage_references.reference_role = 'output'
+        and owners.model <> 'unattributed'
+    group by storage_references.s3_bucket, storage_references.s3_key_prefix
+),
+
+ambiguous_locations as (
+    select distinct
+        located.charge_id,
+        located.link_detail
+    from located
+    inner join output_claims
+        on located.s3_bucket = output_claims.s3_bucket
+            and located.s3_key_prefix = output_claims.s3_key_prefix
+    where output_claims.claiming_models > 1
+),
+
 location_references as (
     select distinct
         located.charge_id,
@@ -241,6 +272,10 @@ location_references as (
                 )
                 or (located.location_kind = 'ecr' and located.image_uri = storage_references.location_uri)
             )
+    left join ambiguous_locations
+        on located.charge_id = ambiguous_locations.charge_id
+            and located.link_detail = ambiguous_locations.link_detail
+    where ambiguous_locations.charge_id is null
 ),
 
 location_references_weighted as (
@@ -298,9 +333,15 @@ unreferenced_locations as (
         located.charge_id,
         located.link_detail,
         located.location_share as link_share,
-        case when located.location_kind = 's3' then 'prefix_not_referenced' else 'image_not_referenced' end
-            as unattributed_reason
+        case
+            when ambiguous_locations.charge_id is not null then 'prefix_claimed_by_several_models'
+            when located.location_kind = 's3' then 'prefix_not_referenced'
+            else 'image_not_referenced'
+        end as unattributed_reason
     from located
+    left join ambiguous_locations
+        on located.charge_id = ambiguous_locations.charge_id
+            and located.link_detail = ambiguous_locations.link_detail
     where not exists (
             select 1 from location_references
             where location_references.charge_id = located.charge_id
@@ -331,7 +372,7 @@ unattributed as (
     union all
     select
         charge_id,
-        case when unattributed_reason = 'prefix_not_referenced' then 's3_prefix' else 'ecr_image' end as link_method,
+        case when unattributed_reason = 'image_not_referenced' then 'ecr_image' else 's3_prefix' end as link_method,
         link_detail,
         link_share,
         unattributed_reason
