@@ -59,6 +59,11 @@ def test_run_after_a_new_month_rebuilds_only_the_lookback_window_and_equals_a_fu
         vars={"as_of_billing_period": "2026-10"},
     )
     assert table_rows(incremental / "db.duckdb", FACT) == table_rows(full / "db.duckdb", FACT)
-    assert table_rows(incremental / "db.duckdb", "fct_sagemaker_cost_by_team_monthly") == table_rows(
-        full / "db.duckdb", "fct_sagemaker_cost_by_team_monthly"
-    )
+    for mart in (
+        "fct_sagemaker_cost_by_team_monthly",
+        "fct_sagemaker_fully_loaded_cost",
+        "fct_model_fully_loaded_cost_monthly",
+        "fct_endpoint_fully_loaded_cost_monthly",
+        "fct_sagemaker_stale_artifacts",
+    ):
+        assert table_rows(incremental / "db.duckdb", mart) == table_rows(full / "db.duckdb", mart), mart

@@ -74,21 +74,83 @@ listed_buckets as (
     select distinct bucket from s3_artifacts
 ),
 
--- Each charge x each listed prefix of its bucket, with what the prefix held that day: for storage,
--- bytes of the charge's storage class; for requests and transfer, all classes.
+-- What each listed prefix held, per storage class, from each day objects were modified on until the
+-- next: a running total, so a day reads one row per prefix and class however long the history
+-- (joining every charge to every earlier day instead grows with days x charges per bucket).
+s3_prefix_history as (
+    select
+        bucket,
+        key_or_prefix,
+        storage_class,
+        last_modified_day as held_from,
+        lead(last_modified_day) over (
+            partition by bucket, key_or_prefix, storage_class order by last_modified_day
+        ) as held_until,
+        sum(size_bytes) over (
+            partition by bucket, key_or_prefix, storage_class order by last_modified_day
+            rows between unbounded preceding and current row
+        ) as bytes_held,
+        sum(object_count) over (
+            partition by bucket, key_or_prefix, storage_class order by last_modified_day
+            rows between unbounded preceding and current row
+        ) as objects_held
+    from (
+        select
+            bucket,
+            key_or_prefix,
+            storage_class,
+            last_modified_day,
+            sum(size_bytes) as size_bytes,
+            sum(object_count) as object_count
+        from s3_artifacts
+        group by bucket, key_or_prefix, storage_class, last_modified_day
+    ) as by_day
+),
+
+s3_charge_days as (
+    select distinct
+        link_key as s3_bucket,
+        charge_period_start_at
+    from s3_charges
+),
+
+s3_prefixes_held as (
+    select
+        s3_charge_days.s3_bucket,
+        s3_charge_days.charge_period_start_at,
+        s3_prefix_history.key_or_prefix,
+        s3_prefix_history.storage_class,
+        s3_prefix_history.bytes_held,
+        s3_prefix_history.objects_held
+    from s3_charge_days
+    inner join s3_prefix_history
+        on s3_charge_days.s3_bucket = s3_prefix_history.bucket
+            and s3_charge_days.charge_period_start_at >= s3_prefix_history.held_from
+            and (
+                s3_prefix_history.held_until is null
+                or s3_charge_days.charge_period_start_at < s3_prefix_history.held_until
+            )
+),
+
+-- Each charge x each listed prefix of its bucket, with what the prefix held that day (objects
+-- modified on or before it): for storage, bytes of the charge's storage class; for requests and
+-- transfer, all classes.
 s3_prefix_days as (
     select
         s3_charges.charge_id,
-        s3_artifacts.bucket,
-        s3_artifacts.key_or_prefix,
-        sum(s3_artifacts.size_bytes) as prefix_bytes,
-        sum(s3_artifacts.object_count) as prefix_objects
+        s3_prefixes_held.s3_bucket,
+        s3_prefixes_held.key_or_prefix,
+        sum(s3_prefixes_held.bytes_held) as prefix_bytes,
+        sum(s3_prefixes_held.objects_held) as prefix_objects
     from s3_charges
-    inner join s3_artifacts
-        on s3_charges.link_key = s3_artifacts.bucket
-            and s3_charges.charge_period_start_at >= s3_artifacts.last_modified_day
-            and (s3_charges.cost_component <> 's3_storage' or s3_charges.s3_storage_class = s3_artifacts.storage_class)
-    group by s3_charges.charge_id, s3_artifacts.bucket, s3_artifacts.key_or_prefix
+    inner join s3_prefixes_held
+        on s3_charges.link_key = s3_prefixes_held.s3_bucket
+            and s3_charges.charge_period_start_at = s3_prefixes_held.charge_period_start_at
+            and (
+                s3_charges.cost_component <> 's3_storage'
+                or s3_charges.s3_storage_class = s3_prefixes_held.storage_class
+            )
+    group by s3_charges.charge_id, s3_prefixes_held.s3_bucket, s3_prefixes_held.key_or_prefix
 ),
 
 s3_charge_totals as (
@@ -133,8 +195,8 @@ s3_sagemaker_shares as (
 s3_prefix_links as (
     select
         s3_prefix_days.charge_id,
-        's3://' || s3_prefix_days.bucket || '/' || s3_prefix_days.key_or_prefix as link_detail,
-        s3_prefix_days.bucket,
+        's3://' || s3_prefix_days.s3_bucket || '/' || s3_prefix_days.key_or_prefix as link_detail,
+        s3_prefix_days.s3_bucket,
         s3_prefix_days.key_or_prefix,
         s3_sagemaker_shares.sagemaker_share * case
             when s3_sagemaker_shares.link_method = 's3_prefix_objects'
@@ -204,7 +266,7 @@ located as (
         link_detail,
         location_share,
         's3' as location_kind,
-        bucket as s3_bucket,
+        s3_bucket,
         key_or_prefix as s3_key_prefix,
         cast(null as varchar) as image_uri
     from s3_prefix_links

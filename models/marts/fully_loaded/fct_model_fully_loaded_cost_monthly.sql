@@ -30,12 +30,13 @@ by_component as (
 with_model_totals as (
     select
         *,
-        sum(case when is_sagemaker_line then effective_cost else 0 end) over (
+        -- Exact decimals, as in the sums above: the same total whatever order the rows arrive in.
+        cast(sum(case when is_sagemaker_line then cast(effective_cost as decimal(38, 10)) else 0 end) over (
             partition by billing_period, billing_currency, model
-        ) as model_sagemaker_line_cost,
-        sum(case when is_sagemaker_line then 0 else effective_cost end) over (
+        ) as double) as model_sagemaker_line_cost,
+        cast(sum(case when is_sagemaker_line then 0 else cast(effective_cost as decimal(38, 10)) end) over (
             partition by billing_period, billing_currency, model
-        ) as model_neighbour_cost
+        ) as double) as model_neighbour_cost
     from by_component
 ),
 

@@ -4,7 +4,7 @@
     caused it. A neighbour charge reaches its owners through its links (int_neighbour_charge_links:
     a prefix, an image, a log group, a file system, a tag or a rule) and then the linked resource's
     owners (int_sagemaker_resource_owners: the same evidence and usage split as its compute, in the
-    charge's billing period, else over every period the resource was billed). Grain: one charge x
+    charge's billing period, else in the latest earlier period the resource was billed). Grain: one charge x
     one allocation target; shares sum to 1 per charge, so the total per period is the SageMaker
     total plus the in-scope neighbour total (tests fail the build if not). Incremental by billing
     period like the fact. -#}
@@ -41,29 +41,6 @@ sagemaker_components as (
     from taxonomy
 ),
 
--- A resource's owners over every period it was billed: for storage it still holds in a period it
--- did not run in (the artifact outlives the job).
-owners_all_periods as (
-    select
-        account_id,
-        region,
-        resource_type,
-        resource_name_lower,
-        model,
-        team,
-        experiment,
-        environment,
-        model_source,
-        team_source,
-        experiment_source,
-        environment_source,
-        sum(owner_share) / count(distinct billing_period) as owner_share
-    from owners
-    group by
-        account_id, region, resource_type, resource_name_lower, model, team, experiment, environment,
-        model_source, team_source, experiment_source, environment_source
-),
-
 owned_periods as (
     select distinct
         billing_period,
@@ -74,24 +51,33 @@ owned_periods as (
     from owners
 ),
 
+-- Whose a linked resource is, as of the charge's period: its owners in that period, else in the
+-- latest earlier period it was billed (the artifact outlives the job that wrote it). Never a later
+-- period: a rebuilt month then equals what an incremental run built (tests/python/test_incremental.py).
 linked_periods as (
-    select distinct
+    select
         links.linked_account_id,
         links.linked_region,
         links.linked_resource_type,
         links.linked_resource_name,
         neighbour_charges.billing_period,
-        owners.billing_period is not null as has_owners_in_period
+        max(owned_periods.billing_period) as owner_period
     from links
     inner join neighbour_charges
         on links.charge_id = neighbour_charges.charge_id
-    left join owned_periods as owners
-        on links.linked_account_id = owners.account_id
-            and links.linked_region = owners.region
-            and links.linked_resource_type = owners.resource_type
-            and links.linked_resource_name = owners.resource_name_lower
-            and neighbour_charges.billing_period = owners.billing_period
+    left join owned_periods
+        on links.linked_account_id = owned_periods.account_id
+            and links.linked_region = owned_periods.region
+            and links.linked_resource_type = owned_periods.resource_type
+            and links.linked_resource_name = owned_periods.resource_name_lower
+            and neighbour_charges.billing_period >= owned_periods.billing_period
     where links.linked_resource_type is not null
+    group by
+        links.linked_account_id,
+        links.linked_region,
+        links.linked_resource_type,
+        links.linked_resource_name,
+        neighbour_charges.billing_period
 ),
 
 resource_owners as (
@@ -112,35 +98,11 @@ resource_owners as (
         owners.owner_share
     from linked_periods
     inner join owners
-        on linked_periods.has_owners_in_period
-            and linked_periods.linked_account_id = owners.account_id
+        on linked_periods.linked_account_id = owners.account_id
             and linked_periods.linked_region = owners.region
             and linked_periods.linked_resource_type = owners.resource_type
             and linked_periods.linked_resource_name = owners.resource_name_lower
-            and linked_periods.billing_period = owners.billing_period
-    union all
-    select
-        linked_periods.linked_account_id,
-        linked_periods.linked_region,
-        linked_periods.linked_resource_type,
-        linked_periods.linked_resource_name,
-        linked_periods.billing_period,
-        owners_all_periods.model,
-        owners_all_periods.team,
-        owners_all_periods.experiment,
-        owners_all_periods.environment,
-        owners_all_periods.model_source,
-        owners_all_periods.team_source,
-        owners_all_periods.experiment_source,
-        owners_all_periods.environment_source,
-        owners_all_periods.owner_share
-    from linked_periods
-    inner join owners_all_periods
-        on not linked_periods.has_owners_in_period
-            and linked_periods.linked_account_id = owners_all_periods.account_id
-            and linked_periods.linked_region = owners_all_periods.region
-            and linked_periods.linked_resource_type = owners_all_periods.resource_type
-            and linked_periods.linked_resource_name = owners_all_periods.resource_name_lower
+            and linked_periods.owner_period = owners.billing_period
 ),
 
 neighbour_allocations as (

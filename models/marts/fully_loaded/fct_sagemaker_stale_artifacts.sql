@@ -53,31 +53,54 @@ reference_locations as (
     where location_kind in ('s3', 'ecr')
 ),
 
+-- When each resource last ran, per billing period it ran in: an artifact's last use is read as of
+-- its period (never from a later one), so a rebuilt month equals what an incremental run built.
 resource_last_used as (
     select
+        billing_period,
         sub_account_id as account_id,
         region_id as region,
         resource_type,
         resource_name as resource_name_lower,
         max(charge_period_end) as last_used_at
     from sagemaker_usage
-    group by sub_account_id, region_id, resource_type, resource_name
+    group by billing_period, sub_account_id, region_id, resource_type, resource_name
+),
+
+artifact_periods as (
+    select distinct
+        billing_period,
+        sub_account_id,
+        region_id,
+        artifact_location
+    from artifact_costs
 ),
 
 artifact_last_used as (
     select
-        reference_locations.account_id,
-        reference_locations.region,
-        reference_locations.artifact_location,
-        count(*) as referencing_resources,
+        artifact_periods.billing_period,
+        artifact_periods.sub_account_id,
+        artifact_periods.region_id,
+        artifact_periods.artifact_location,
+        count(distinct reference_locations.resource_type || '/' || reference_locations.resource_name_lower)
+            as referencing_resources,
         max(resource_last_used.last_used_at) as last_used_at
-    from reference_locations
+    from artifact_periods
+    inner join reference_locations
+        on artifact_periods.sub_account_id = reference_locations.account_id
+            and artifact_periods.region_id = reference_locations.region
+            and artifact_periods.artifact_location = reference_locations.artifact_location
     left join resource_last_used
         on reference_locations.account_id = resource_last_used.account_id
             and reference_locations.region = resource_last_used.region
             and reference_locations.resource_type = resource_last_used.resource_type
             and reference_locations.resource_name_lower = resource_last_used.resource_name_lower
-    group by reference_locations.account_id, reference_locations.region, reference_locations.artifact_location
+            and artifact_periods.billing_period >= resource_last_used.billing_period
+    group by
+        artifact_periods.billing_period,
+        artifact_periods.sub_account_id,
+        artifact_periods.region_id,
+        artifact_periods.artifact_location
 ),
 
 final as (
@@ -109,8 +132,9 @@ final as (
         artifact_costs.billing_period
     from artifact_costs
     left join artifact_last_used
-        on artifact_costs.sub_account_id = artifact_last_used.account_id
-            and artifact_costs.region_id = artifact_last_used.region
+        on artifact_costs.billing_period = artifact_last_used.billing_period
+            and artifact_costs.sub_account_id = artifact_last_used.sub_account_id
+            and artifact_costs.region_id = artifact_last_used.region_id
             and artifact_costs.artifact_location = artifact_last_used.artifact_location
 )
 

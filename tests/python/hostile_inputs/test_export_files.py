@@ -276,6 +276,11 @@ class Outcome:
     original: dict[str, tuple[float, float]]
 
 
+OTHER_MARTS = [
+    f"path:models/{layer}/{family}" for layer in ("intermediate", "marts") for family in ("governance", "fully_loaded")
+]
+
+
 def build_case(name: str, pristine: dict[str, Path], root: Path) -> Outcome:
     """Copy the pristine lake, apply the case's mutation, run `dbt build` on it."""
     case = CASES[name]
@@ -288,7 +293,10 @@ def build_case(name: str, pristine: dict[str, Path], root: Path) -> Outcome:
     work.mkdir()
     database = work / "smcost.duckdb"
     result = run_dbt(
-        ["build"],
+        # The export's reading is what these cases test: the governance and fully-loaded marts read
+        # the same staged charges, and leaving them out (with the tests of theirs only) keeps the
+        # table's forty builds short.
+        ["build", "--exclude", *OTHER_MARTS, "--indirect-selection", "cautious"],
         lake_root=lake,
         database=database,
         work=work,
