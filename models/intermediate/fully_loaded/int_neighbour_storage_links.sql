@@ -313,6 +313,8 @@ ambiguous_locations as (
     where output_claims.claiming_models > 1
 ),
 
+-- Two equi-joins, not one join on "s3 match or ecr match": an OR condition cannot be hashed and
+-- degenerates into a nested loop over every location x every reference.
 location_references as (
     select distinct
         located.charge_id,
@@ -326,18 +328,30 @@ location_references as (
         storage_references.resource_name_lower
     from located
     inner join storage_references
-        on located.location_kind = storage_references.location_kind
-            and (
-                (
-                    located.location_kind = 's3' and located.s3_bucket = storage_references.s3_bucket
-                    and located.s3_key_prefix = storage_references.s3_key_prefix
-                )
-                or (located.location_kind = 'ecr' and located.image_uri = storage_references.location_uri)
-            )
+        on located.s3_bucket = storage_references.s3_bucket
+            and located.s3_key_prefix = storage_references.s3_key_prefix
     left join ambiguous_locations
         on located.charge_id = ambiguous_locations.charge_id
             and located.link_detail = ambiguous_locations.link_detail
-    where ambiguous_locations.charge_id is null
+    where located.location_kind = 's3'
+        and storage_references.location_kind = 's3'
+        and ambiguous_locations.charge_id is null
+    union all
+    select distinct
+        located.charge_id,
+        located.link_detail,
+        located.location_share,
+        located.location_kind,
+        storage_references.reference_role,
+        storage_references.account_id,
+        storage_references.region,
+        storage_references.resource_type,
+        storage_references.resource_name_lower
+    from located
+    inner join storage_references
+        on located.image_uri = storage_references.location_uri
+    where located.location_kind = 'ecr'
+        and storage_references.location_kind = 'ecr'
 ),
 
 location_references_weighted as (
