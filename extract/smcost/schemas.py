@@ -737,6 +737,38 @@ DATASETS: dict[str, Dataset] = {
             nullable_key=("endpoint_name", "variant_name", "inference_component_name", "target_model"),
         ),
         _dataset(
+            "endpoint_utilization",
+            "Hourly CloudWatch utilisation of real-time endpoint instances (namespace "
+            "/aws/sagemaker/Endpoints, dimensions EndpointName + VariantName, statistic Maximum): how "
+            "hard the busiest instance worked in the hour. An instance in service publishes these "
+            "whether or not it is invoked, so an hour here proves the variant was up and metered; "
+            "with no Invocations in that hour it was idle.",
+            ("endpoint_name", "variant_name", "metric_hour_at"),
+            [
+                _field("endpoint_name", STR, "EndpointName dimension."),
+                _field("variant_name", STR, "VariantName dimension."),
+                _field("metric_hour_at", TS, "Start of the hour (UTC)."),
+                _field(
+                    "cpu_utilization_max",
+                    F64,
+                    "Maximum CPUUtilization in the hour: the sum over the instance's vCPUs, 0 to 100 x vCPUs percent.",
+                ),
+                _field("memory_utilization_max", F64, "Maximum MemoryUtilization in the hour, 0-100 percent."),
+                _field(
+                    "gpu_utilization_max",
+                    F64,
+                    "Maximum GPUUtilization in the hour: the sum over the instance's GPUs, 0 to 100 x GPUs "
+                    "percent (null on instances without GPUs).",
+                ),
+                _field(
+                    "gpu_memory_utilization_max",
+                    F64,
+                    "Maximum GPUMemoryUtilization in the hour, 0 to 100 x GPUs percent (null without GPUs).",
+                ),
+            ],
+            is_snapshot=False,
+        ),
+        _dataset(
             "s3_artifacts",
             "What SageMaker work keeps in S3: the objects under every S3 URI a job, model or transform "
             "references (artifacts, outputs, checkpoints, input channels, multi-model prefixes), read "
@@ -831,6 +863,39 @@ GROUND_TRUTH = Dataset(
             _field("effective_cost", F64, "share x EffectiveCost."),
             _field("is_knowable", BOOL, "Whether any tag, metadata link or shipped rule reveals the owner."),
             _field("evidence", STR, "How the owner is knowable: bill_tag | api_tag | metadata | rule | none."),
+        ]
+    ),
+)
+
+
+GROUND_TRUTH_FINDINGS = Dataset(
+    "ground_truth_findings",
+    "What the demo account's story truly holds, from the generator's own knowledge (never from the "
+    "marts): one row per finding, resource and billing period. Findings: endpoint_idle (amount: "
+    "effective cost of the variant hours with zero invocations, quantity: those hours; only endpoints "
+    "whose metrics are landed), endpoint_unknown (an endpoint billed with no metrics landed at all: "
+    "amount its cost, never idle), forgotten_endpoint (no invocations for the last forgotten_endpoint_days "
+    "days of the period or more: amount its effective cost in the period, quantity the idle days), "
+    "notebook_after_hours (notebook instances and Studio apps: amount the effective cost of hours "
+    "billed outside working hours or on weekends, quantity those hours), notebook_always_on (billed "
+    "every hour of the period: amount the period's cost), spot_candidate (an on-demand training job "
+    "with checkpointing: amount its effective cost), over_provisioned_endpoint (peak utilisation under "
+    "the threshold all period: amount the saving at the next size down, detail that size), "
+    "growth_driver (a cause of the bill's growth the story planted: amount its cost in the period, "
+    "detail the cause: growing_team | forgotten_staging_endpoints | always_on_notebooks | "
+    "on_demand_training).",
+    ("finding", "billing_period", "resource_arn"),
+    pa.schema(
+        [
+            _field("finding", STR, "The finding's kind (see the dataset's description)."),
+            _field("billing_period", STR, "YYYY-MM."),
+            _field("resource_arn", STR, "The SageMaker resource (null for a finding about a team)."),
+            _field("team", STR, "True team."),
+            _field("model", STR, "True model (null where none)."),
+            _field("environment", STR, "True environment."),
+            _field("amount", F64, "Dollars (effective cost), as the finding defines."),
+            _field("quantity", F64, "Hours, days or jobs, as the finding defines (null where none)."),
+            _field("detail", STR, "Finding-specific detail (the next size down, the growth cause)."),
         ]
     ),
 )
