@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "extract": ("smcost.extractor", "Land SageMaker, CloudWatch, S3 and ECR metadata as Parquet."),
     "pipeline": ("smcost.pipeline", "The scheduled job: extract, then dbt build (incremental), under a lock."),
     "summary": ("smcost.summary", "Print what the marts say about the bill (reads the DuckDB file)."),
+    "explain": ("smcost.explain", "Explain a month's bill on one screen: growth, idle, hidden cost, tags, actions."),
     "docs": ("smcost.docs", "Render generated files (dbt source YAML) from the shared schemas."),
     "athena": ("smcost.athena", "Athena setup: `smcost athena ddl` creates the lake's tables (partition projection)."),
     "audit": (

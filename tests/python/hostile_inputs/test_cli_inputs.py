@@ -215,6 +215,30 @@ CASES = [
         2,
         "locked.duckdb is open for writing in another process (PID",
     ),
+    # smcost explain: the same files, a period that is not a month, a format it does not print
+    Case(
+        "explain-no-database",
+        ["explain", "--database", "{tmp}/nothing.duckdb"],
+        2,
+        "nothing.duckdb does not exist. Build it first: `make demo` (the demo account) or `smcost pipeline`",
+    ),
+    Case("explain-not-duckdb", ["explain", "--database", "{junk}"], 2, "junk.duckdb is not a DuckDB database"),
+    Case("explain-a-folder", ["explain", "--database", "{folder}"], 2, "a-folder.duckdb is a folder"),
+    Case(
+        "explain-no-marts",
+        ["explain", "--database", "{nomarts}"],
+        2,
+        "has no fct_model_fully_loaded_cost_monthly, fct_sagemaker_cost_by_team_monthly,",
+    ),
+    Case("explain-locked", ["explain", "--database", "{locked}"], 2, "is open for writing in another process (PID"),
+    Case(
+        "explain-period-month-13",
+        ["explain", "--database", "{nomarts}", "--period", "2026-13"],
+        2,
+        "argument --period: must be YYYY-MM with month 01-12 and year 2000-2099, got '2026-13'",
+    ),
+    Case("explain-period-a-date", ["explain", "--period", "2026-10-01"], 2, "argument --period: must be YYYY-MM"),
+    Case("explain-format-yaml", ["explain", "--format", "yaml"], 2, "argument --format: invalid choice: 'yaml'"),
 ]
 
 
