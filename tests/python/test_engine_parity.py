@@ -202,6 +202,17 @@ def _trino_semantics(tree: exp.Expr) -> list[str]:
         node.replace(exp.Case(ifs=[guarded]))
         guarded.set("true", node)
         modelled.append("split_part past the last field -> NULL")
+
+    # at_timezone(with_timezone(ts, 'UTC'), zone): Trino's wall-clock time of a UTC timestamp in a zone
+    # (macros/engine/local_time.sql); sqlglot passes both through by name, which DuckDB lacks. DuckDB's
+    # timezone(zone, timezone('UTC', ts)) is the same wall-clock time.
+    for node in _innermost_first(tree, exp.Anonymous):
+        inner = node.expressions[0] if node.name.lower() == "at_timezone" and node.expressions else None
+        if not isinstance(inner, exp.Anonymous) or inner.name.lower() != "with_timezone":
+            continue
+        as_utc = exp.Anonymous(this="TIMEZONE", expressions=[inner.expressions[1].copy(), inner.expressions[0].copy()])
+        node.replace(exp.Anonymous(this="TIMEZONE", expressions=[node.expressions[1].copy(), as_utc]))
+        modelled.append("at_timezone(with_timezone(ts, 'UTC'), zone) -> wall-clock time in zone")
     return modelled
 
 
@@ -379,6 +390,12 @@ def test_every_model_compiled_for_athena_returns_the_duckdb_build_rows(builds):
         ("select split_part('a:b', ':', 2)", "b"),
         ("select regexp_extract('a/b', 'z')", None),
         ("select regexp_extract('a/b', '[^/]+$')", "b"),
+        # 2026-12-07 (a Monday) 23:30 UTC is Tuesday 00:30 in Berlin: weekday and hour move together.
+        (
+            "select day_of_week(at_timezone(with_timezone(timestamp '2026-12-07 23:30:00', 'UTC'), 'Europe/Berlin'))",
+            2,
+        ),
+        ("select hour(at_timezone(with_timezone(timestamp '2026-12-07 23:30:00', 'UTC'), 'America/New_York'))", 18),
     ],
 )
 def test_transpile_models_what_trino_returns(athena_sql, trino_answer):
