@@ -55,10 +55,11 @@ profiles.yml: profiles.yml.example
 
 # --full-refresh: the demo rewrites every month it generates (another SEED or MONTHS included), so the
 # build rebuilds them all, not the incremental window around today's date.
-demo: install ## Generate the demo account, build every model on DuckDB, print a summary
+demo: install ## Generate the demo account, build every model on DuckDB, print the summary and explain the last month
 	$(BIN)/smcost demo --out $(LAKE) --seed $(SEED) --months $(MONTHS) --scale $(SCALE) --focus-version $(FOCUS_VERSION)
 	$(BIN)/dbt build --target local --full-refresh --vars '{focus_version: "$(FOCUS_VERSION)"}'
 	$(BIN)/smcost summary --database $(DB)
+	$(BIN)/smcost explain --database $(DB)
 
 test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)
 

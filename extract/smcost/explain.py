@@ -34,21 +34,31 @@ fractions 0-1, null where there is nothing to say):
                      "current_cost", "cost_change", "driver", "driver_change",
                      "components": {"volume", "mix", "price", "savings_plan", "idle", "other"}}],
                    "others_count", "others_change"}},
-     "idle": {"endpoint_cost", "idle_cost", "idle_share", "idle_share_of_total", "unknown_cost",
-              "forgotten_cost", "forgotten_count",
-              "forgotten": [{"endpoint_name", "team", "environment", "age_days", "idle_days",
+     "idle": {"waste_cost", "waste_share", "endpoint_cost", "idle_cost", "idle_share",
+              "idle_share_of_total", "unknown_cost", "forgotten_cost", "forgotten_count",
+              "forgotten": [{"endpoint_name", "model", "team", "environment", "age_days", "idle_days",
                              "effective_cost"}],
               "notebook_cost", "out_of_hours_cost", "after_hours_cost", "weekend_cost",
-              "always_on_count", "always_on_cost", "never_tagged_count", "never_tagged_cost"},
+              "always_on_count", "always_on_cost", "never_tagged_count", "never_tagged_cost",
+              "always_on": [{"resource_name", "resource_type", "instance_type", "team", "environment",
+                             "effective_cost"}]},
      "fully_loaded": {"sagemaker_line_cost", "neighbour_cost", "hidden_share", "unowned_neighbour_cost",
                       "models": [{"model", "sagemaker_line_cost", "neighbour_cost", "hidden_share"}]},
      "tag_coverage": {"taggable_cost", "all_bill_tags_cost", "gap_cost", "gap_share",
                       "by_key": [{"tag_key", "bill_tag_cost", "api_tag_only_cost", "inferred_cost",
                                   "missing_cost", "bill_tag_share"}],
                       "teams": [{"team", "taggable_cost", "gap_cost", "gap_share"}]},
-     "actions": {"opportunity_count", "items": [{"saving_rank", "opportunity_type", "resource_type",
-                 "resource_name", "team", "model", "environment", "current_cost", "monthly_saving",
-                 "confidence", "evidence", "action"}]}}]}
+     "actions": {"opportunity_count", "monthly_saving", "items_monthly_saving",
+                 "items": [{"saving_rank", "opportunity_type", "resource_type", "resource_arn",
+                            "resource_name", "team", "model", "environment", "current_cost",
+                            "monthly_saving", "confidence", "evidence", "action"}]}}]}
+
+waste_cost is idle endpoint capacity (idle_cost: single-model endpoints' hours without an invocation
+and shared endpoints' __idle__ allocation) plus notebooks' out_of_hours_cost, never the same dollar
+twice; shares are of the period's total (waste_share, idle_share_of_total) or of the endpoints'
+cost (idle_share). driver is the component that pushed the change hardest in its direction.
+Lists are the top rows (forgotten 5, always_on 2, drivers 3 per dimension, models and teams 3,
+actions 3); the counts and sums beside them cover every row.
 
 For a period with no month before it in the marts, growth's previous_billing_period, cost_change,
 by_team and by_model are null (and total's change fields too): nothing is compared, no zero invented.
@@ -86,8 +96,9 @@ OPPORTUNITIES = "fct_sagemaker_savings_opportunities"
 
 WIDTH = 100  # the text format's width
 TREND_MONTHS = 6  # the period and up to five before it
-TOP_DRIVERS = 4  # per dimension (team, model)
+TOP_DRIVERS = 3  # per dimension (team, model)
 TOP_FORGOTTEN = 5
+TOP_ALWAYS_ON = 2
 TOP_MODELS = 3
 TOP_TEAMS = 3
 TOP_ACTIONS = 3
@@ -154,34 +165,45 @@ def render_text(blocks: Iterable[Block]) -> list[str]:
         if isinstance(block, Heading):
             out += ["", block.text]
         elif isinstance(block, Line):
-            out += textwrap.wrap(block.text, WIDTH, initial_indent="  ", subsequent_indent="    ")
+            out += textwrap.wrap(
+                block.text, WIDTH, break_on_hyphens=False, initial_indent="  ", subsequent_indent="    "
+            )
         elif isinstance(block, Item):
-            out += textwrap.wrap(block.head, WIDTH, initial_indent=f"  {block.number}. ", subsequent_indent="     ")
-            out += textwrap.wrap(block.body, WIDTH, initial_indent="     ", subsequent_indent="     ")
+            out += textwrap.wrap(
+                block.head,
+                WIDTH,
+                break_on_hyphens=False,
+                initial_indent=f"  {block.number}. ",
+                subsequent_indent="     ",
+            )
+            out += textwrap.wrap(
+                block.body, WIDTH, break_on_hyphens=False, initial_indent="     ", subsequent_indent="     "
+            )
         else:
             out += _text_table(block)
     return out
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|") or " "
+def _md(text: str) -> str:
+    """Names such as __idle__ or a_b*c as themselves, not as emphasis."""
+    return re.sub(r"([\\`*_|<>\[\]])", r"\\\1", text)
 
 
 def render_markdown(blocks: Iterable[Block]) -> list[str]:
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            out += ["", f"### {block.text}", ""]
+            out += ["", f"### {_md(block.text)}", ""]
         elif isinstance(block, Line):
-            out += [block.text, ""]
+            out += [_md(block.text), ""]
         elif isinstance(block, Item):
-            out += [f"{block.number}. **{block.head}**  ", f"   {block.body}"]
+            out += [f"{block.number}. **{_md(block.head)}**  ", f"   {_md(block.body)}"]
         else:
             if out and out[-1] != "":
                 out.append("")
-            out.append("| " + " | ".join(_md_cell(c) for c in block.columns) + " |")
+            out.append("| " + " | ".join(_md(c) or " " for c in block.columns) + " |")
             out.append("|" + "|".join("---:" if a == "r" else ":---" for a in block.align) + "|")
-            out += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in block.rows]
+            out += ["| " + " | ".join(_md(c) or " " for c in r) + " |" for r in block.rows]
             out.append("")
     return out
 
@@ -225,6 +247,11 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 def clip(text: str | None, width: int) -> str:
     text = text or "-"
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def sentence(text: str | None) -> str:
+    text = (text or "").strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def ratio(part: float | None, whole: float | None) -> float | None:
@@ -322,8 +349,11 @@ def layout_total(data: dict[str, Any], scope: Scope) -> list[Block]:
 
 
 def _driver(row: dict[str, Any]) -> tuple[str, float]:
-    """The component that moved the most (by size, either way), with its change."""
-    return max(((c, row["components"][c] or 0.0) for c in COMPONENTS), key=lambda kv: abs(kv[1]))
+    """The component that pushed hardest in the direction of the change (a team that grew although
+    its volume fell grew because of something else), with its change."""
+    moved = [(c, row["components"][c] or 0.0) for c in COMPONENTS]
+    along = [(c, v) for c, v in moved if v * (row["cost_change"] or 0.0) > 0]
+    return max(along or moved, key=lambda kv: abs(kv[1]))
 
 
 def collect_growth(scope: Scope) -> dict[str, Any]:
@@ -381,9 +411,7 @@ def layout_growth(data: dict[str, Any], scope: Scope) -> list[Block]:
         rows = []
         for d in part["drivers"]:
             name = d["name"] if dimension == "team" else f"{d['name']} / {d['team']}"
-            reason = (
-                f"{d['change_type']}, mostly {COMPONENT_LABELS[d['driver']]} {money(d['driver_change'], signed=True)}"
-            )
+            reason = f"{d['change_type']}: {COMPONENT_LABELS[d['driver']]} {money(d['driver_change'], signed=True)}"
             rows.append((clip(name, 34), money(d["current_cost"]), money(d["cost_change"], signed=True), reason))
         if part["others_count"]:
             rows.append((f"{part['others_count']} more", "", money(part["others_change"], signed=True), ""))
@@ -391,6 +419,8 @@ def layout_growth(data: dict[str, Any], scope: Scope) -> list[Block]:
     return blocks
 
 
+FORGOTTEN_FIELDS = ("endpoint_name", "model", "team", "environment", "age_days", "idle_days", "effective_cost")
+ALWAYS_ON_FIELDS = ("resource_name", "resource_type", "instance_type", "team", "environment", "effective_cost")
 NOTEBOOK_FIELDS = (
     "notebook_cost",
     "out_of_hours_cost",  # evenings and weekends: what stopping them outside working hours saves
@@ -411,33 +441,50 @@ def collect_idle(scope: Scope) -> dict[str, Any]:
     (total,) = scope.rows(
         f"select sum(effective_cost) from {BY_TEAM} where billing_period = ? and billing_currency = ?"
     )[0]
-    forgotten = scope.rows(
-        f"""select endpoint_name, min(team), min(environment), max(age_days), max(idle_days), sum(effective_cost)
-            from {ENDPOINT_IDLE} where billing_period = ? and billing_currency = ? and is_forgotten
-            group by endpoint_arn, endpoint_name order by sum(effective_cost) desc, endpoint_name"""
+    forgotten = [
+        dict(zip(FORGOTTEN_FIELDS, r, strict=True))
+        for r in scope.rows(
+            f"""select endpoint_name, min(model), min(team), min(environment), max(age_days), max(idle_days),
+                       sum(effective_cost)
+                from {ENDPOINT_IDLE} where billing_period = ? and billing_currency = ? and is_forgotten
+                group by endpoint_arn, endpoint_name order by sum(effective_cost) desc, endpoint_name"""
+        )
+    ]
+    notebooks = dict(
+        zip(
+            NOTEBOOK_FIELDS,
+            scope.rows(
+                f"""select coalesce(sum(effective_cost), 0), coalesce(sum(out_of_hours_saving), 0),
+                           coalesce(sum(after_hours_cost), 0), coalesce(sum(weekend_cost), 0),
+                           count(*) filter (where is_always_on),
+                           coalesce(sum(effective_cost) filter (where is_always_on), 0),
+                           count(*) filter (where is_never_tagged),
+                           coalesce(sum(effective_cost) filter (where is_never_tagged), 0)
+                    from {NOTEBOOK_HOURS} where billing_period = ? and billing_currency = ?"""
+            )[0],
+            strict=True,
+        )
     )
-    notebooks = scope.rows(
-        f"""select coalesce(sum(effective_cost), 0), coalesce(sum(out_of_hours_saving), 0),
-                   coalesce(sum(after_hours_cost), 0), coalesce(sum(weekend_cost), 0),
-                   count(*) filter (where is_always_on), coalesce(sum(effective_cost) filter (where is_always_on), 0),
-                   count(*) filter (where is_never_tagged), coalesce(sum(effective_cost) filter (where is_never_tagged), 0)
-            from {NOTEBOOK_HOURS} where billing_period = ? and billing_currency = ?"""
-    )[0]
+    always_on = scope.rows(
+        f"""select {", ".join(ALWAYS_ON_FIELDS)} from {NOTEBOOK_HOURS}
+            where billing_period = ? and billing_currency = ? and is_always_on
+            order by effective_cost desc, resource_name limit {TOP_ALWAYS_ON}"""
+    )
+    # Endpoints' idle hours and notebooks' hours out of working hours: never the same dollar.
+    waste = idle + notebooks["out_of_hours_cost"]
     return {
+        "waste_cost": waste,
+        "waste_share": ratio(waste, total),
         "endpoint_cost": endpoint_cost,
         "idle_cost": idle,
         "idle_share": ratio(idle, endpoint_cost),
         "idle_share_of_total": ratio(idle, total),
         "unknown_cost": unknown,
-        "forgotten_cost": sum(r[5] or 0.0 for r in forgotten),
+        "forgotten_cost": sum(f["effective_cost"] or 0.0 for f in forgotten),
         "forgotten_count": len(forgotten),
-        "forgotten": [
-            dict(
-                zip(("endpoint_name", "team", "environment", "age_days", "idle_days", "effective_cost"), r, strict=True)
-            )
-            for r in forgotten[:TOP_FORGOTTEN]
-        ],
-        **dict(zip(NOTEBOOK_FIELDS, notebooks, strict=True)),
+        "forgotten": forgotten[:TOP_FORGOTTEN],
+        **notebooks,
+        "always_on": [dict(zip(ALWAYS_ON_FIELDS, r, strict=True)) for r in always_on],
     }
 
 
@@ -448,9 +495,12 @@ def _days(value: float | None) -> str:
 def layout_idle(data: dict[str, Any], scope: Scope) -> list[Block]:
     money = scope.money
     blocks: list[Block] = [
-        Heading("Idle and forgotten"),
+        Heading(
+            f"Idle and forgotten: {money(data['waste_cost'])} ({percent(data['waste_share'])} of the bill) in idle "
+            "endpoints and notebooks out of hours"
+        ),
         Line(
-            f"Real-time endpoints idle (billed hours without an invocation): {money(data['idle_cost'])}, "
+            f"Endpoint capacity idle (billed hours without an invocation): {money(data['idle_cost'])}, "
             f"{percent(data['idle_share'])} of their {money(data['endpoint_cost'])} and "
             f"{percent(data['idle_share_of_total'])} of the bill; {money(data['unknown_cost'])} more had no metrics "
             "(unknown, not counted as idle)."
@@ -459,8 +509,8 @@ def layout_idle(data: dict[str, Any], scope: Scope) -> list[Block]:
     if data["forgotten_count"]:
         blocks.append(
             Line(
-                f"{plural(data['forgotten_count'], 'forgotten endpoint')} (still running, no invocation for days) cost "
-                f"{money(data['forgotten_cost'])}:"
+                f"{plural(data['forgotten_count'], 'forgotten endpoint')} (still running, no invocation for days) "
+                f"cost {money(data['forgotten_cost'])}:"
             )
         )
         rows = [
@@ -476,16 +526,22 @@ def layout_idle(data: dict[str, Any], scope: Scope) -> list[Block]:
         ]
         if data["forgotten_count"] > len(rows):
             rows.append((f"{data['forgotten_count'] - len(rows)} more", "", "", "", "", ""))
-        blocks.append(Table(("endpoint", "team", "environment", "age", "idle", scope.period), rows, "llllrr"))
+        blocks.append(Table(("endpoint", "team", "environment", "age", "idle", scope.period), rows, "lllrrr"))
     else:
         blocks.append(Line("No forgotten endpoints."))
+    always_on = ", ".join(f"{a['resource_name']} ({a['instance_type']}, {a['team']})" for a in data["always_on"])
+    if data["always_on_count"] > len(data["always_on"]):
+        always_on += f" and {data['always_on_count'] - len(data['always_on'])} more"
     blocks.append(
         Line(
-            f"Notebooks and Studio apps: {money(data['out_of_hours_cost'])} of {money(data['notebook_cost'])} was "
-            f"billed outside working hours (evenings {money(data['after_hours_cost'])}, weekends "
-            f"{money(data['weekend_cost'])}): what stopping them out of hours saves. "
-            f"{plural(data['always_on_count'], 'ran', 'ran')} 24/7 ({money(data['always_on_cost'])}); "
-            f"{plural(data['never_tagged_count'], 'was', 'were')} never tagged ({money(data['never_tagged_cost'])})."
+            f"Notebooks and Studio apps: {money(data['out_of_hours_cost'])} of {money(data['notebook_cost'])} billed "
+            f"outside working hours (evenings {money(data['after_hours_cost'])}, weekends "
+            f"{money(data['weekend_cost'])}): what stopping them then saves. "
+            + (
+                f"{plural(data['always_on_count'], 'ran', 'ran')} 24/7, {money(data['always_on_cost'])}: {always_on}."
+                if data["always_on_count"]
+                else "None ran 24/7."
+            )
         )
     )
     return blocks
@@ -598,18 +654,12 @@ def layout_tag_coverage(data: dict[str, Any], scope: Scope) -> list[Block]:
                 else "."
             )
         ),
+        Line(
+            "Each key's share of taggable spend in the bill: "
+            + ", ".join(f"{k['tag_key']} {percent(k['bill_tag_share'])}" for k in data["by_key"])
+            + "."
+        ),
     ]
-    rows = [
-        (
-            k["tag_key"],
-            percent(k["bill_tag_share"]),
-            money(k["api_tag_only_cost"]),
-            money(k["inferred_cost"]),
-            money(k["missing_cost"]),
-        )
-        for k in data["by_key"]
-    ]
-    blocks.append(Table(("tag key", "in the bill", "API only", "inferred", "missing"), rows, "lrrrr"))
     return blocks
 
 
@@ -617,6 +667,7 @@ ACTION_FIELDS = (
     "saving_rank",
     "opportunity_type",
     "resource_type",
+    "resource_arn",
     "resource_name",
     "team",
     "model",
@@ -630,12 +681,24 @@ ACTION_FIELDS = (
 
 
 def collect_actions(scope: Scope) -> dict[str, Any]:
-    (count,) = scope.rows(f"select count(*) from {OPPORTUNITIES} where billing_period = ? and billing_currency = ?")[0]
-    items = scope.rows(
-        f"""select {", ".join(ACTION_FIELDS)} from {OPPORTUNITIES}
-            where billing_period = ? and billing_currency = ? order by saving_rank limit {TOP_ACTIONS}"""
-    )
-    return {"opportunity_count": count, "items": [dict(zip(ACTION_FIELDS, i, strict=True)) for i in items]}
+    count, saving = scope.rows(
+        f"""select count(*), coalesce(sum(monthly_saving), 0) from {OPPORTUNITIES}
+            where billing_period = ? and billing_currency = ?"""
+    )[0]
+    items = [
+        dict(zip(ACTION_FIELDS, i, strict=True))
+        for i in scope.rows(
+            f"""select {", ".join(ACTION_FIELDS)} from {OPPORTUNITIES}
+                where billing_period = ? and billing_currency = ? order by saving_rank limit {TOP_ACTIONS}"""
+        )
+    ]
+    # The mart counts no dollar twice (an idle endpoint's saving is not also its rightsizing's): sums hold.
+    return {
+        "opportunity_count": count,
+        "monthly_saving": saving,
+        "items_monthly_saving": sum(i["monthly_saving"] or 0.0 for i in items),
+        "items": items,
+    }
 
 
 def layout_actions(data: dict[str, Any], scope: Scope) -> list[Block]:
@@ -644,16 +707,18 @@ def layout_actions(data: dict[str, Any], scope: Scope) -> list[Block]:
         return [Heading("Top actions"), Line("No savings opportunities found.")]
     blocks: list[Block] = [
         Heading(
-            f"Top {len(data['items'])} actions (of {data['opportunity_count']} in {OPPORTUNITIES}), by monthly saving"
+            f"Top {len(data['items'])} actions, {money(data['items_monthly_saving'])} a month "
+            f"(all {data['opportunity_count']} opportunities: {money(data['monthly_saving'])})"
         )
     ]
     for a in data["items"]:
         owner = ", ".join(x for x in (a["team"], a["environment"]) if x)
         head = (
-            f"{money(a['monthly_saving'])} a month: {a['opportunity_type'].replace('_', ' ')} "
-            f"{a['resource_name'] or a['resource_type'] or ''} ({owner}; {a['confidence']} confidence)"
+            f"{money(a['monthly_saving'])} a month, {a['opportunity_type'].replace('_', ' ')}: "
+            f"{a['resource_name'] or a['resource_type']} ({owner})"
         )
-        blocks.append(Item(a["saving_rank"], head, f"{a['action']} Evidence: {a['evidence']}"))
+        body = f"{sentence(a['action'])} {sentence(a['evidence'])} ({a['confidence']} confidence)"
+        blocks.append(Item(a["saving_rank"], head, body))
     return blocks
 
 
@@ -740,8 +805,8 @@ def blocks_of(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> Iterabl
         yield f"SageMaker bill explained: {report['billing_period']} ({entry['billing_currency']})", blocks
 
 
-def footer(report: dict[str, Any]) -> str:
-    return f"Every mover and opportunity: {CHANGE} and {OPPORTUNITIES} in {report['database']} (duckdb -readonly)."
+def footer(quote: str = "") -> str:
+    return f"Every mover and opportunity: {quote}{CHANGE}{quote}, {quote}{OPPORTUNITIES}{quote}"
 
 
 def to_text(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> str:
@@ -751,7 +816,7 @@ def to_text(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> str:
         while body and not body[0]:  # no blank line under the title
             body.pop(0)
         lines += [title, "=" * len(title), *body, ""]
-    lines += textwrap.wrap(footer(report), WIDTH, break_long_words=False, break_on_hyphens=False)
+    lines += textwrap.wrap(footer(), WIDTH, break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines)
 
 
@@ -759,7 +824,7 @@ def to_markdown(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> str:
     lines: list[str] = []
     for title, blocks in blocks_of(report, con):
         lines += [f"## {title}", "", *render_markdown(blocks)]
-    lines += ["", f"_{footer(report)}_"]
+    lines += ["", footer("`")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
