@@ -870,31 +870,57 @@ GROUND_TRUTH = Dataset(
 
 GROUND_TRUTH_FINDINGS = Dataset(
     "ground_truth_findings",
-    "What the demo account's story truly holds, from the generator's own knowledge (never from the "
-    "marts): one row per finding, resource and billing period. Findings: endpoint_idle (amount: "
-    "effective cost of the variant hours with zero invocations, quantity: those hours; only endpoints "
-    "whose metrics are landed), endpoint_unknown (an endpoint billed with no metrics landed at all: "
-    "amount its cost, never idle), forgotten_endpoint (no invocations for the last forgotten_endpoint_days "
-    "days of the period or more: amount its effective cost in the period, quantity the idle days), "
-    "notebook_after_hours (notebook instances and Studio apps: amount the effective cost of hours "
-    "billed outside working hours or on weekends, quantity those hours), notebook_always_on (billed "
-    "every hour of the period: amount the period's cost), spot_candidate (an on-demand training job "
-    "with checkpointing: amount its effective cost), over_provisioned_endpoint (peak utilisation under "
-    "the threshold all period: amount the saving at the next size down, detail that size), "
-    "growth_driver (a cause of the bill's growth the story planted: amount its cost in the period, "
-    "detail the cause: growing_team | forgotten_staging_endpoints | always_on_notebooks | "
-    "on_demand_training).",
-    ("finding", "billing_period", "resource_arn"),
+    "What the demo account's story truly holds, from the generator's own knowledge (the charges it "
+    "booked, the requests and utilisation it drew, the jobs it configured, the causes it planted; never "
+    "from the bill it wrote or from the marts): one row per finding, resource (or team) and billing "
+    "period where the amount is above zero. Dollars are the effective cost of SageMaker usage rows of "
+    "the period (no plan fee, credit, refund, tax or correction); working hours are Monday-Friday "
+    "08:00-19:00 UTC and the thresholds dbt_project.yml's var defaults. Findings: "
+    "endpoint_idle (a single-model instance-backed real-time endpoint, usage Host:<instance type>, not "
+    "multi-model, inference-component, serverless or async, whose metrics are landed: amount the cost "
+    "of its instance hours metered (utilisation landed) with no invocations, a zero count or no "
+    "Invocations row; quantity those clock hours), "
+    "endpoint_unknown (such an endpoint billed with no metric landed at all, neither Invocations nor "
+    "utilisation: amount its instance cost, quantity its billed hours; never idle), "
+    "forgotten_endpoint (an instance-backed endpoint in service in the period's last hour without an "
+    "invocation for forgotten_endpoint_days (7) days or more up to then, counted back across periods "
+    "over the hours it was metered without a break: amount its instance cost in the period, quantity "
+    "those quiet days, hours / 24), "
+    "notebook_after_hours (a notebook instance, Notebk:, or Studio app, Studio:: amount the cost of its "
+    "hours billed on weekdays before 08:00 or from 19:00 and on weekends, quantity those hours), "
+    "notebook_always_on (a notebook instance or Studio app billed every hour from its first billed hour "
+    "in the period to the period's end: amount its cost in the period, quantity its hours), "
+    "spot_candidate (an on-demand training job with checkpointing configured, checkpoint_s3_uri set "
+    "and not managed spot: amount its training instance cost, Train:<instance type> with a warm "
+    "pool's retained hours, in the period; quantity 1), "
+    "over_provisioned_endpoint (an instance-backed endpoint in us-east-1, the region of "
+    "seeds/sagemaker_instance_prices.csv, whose hourly maxima of CPU per vCPU, memory, GPU per GPU and "
+    "GPU memory per GPU all stayed under over_provisioned_peak_percent (30) all period, on an instance "
+    "type with a next size down, the same family's next smaller vCPU count in "
+    "seeds/instance_type_capacity.csv, priced: amount its instance cost x (1 - the next size's price / "
+    "its price), detail that size), "
+    "growth_driver (a cause of the bill's growth the story planted, per team, resource_arn null: amount "
+    "the SageMaker usage cost of the cause's resources in the period, every usage type; detail the "
+    "cause: growing_team, the nlp team's support-llm fine-tunes | forgotten_staging_endpoints | "
+    "always_on_notebooks, the GPU notebooks left on | on_demand_training, those fine-tunes run on "
+    "demand although they checkpoint; causes may overlap: growing_team holds on_demand_training). "
+    "At --scale N every replica's resources have their own rows; a team's growth driver is one row, "
+    "the replicas' sum.",
+    ("finding", "billing_period", "resource_arn", "team", "detail"),
     pa.schema(
         [
             _field("finding", STR, "The finding's kind (see the dataset's description)."),
             _field("billing_period", STR, "YYYY-MM."),
-            _field("resource_arn", STR, "The SageMaker resource (null for a finding about a team)."),
+            _field("resource_arn", STR, "The SageMaker resource, as the bill's ResourceId (null for a growth driver)."),
             _field("team", STR, "True team."),
             _field("model", STR, "True model (null where none)."),
             _field("environment", STR, "True environment."),
             _field("amount", F64, "Dollars (effective cost), as the finding defines."),
-            _field("quantity", F64, "Hours, days or jobs, as the finding defines (null where none)."),
+            _field(
+                "quantity",
+                F64,
+                "Hours, days or jobs, as the finding defines (null for over_provisioned_endpoint and growth_driver).",
+            ),
             _field("detail", STR, "Finding-specific detail (the next size down, the growth cause)."),
         ]
     ),
