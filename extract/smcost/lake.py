@@ -7,6 +7,7 @@ Layout under a lake root (a local folder or ``s3://bucket/prefix``)::
     sagemaker/<dataset>/extract_date=YYYY-MM-DD/part-*.parquet         # landed metadata
     sagemaker/_runs/<run-id>.json                                      # extraction run manifests
     demo/ground_truth/part-*.parquet                                   # demo only
+    demo/ground_truth_findings/part-*.parquet                          # demo only
 
 Writes are atomic per file (write to a temporary name, then rename) and replace a whole partition,
 so a rerun of the same partition never duplicates rows.
@@ -120,6 +121,7 @@ def billing_manifest(billing_period: str, export_name: str = DEFAULT_EXPORT_NAME
 
 
 GROUND_TRUTH_DIR = posixpath.join("demo", "ground_truth")
+GROUND_TRUTH_FINDINGS_DIR = posixpath.join("demo", "ground_truth_findings")
 
 
 class PartitionWriter:

@@ -4,15 +4,19 @@ Writes, under --out (the lake root):
   billing/sagemaker-focus/data/BILLING_PERIOD=YYYY-MM/*.parquet   FOCUS 1.2 (or 1.0) with AWS columns
   sagemaker/<dataset>/extract_date=YYYY-MM-DD/*.parquet            the extractor's datasets
   demo/ground_truth/*.parquet                                      the true owner of every dollar
+  demo/ground_truth_findings/*.parquet                             what is idle, forgotten, oversized, and why it grew
 
 Deterministic for a given --seed. --scale N replicates the scenario N times (names suffixed -rK),
 streaming each replica to disk so memory stays flat however many rows are written.
 
-The scenario: two accounts (production, development) in two regions, six teams, thirteen models;
-on-demand, spot, heterogeneous, HPO and warm-pool training; real-time endpoints that scale, one
-deleted and re-created under the same name; a multi-model endpoint with uneven traffic; an
-inference-component endpoint; serverless and async endpoints; batch transform; processing under a
-data-prep role; idle notebooks; Studio apps; storage and data transfer; S3, ECR, CloudWatch and a
+The scenario: two accounts (production, development) in two regions, six teams, fourteen models,
+and the mission's story (story.py): the SageMaker bill grows about $29k -> $38k -> $47k over the
+three default months through a growing team's on-demand fine-tunes, forgotten staging endpoints and
+GPU notebooks left on. Around it: on-demand, spot, heterogeneous, HPO and warm-pool training;
+real-time endpoints that scale, one deleted and re-created under the same name; a multi-model
+endpoint with uneven traffic; an inference-component endpoint; serverless and async endpoints;
+hourly invocations and utilisation; batch transform; processing under a data-prep role; idle
+notebooks; Studio apps; storage and data transfer; S3, ECR, CloudWatch and a
 plain EC2 g5 instance beside them; a Machine Learning Savings Plan; a credit, a refund, tax and a
 correction restating an earlier period. Tags as in real life: some complete, some drifting, some
 only on the API side, some missing.
@@ -33,6 +37,7 @@ from smcost.demo import (
     neighbours,
     notebooks,
     processing,
+    story,
     training,
 )
 from smcost.demo.clock import month_starts
@@ -56,6 +61,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     inference_components.add_inference_component_endpoint(ledger)
     endpoints.add_serverless_and_async(ledger)
     notebooks.add_notebooks_and_studio(ledger)
+    story.add_story(ledger)
     commitments.add_commitments_and_adjustments(ledger, plan)
     neighbours.add_neighbours(ledger)
     return ledger
@@ -112,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         f"{args.months} months, scale {args.scale}) in {elapsed:.1f}s"
     )
     print(f"  bill rows: {counts['bill_rows']:,} ({counts['bill_rows'] / max(elapsed, 1e-9):,.0f} rows/s)")
-    print(f"  ground truth rows: {counts['ground_truth_rows']:,}")
+    print(f"  ground truth rows: {counts['ground_truth_rows']:,} (findings: {counts['ground_truth_findings_rows']:,})")
     meta = ", ".join(f"{k.split('.', 1)[1]}={v:,}" for k, v in counts.items() if k.startswith("sagemaker."))
     print(f"  metadata: {meta}")
     return 0

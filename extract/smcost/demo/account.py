@@ -55,9 +55,52 @@ PRICES = {
     "ml.g4dn.xlarge": 0.7364,
     "ml.g5.xlarge": 1.408,
     "ml.g5.2xlarge": 1.515,
+    "ml.g5.4xlarge": 2.03,
     "ml.g5.12xlarge": 7.09,
+    "ml.g5.48xlarge": 20.36,
     "ml.p3.2xlarge": 3.825,
+    "ml.p4d.24xlarge": 37.688,
 }
+# vCPUs and GPUs per ML instance type: the seeds/instance_type_capacity.csv figures (CloudWatch
+# reports CPU utilisation summed over the vCPUs and GPU utilisation over the GPUs).
+CAPACITY = {
+    "ml.t3.medium": (2, 0),
+    "ml.t3.xlarge": (4, 0),
+    "ml.m5.xlarge": (4, 0),
+    "ml.m5.2xlarge": (8, 0),
+    "ml.m5.4xlarge": (16, 0),
+    "ml.c5.2xlarge": (8, 0),
+    "ml.c5.4xlarge": (16, 0),
+    "ml.g4dn.xlarge": (4, 1),
+    "ml.g4dn.12xlarge": (48, 4),
+    "ml.g5.xlarge": (4, 1),
+    "ml.g5.2xlarge": (8, 1),
+    "ml.g5.4xlarge": (16, 1),
+    "ml.g5.12xlarge": (48, 4),
+    "ml.g5.24xlarge": (96, 4),
+    "ml.g5.48xlarge": (192, 8),
+    "ml.g6.12xlarge": (48, 4),
+    "ml.g6.48xlarge": (192, 8),
+    "ml.p3.2xlarge": (8, 1),
+    "ml.p4d.24xlarge": (96, 8),
+    "ml.p5.48xlarge": (192, 8),
+}
+
+
+def next_size_down(instance: str) -> str | None:
+    """The type of the same family with the next smaller vCPU count, if there is one with a price."""
+    family = instance.rsplit(".", 1)[0]
+    smaller = [
+        (vcpus, other)
+        for other, (vcpus, _) in CAPACITY.items()
+        if other.rsplit(".", 1)[0] == family and vcpus < CAPACITY[instance][0]
+    ]
+    if not smaller:
+        return None
+    below = max(smaller)[1]
+    return below if below in PRICES else None
+
+
 SPOT_DISCOUNT = 0.30  # spot price = 30% of on-demand
 SP_RATE = 0.64  # Savings Plan rate = 64% of on-demand
 SP_HOURLY_COMMITMENT = 1.00  # $/hour
@@ -104,6 +147,7 @@ TRAINING_DATA = {
     "price-forecaster": "customers/daily/",
     "nlp-summarizer": "corpus/news-2026/",
     "nlp-sentiment": "corpus/reviews/",
+    "support-llm": "corpus/support-tickets/",  # the story's fine-tunes (story.py)
 }
 UNLISTED_BUCKET = "acme-vision-labelling"  # development; ListBucket is denied to the extractor
 FSX_MODELS = {"nlp-summarizer"}

@@ -10,17 +10,27 @@ from smcost.demo.account import EVIDENCE, MODELS, PRICES, Tags, environment, exp
 from smcost.demo.clock import DAY_MS, HOUR_MS
 from smcost.demo.commitments import PlanUse, cover_with_savings_plan
 from smcost.demo.hosting import (
+    Load,
     Variant,
     add_endpoint,
     add_hosting,
     add_model,
     add_storage_and_transfer,
+    add_utilization,
     add_variant_invocations,
     traffic,
 )
 from smcost.demo.ledger import Charge, Ledger, Owner, only
 
 INSTANCES = {"bill": 2.0, "drift": 4.0, "rule": 1.0}  # instances in service, by tagging profile
+# How hard each endpoint's instances work (the forgotten one only holds its model in memory).
+LOADS = {
+    "fraud-xgb": Load(cpu=(3, 70), memory=(38, 52)),
+    "search-ranker": Load(cpu=(4, 45), memory=(45, 60), gpu=(2, 85), gpu_memory=(55, 70)),
+    "query-embedder": Load(cpu=(2, 2), memory=(34, 34), gpu=(0.5, 0.5), gpu_memory=(41, 41)),
+    "recsys-two-tower": Load(cpu=(5, 55), memory=(40, 55), gpu=(2, 75), gpu_memory=(45, 60)),
+    "recsys-reranker": Load(cpu=(4, 50), memory=(42, 58), gpu=(2, 70), gpu_memory=(48, 62)),
+}
 
 
 def add_single_model_endpoints(ledger: Ledger) -> PlanUse:
@@ -80,8 +90,11 @@ def _add_single_model_endpoint(
     else:
         add_hosting(ledger, endpoint, instance, hours, counts, only(owner))
     add_storage_and_transfer(ledger, endpoint, only(owner), start=created, end=ledger.t1, gb_out=4.0)
-    if profile != "rule":  # the forgotten endpoint gets no traffic at all
-        add_variant_invocations(ledger, endpoint, hours, traffic(ledger, hours, 1800))
+    requests = np.zeros(len(hours))
+    if profile != "rule":  # the forgotten endpoint gets no traffic at all, and lands no invocation count
+        requests = traffic(ledger, hours, 1800)
+        add_variant_invocations(ledger, endpoint, hours, requests)
+    add_utilization(ledger, endpoint, instance, hours, counts, requests, LOADS[model])
     return plan
 
 
@@ -124,8 +137,11 @@ def add_recreated_endpoint(ledger: Ledger) -> None:
         )
         hours = ledger.hours(created, deleted or ledger.t1)
         owner = Owner(model, team, tags.get("ml:experiment"), env, "bill_tag" if "ml:model" in tags else "metadata")
-        add_hosting(ledger, endpoint, instance, hours, np.full(len(hours), float(count)), only(owner))
-        add_variant_invocations(ledger, endpoint, hours, traffic(ledger, hours, 900))
+        counts = np.full(len(hours), float(count))
+        add_hosting(ledger, endpoint, instance, hours, counts, only(owner))
+        requests = traffic(ledger, hours, 900)
+        add_variant_invocations(ledger, endpoint, hours, requests)
+        add_utilization(ledger, endpoint, instance, hours, counts, requests, LOADS[model])
 
 
 def add_serverless_and_async(ledger: Ledger) -> None:

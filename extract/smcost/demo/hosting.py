@@ -1,14 +1,27 @@
 """What every hosted model is made of: SageMaker models, endpoints and their configs, instance
-hours, an endpoint's storage and data transfer, and the CloudWatch invocation counts."""
+hours, an endpoint's storage and data transfer, and the CloudWatch invocation counts and
+utilisation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
-from smcost.demo.account import PRICES, REGIONS, Tags, arn, artifacts_bucket, ecr_uri, environment, role_arn
+from smcost.demo.account import (
+    CAPACITY,
+    PRICES,
+    REGIONS,
+    Tags,
+    arn,
+    artifacts_bucket,
+    ecr_uri,
+    environment,
+    role_arn,
+)
 from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day, utc
+from smcost.demo.facts import HostedVariant
 from smcost.demo.ledger import Charge, Ledger, Share
 
 
@@ -146,7 +159,14 @@ def add_hosting(
 
 
 def add_storage_and_transfer(
-    ledger: Ledger, endpoint: Endpoint, owners: list[Share], *, start: int, end: int, gb_out: float
+    ledger: Ledger,
+    endpoint: Endpoint,
+    owners: list[Share],
+    *,
+    start: int,
+    end: int,
+    gb_out: float,
+    rng: np.random.Generator | None = None,
 ) -> None:
     """ML storage and data transfer of an endpoint, one row a day each; ``owners`` share each day."""
     days = ledger.days(start, end)
@@ -169,7 +189,7 @@ def add_storage_and_transfer(
         )
 
     ledger.charge(daily("Host:VolumeUsage.gp2", np.full(len(days), 30 / 30.4), "GB-Mo", 0.14))
-    noise = ledger.rng.uniform(0.6, 1.4, len(days))
+    noise = (rng or ledger.rng).uniform(0.6, 1.4, len(days))
     ledger.charge(daily("Data-Bytes-Out", gb_out * noise, "GB", 0.016))
     ledger.charge(daily("Data-Bytes-In", gb_out * 0.3 * noise, "GB", 0.0))
 
@@ -190,21 +210,21 @@ def add_invocations(
     latency_us: float = 25_000.0,
 ) -> None:
     """Hourly CloudWatch Invocations (and ModelLatency where there were any) for one dimension."""
-    for hour, count in zip(hours.tolist(), counts.tolist(), strict=True):
-        ledger.metadata(
-            "endpoint_invocations",
-            acct,
-            region,
-            metric_dimension=dimension,
-            metric_namespace=namespace,
-            endpoint_name=endpoint,
-            variant_name=variant,
-            inference_component_name=component,
-            target_model=target_model,
-            metric_hour_at=utc(hour),
-            invocations=float(count),
-            model_latency_us=latency_us if count else None,
-        )
+    ledger.metadata_columns(
+        "endpoint_invocations",
+        acct,
+        region,
+        len(hours),
+        metric_dimension=dimension,
+        metric_namespace=namespace,
+        endpoint_name=endpoint,
+        variant_name=variant,
+        inference_component_name=component,
+        target_model=target_model,
+        metric_hour_at=hours,
+        invocations=np.asarray(counts, dtype=np.float64),
+        model_latency_us=pa.array(np.full(len(hours), latency_us), mask=np.asarray(counts) == 0),
+    )
 
 
 def add_variant_invocations(ledger: Ledger, endpoint: Endpoint, hours: Millis, counts: Floats) -> None:
@@ -214,8 +234,73 @@ def add_variant_invocations(ledger: Ledger, endpoint: Endpoint, hours: Millis, c
     )
 
 
-def traffic(ledger: Ledger, hours: Millis, per_hour: float) -> Floats:
+def traffic(ledger: Ledger, hours: Millis, per_hour: float, rng: np.random.Generator | None = None) -> Floats:
     """Requests per hour: a daily curve peaking in the afternoon, with noise."""
     daily = 0.35 + 0.65 * np.clip(np.sin((hour_of_day(hours) - 6) / 24 * 2 * np.pi), 0, None)
-    requests: Floats = np.round(per_hour * daily * ledger.rng.uniform(0.8, 1.2, len(hours)))
+    requests: Floats = np.round(per_hour * daily * (rng or ledger.rng).uniform(0.8, 1.2, len(hours)))
     return requests
+
+
+@dataclass(frozen=True)
+class Load:
+    """How hard an endpoint's busiest instance works, in percent, idle and at the variant's peak
+    traffic: per vCPU, of memory, per GPU and of GPU memory. A loaded model holds its memory (and
+    its GPU memory) whether or not anyone calls it; only compute follows the traffic."""
+
+    cpu: tuple[float, float]
+    memory: tuple[float, float]
+    gpu: tuple[float, float] = (0.0, 0.0)
+    gpu_memory: tuple[float, float] = (0.0, 0.0)
+
+
+def add_utilization(
+    ledger: Ledger,
+    endpoint: Endpoint,
+    instance: str,
+    hours: Millis,
+    counts: Floats,
+    requests: Floats,
+    load: Load | None,
+    *,
+    kind: str = "single_model",
+) -> None:
+    """The variant's hourly CloudWatch utilisation maxima (none with ``load`` None: its metrics never
+    landed), and what the generator knows of its use (``ledger.facts``). ``requests`` are the
+    variant's requests each hour, landed as Invocations or not."""
+    peak = None
+    if load is not None:
+        vcpus, gpus = CAPACITY[instance]
+        per_instance = requests / counts
+        busy = per_instance / per_instance.max() if per_instance.max() > 0 else np.zeros(len(hours))
+        rng = ledger.story_rng
+
+        def level(idle_busy: tuple[float, float], spread: float) -> Floats:
+            idle, top = idle_busy
+            value: Floats = np.clip(
+                (idle + (top - idle) * busy) * rng.uniform(1 - spread, 1 + spread, len(hours)), 0, 100
+            )
+            return np.round(value, 2)
+
+        cpu, memory = level(load.cpu, 0.1), level(load.memory, 0.03)
+        gpu, gpu_memory = (level(load.gpu, 0.1), level(load.gpu_memory, 0.03)) if gpus else (None, None)
+        peak = (
+            np.maximum(cpu, memory)
+            if gpu is None or gpu_memory is None
+            else np.maximum.reduce([cpu, memory, gpu, gpu_memory])
+        )
+        ledger.metadata_columns(
+            "endpoint_utilization",
+            endpoint.acct,
+            endpoint.region,
+            len(hours),
+            endpoint_name=endpoint.name,
+            variant_name="AllTraffic",
+            metric_hour_at=hours,
+            cpu_utilization_max=cpu * vcpus,
+            memory_utilization_max=memory,
+            gpu_utilization_max=None if gpu is None else gpu * gpus,
+            gpu_memory_utilization_max=None if gpu_memory is None else gpu_memory * gpus,
+        )
+    ledger.facts.variants.append(
+        HostedVariant(endpoint.arn, endpoint.region, kind, instance, hours, requests, load is not None, peak)
+    )

@@ -6,8 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 from smcost.demo.account import arn, environment
-from smcost.demo.clock import DAY_MS, Millis, utc
-from smcost.demo.hosting import Endpoint, Variant, add_endpoint, add_hosting, add_invocations, add_model, traffic
+from smcost.demo.clock import DAY_MS, Floats, Millis, utc
+from smcost.demo.hosting import (
+    Endpoint,
+    Load,
+    Variant,
+    add_endpoint,
+    add_hosting,
+    add_invocations,
+    add_model,
+    add_utilization,
+    traffic,
+)
 from smcost.demo.ledger import Ledger, Owner, Share
 
 COMPONENTS = (("nlp-summarizer", 1, 2), ("nlp-sentiment", 1, 1))  # model, copies, GPUs per copy
@@ -32,18 +42,25 @@ def add_inference_component_endpoint(ledger: Ledger) -> None:
     )
     hours = ledger.hours(created, ledger.t1)
     owners: list[Share] = []
+    requests = np.zeros(len(hours))
     for model, copies, gpus in COMPONENTS:
-        _add_component(ledger, endpoint, model, copies, gpus, created, hours)
+        requests += _add_component(ledger, endpoint, model, copies, gpus, created, hours)
         owners.append((Owner(model, TEAM, None, env, "metadata"), np.full(len(hours), copies * gpus / GPUS)))
     reserved = sum(copies * gpus / GPUS for _, copies, gpus in COMPONENTS)
     owners.append((Owner("__idle__", TEAM, None, env, "metadata"), np.full(len(hours), 1 - reserved)))
     add_hosting(ledger, endpoint, "ml.g5.12xlarge", hours, np.ones(len(hours)), owners)
+    # The components' invocations are all there is (CloudWatch counts them per component).
+    load = Load(cpu=(2, 35), memory=(40, 55), gpu=(1, 60), gpu_memory=(50, 70))
+    add_utilization(
+        ledger, endpoint, "ml.g5.12xlarge", hours, np.ones(len(hours)), requests, load, kind="inference_component"
+    )
 
 
 def _add_component(
     ledger: Ledger, endpoint: Endpoint, model: str, copies: int, gpus: int, created: int, hours: Millis
-) -> None:
-    """An inference component (its model, its row, its invocations) reserving ``copies`` x ``gpus``."""
+) -> Floats:
+    """An inference component (its model, its row, its invocations) reserving ``copies`` x ``gpus``;
+    returns its requests each hour."""
     acct, region = endpoint.acct, endpoint.region
     component = f"{model}-ic{ledger.suffix}"
     sm_model = f"{model}-model{ledger.suffix}"
@@ -66,6 +83,6 @@ def _add_component(
         memory_required_mb=16_384,
         tags={"ml:team": TEAM, "ml:model": model},
     )
-    add_invocations(
-        ledger, acct, region, "inference_component", hours, traffic(ledger, hours, 400), component=component
-    )
+    requests = traffic(ledger, hours, 400)
+    add_invocations(ledger, acct, region, "inference_component", hours, requests, component=component)
+    return requests

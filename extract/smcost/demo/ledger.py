@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
 from smcost.demo.account import ACCOUNTS, PAYER, REGIONS, SAGEMAKER_SCOPE, SERVICES, Tags, account_id, short_hash
-from smcost.demo.checks import RowSchema, SchemaMismatch
+from smcost.demo.checks import RowSchema, SchemaMismatch, conform_table
 from smcost.demo.clock import DAY_MS, HOUR_MS, Flags, Floats, Millis, month_starts, utc
+from smcost.demo.facts import Facts
 from smcost.schemas import DATASETS, focus_schema
 
 __all__ = ["NOBODY", "Block", "Charge", "Ledger", "Owner", "SchemaMismatch", "Share", "only", "outside_scope"]
@@ -206,11 +208,16 @@ class Ledger:
     def __init__(self, seed: int, replica: int, start_month: str, months: int) -> None:
         # Every replica draws the same numbers: --scale N is exactly N copies, differing only in names.
         self.rng = np.random.default_rng(seed)
+        # The story of the bill's growth (story.py) and the endpoints' utilisation draw from their own
+        # generator: adding them left the numbers of every case before them as they were.
+        self.story_rng = np.random.default_rng([seed, 12])
+        self.facts = Facts()
         self.suffix = "" if replica == 0 else f"-r{replica}"
         self.months = month_starts(start_month, months)
         self.t0, self.t1 = self.months[0], self.months[-1]  # the first instant generated, and the first after
         self.blocks: list[Block] = []
         self.meta: dict[str, list[dict[str, object]]] = {name: [] for name in DATASETS}
+        self.meta_batches: dict[str, list[pa.Table]] = {name: [] for name in DATASETS}
         self.extracted_at = utc(self.t1 - HOUR_MS)
 
     def charge(self, charge: Charge) -> None:
@@ -229,6 +236,30 @@ class Ledger:
         row = {"account_id": account_id(acct), "region": region, "extracted_at": self.extracted_at, **values}
         _METADATA_ROWS[dataset].check(row)
         self.meta[dataset].append(row)
+
+    def metadata_columns(self, dataset: str, acct: str, region: str, rows: int, **columns: object) -> None:
+        """Book ``rows`` rows of a metadata dataset at once, column by column: an array (or Arrow
+        array) per column, or a scalar every row shares; the hourly CloudWatch datasets are too many
+        rows for a dict each. Timestamps are epoch milliseconds (UTC)."""
+        schema = DATASETS[dataset].schema
+        unknown = set(columns) - set(schema.names)
+        if unknown:
+            raise SchemaMismatch(f"sagemaker.{dataset}: column {sorted(unknown)[0]!r} is not in the dataset's schema")
+        values = {"account_id": account_id(acct), "region": region, "extracted_at": self.extracted_at, **columns}
+        arrays = {}
+        for f in schema:
+            value = values.get(f.name)
+            if isinstance(value, (np.ndarray, pa.Array)):
+                arrays[f.name] = value if isinstance(value, pa.Array) else pa.array(value)
+            else:
+                arrays[f.name] = pa.array([value] * rows, f.type if value is None else None)
+            if len(arrays[f.name]) != rows:
+                raise SchemaMismatch(
+                    f"sagemaker.{dataset}: column {f.name!r} has {len(arrays[f.name])} values, not {rows}"
+                )
+            if pa.types.is_timestamp(f.type) and pa.types.is_integer(arrays[f.name].type):
+                arrays[f.name] = arrays[f.name].cast(pa.timestamp("ms"))
+        self.meta_batches[dataset].append(conform_table(f"sagemaker.{dataset}", pa.table(arrays), schema))
 
     def hours(self, start_ms: int, end_ms: int) -> Millis:
         """The hours of [start, end) inside the generated months (the first one floored to the hour)."""

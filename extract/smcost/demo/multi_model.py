@@ -9,12 +9,14 @@ from smcost.demo.account import artifacts_bucket, environment
 from smcost.demo.clock import DAY_MS, Flags, Floats, Millis, hour_of_day
 from smcost.demo.hosting import (
     Endpoint,
+    Load,
     Variant,
     add_endpoint,
     add_hosting,
     add_invocations,
     add_model,
     add_storage_and_transfer,
+    add_utilization,
     add_variant_invocations,
     traffic,
 )
@@ -42,21 +44,17 @@ def add_multi_model_endpoint(ledger: Ledger) -> None:
     missing &= per_model.sum(axis=1) > 0
     idle = Owner("__idle__", TEAM, None, env, "metadata")
     owners = [Owner(model, TEAM, None, env, "metadata") for model in MODELS]
-    add_hosting(
-        ledger,
-        endpoint,
-        "ml.m5.2xlarge",
-        hours,
-        np.full(len(hours), 2.0),
-        _shares(owners, idle, per_model),
-        unknowable=missing,
-    )
+    counts = np.full(len(hours), 2.0)
+    add_hosting(ledger, endpoint, "ml.m5.2xlarge", hours, counts, _shares(owners, idle, per_model), unknowable=missing)
     # Storage and data transfer follow each day's measured traffic (the hours with metrics).
     days = ledger.days(created, ledger.t1)
     per_day = np.zeros((len(days), len(MODELS)))
     np.add.at(per_day, np.searchsorted(days, hours, side="right") - 1, np.where(missing[:, None], 0.0, per_model))
     add_storage_and_transfer(ledger, endpoint, _shares(owners, idle, per_day), start=created, end=ledger.t1, gb_out=6.0)
     _add_metrics_and_entries(ledger, endpoint, hours, per_model, missing)
+    # Three models loaded in memory; the CPU follows the traffic, near nothing on quiet nights.
+    load = Load(cpu=(3, 80), memory=(60, 72))
+    add_utilization(ledger, endpoint, "ml.m5.2xlarge", hours, counts, per_model.sum(axis=1), load, kind="multi_model")
 
 
 def _add_endpoint(ledger: Ledger, created: int) -> Endpoint:

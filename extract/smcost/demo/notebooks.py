@@ -24,16 +24,28 @@ def add_notebooks_and_studio(ledger: Ledger) -> None:
         (f"scratch-nb{ledger.suffix}", "ml.t3.medium", None, GENERIC_ROLE, "none", True),
     ]
     for notebook in notebooks:
-        _add_notebook(ledger, *notebook)
+        add_notebook(ledger, *notebook)
     _add_studio(ledger)
 
 
-def _add_notebook(
-    ledger: Ledger, name: str, instance: str, team: str | None, role: str, profile: str, always_on: bool
-) -> None:
+def add_notebook(
+    ledger: Ledger,
+    name: str,
+    instance: str,
+    team: str | None,
+    role: str,
+    profile: str,
+    always_on: bool,
+    *,
+    started: int | None = None,
+) -> str:
+    """A notebook instance running since ``started`` (default: before the first month), all the
+    time or in office hours; returns its ARN."""
     env = environment(ACCT)
     notebook_arn = arn(ACCT, REGION, "notebook-instance", name)
-    hours = ledger.hours(ledger.t0 - DAY_MS, ledger.t1)
+    started = ledger.t0 - DAY_MS if started is None else started
+    hours = ledger.hours(started, ledger.t1)
+    created = ledger.t0 - 100 * DAY_MS if started < ledger.t0 else started
     if not always_on:  # started in the morning, stopped in the evening, weekdays
         hod = hour_of_day(hours)
         dow = ((hours // DAY_MS) + 3) % 7  # 1970-01-01 was a Thursday
@@ -62,11 +74,12 @@ def _add_notebook(
         notebook_instance_name=name,
         notebook_instance_status="InService" if always_on else "Stopped",
         instance_type=instance,
-        created_at=utc(ledger.t0 - 100 * DAY_MS),
-        last_modified_at=utc(ledger.t0 - 100 * DAY_MS),
+        created_at=utc(created),
+        last_modified_at=utc(created),
         role_arn=role_arn(ACCT, role),
         tags=bill_tags,
     )
+    return notebook_arn
 
 
 def _add_studio(ledger: Ledger) -> None:

@@ -14,7 +14,7 @@ T = TypeVar("T")
 # Bounds on the knobs. --months: the correction restates an earlier period, so at least 2; at most
 # 36 because each replica's whole bill is built in memory before it streams to disk (peak RSS about
 # 1.4 GB at 36 months, growing linearly), and three years covers every case several times over.
-# --scale: replicas stream one at a time (memory stays flat), but 1,000 replicas are ~37M bill rows
+# --scale: replicas stream one at a time (memory stays flat), but 1,000 replicas are ~60M bill rows
 # at 3 months, several GB of Parquet and a long dbt build: a bigger number is almost surely a typo.
 # --start-month: a real calendar month (01-12, never rolled over into the next year) in 2000-2099.
 MIN_MONTHS, MAX_MONTHS = 2, 36
@@ -90,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale",
         type=_checked("scale", int),
         default=1,
-        help=f"replicate the account's resources N times, 1-{MAX_SCALE} (about 37k bill rows each at 3 months)",
+        help=f"replicate the account's resources N times, 1-{MAX_SCALE} (about 60k bill rows each at 3 months)",
     )
     parser.add_argument(
         "--focus-version",

@@ -44,8 +44,10 @@ RUN_GB = {
     "price-forecaster": (0.1, 1.0),
     "nlp-summarizer": (26.0, 8.0),  # the big fine-tune: a 26 GB model ...
     "nlp-sentiment": (1.3, 2.0),
+    "support-llm": (15.0, 3.0),  # the story's LLM fine-tunes (story.py): a 15 GB model ...
 }
 CHECKPOINT_GB = {
+    "support-llm": 90.0,  # ... and 90 GB of checkpoints a run
     "nlp-summarizer": 110.0,
     "recsys-two-tower": 25.0,
     "query-embedder": 12.0,
@@ -71,6 +73,7 @@ DATASET_TIB = {
         "corpus/news-2026/": 1.5,
         "corpus/reviews/": 0.1,
         "queries/2026/": 0.2,
+        "corpus/support-tickets/": 0.6,
     },
 }
 OTHER_TIB = {  # bytes under no SageMaker prefix, per bucket kind and account

@@ -52,6 +52,7 @@ class TrainingJob:
     tuning_job_arn: str | None = None
     warm_pool: int = 0  # seconds the instances stay retained after the job
     owner: Owner | None = None  # default: the model's owner, known by the profile's evidence
+    checkpoints: bool | None = None  # writes checkpoints to S3; default: the model's jobs do (CHECKPOINTING)
 
     @property
     def end(self) -> int:
@@ -60,6 +61,10 @@ class TrainingJob:
     @property
     def instance_count(self) -> int:
         return sum(g[2] for g in self.groups)
+
+    @property
+    def is_checkpointing(self) -> bool:
+        return self.model in CHECKPOINTING if self.checkpoints is None else self.checkpoints
 
 
 def add_training_job(ledger: Ledger, job: TrainingJob) -> None:
@@ -88,6 +93,8 @@ def add_training_job(ledger: Ledger, job: TrainingJob) -> None:
         )
     )
     _land_metadata(ledger, job, job_arn, api_tags)
+    if job.is_checkpointing and not job.spot:  # it could resume after a spot interruption, yet runs on demand
+        ledger.facts.spot_candidates.append(job_arn)
 
 
 def _bill_instance_hours(
@@ -188,7 +195,7 @@ def _land_metadata(ledger: Ledger, job: TrainingJob, job_arn: str, api_tags: Tag
         input_file_system_ids=[file_system_id("fsx", sfx)] if mounts_fsx else [],
         output_s3_uri=output,
         checkpoint_s3_uri=f"s3://{artifacts_bucket(job.acct, sfx)}/checkpoints/{job.model}/{job.name}/"
-        if job.model in CHECKPOINTING
+        if job.is_checkpointing
         else None,
         training_image=ecr_uri(job.acct, job.region, f"{job.model}-train{sfx}:latest"),
         tags=api_tags,

@@ -1,5 +1,6 @@
-"""The ledger to Arrow and the lake: the bill in the export's exact schema, the ground truth, the
-metadata datasets, streamed replica by replica into partitions, then each period's manifest."""
+"""The ledger to Arrow and the lake: the bill in the export's exact schema, the ground truth and the
+findings' ground truth, the metadata datasets, streamed replica by replica into partitions, then
+each period's manifest."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 from numpy.typing import NDArray
 
@@ -15,8 +17,9 @@ from smcost import lake
 from smcost.demo.account import NEIGHBOUR_SCOPE, PAYER, SAGEMAKER_SCOPE, short_hash
 from smcost.demo.checks import conform_table
 from smcost.demo.clock import Flags, Floats, Millis, utc
+from smcost.demo.findings import findings
 from smcost.demo.ledger import BLOCK_COLUMNS, Block, Ledger, Owner
-from smcost.schemas import DATASETS, GROUND_TRUTH, USAGE_TYPE_COLUMN, focus_schema
+from smcost.schemas import DATASETS, GROUND_TRUTH, GROUND_TRUTH_FINDINGS, USAGE_TYPE_COLUMN, focus_schema
 
 # The bucket the demo pretends AWS Data Exports delivers to (manifests name files as s3:// URIs).
 DEMO_EXPORT_BUCKET = "acme-payer-billing-exports"
@@ -236,14 +239,18 @@ def clear_previous_demo(out: str, export_name: str) -> None:
 
 
 class LakeWriter:
-    """Streams replicas into the lake: one partition per billing period, the ground truth, and one
-    partition per metadata dataset (dated by the replicas' extraction time)."""
+    """Streams replicas into the lake: one partition per billing period, the ground truth, the
+    findings' ground truth, and one partition per metadata dataset (dated by the replicas'
+    extraction time). A growth driver is a team's, and the replicas share team names: its rows
+    are summed over the replicas and written on close."""
 
     def __init__(self, out: str, periods: list[str], focus_version: str, export_name: str) -> None:
         self.out, self.focus_version, self.export_name = out, focus_version, export_name
         self.schema = focus_schema(focus_version)
         self.bill = {p: lake.PartitionWriter(out, lake.billing_partition(p, export_name), self.schema) for p in periods}
         self.truth = lake.PartitionWriter(out, lake.GROUND_TRUTH_DIR, GROUND_TRUTH.schema)
+        self.findings = lake.PartitionWriter(out, lake.GROUND_TRUTH_FINDINGS_DIR, GROUND_TRUTH_FINDINGS.schema)
+        self.growth: dict[tuple[object, ...], float] = {}
         self.meta: dict[str, lake.PartitionWriter] = {}
 
     def write(self, ledger: Ledger) -> None:
@@ -252,6 +259,13 @@ class LakeWriter:
         for p, writer in self.bill.items():
             writer.write(bill.filter(pa.array(period == p)))
         self.truth.write(truth)
+        found = findings(ledger)
+        growth = pc.equal(found["finding"], "growth_driver")
+        self.findings.write(found.filter(pc.invert(growth)))
+        for row in found.filter(growth).to_pylist():
+            amount = row.pop("amount")
+            key = tuple(row.items())
+            self.growth[key] = self.growth.get(key, 0.0) + amount
         if not self.meta:  # every replica is extracted at the same instant
             extract_date = ledger.extracted_at.strftime("%Y-%m-%d")
             self.meta = {
@@ -259,13 +273,20 @@ class LakeWriter:
                 for name, ds in DATASETS.items()
             }
         for name, rows in ledger.meta.items():
-            self.meta[name].write(lake.rows_to_table(rows, DATASETS[name].schema))
+            table = lake.rows_to_table(rows, DATASETS[name].schema)
+            self.meta[name].write(pa.concat_tables([table, *ledger.meta_batches[name]]))
 
     def close(self, seed: int) -> dict[str, int]:
         """Close every partition, then write each period's manifest, as AWS delivers it: the
         period's files, then the manifest naming them. Returns rows written per output."""
-        counts = {"bill_rows": sum(w.rows for w in self.bill.values()), "ground_truth_rows": self.truth.rows}
-        for writer in [*self.bill.values(), self.truth, *self.meta.values()]:
+        growth = [{**dict(key), "amount": amount} for key, amount in self.growth.items()]
+        self.findings.write(pa.Table.from_pylist(growth, schema=GROUND_TRUTH_FINDINGS.schema))
+        counts = {
+            "bill_rows": sum(w.rows for w in self.bill.values()),
+            "ground_truth_rows": self.truth.rows,
+            "ground_truth_findings_rows": self.findings.rows,
+        }
+        for writer in [*self.bill.values(), self.truth, self.findings, *self.meta.values()]:
             writer.close()
         for period, writer in self.bill.items():
             lake.write_export_manifest(
