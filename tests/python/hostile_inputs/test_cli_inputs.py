@@ -411,8 +411,9 @@ def with_closed_stdout(*argv: str) -> Ran:
         ["athena", "ddl", "--lake", LAKE],
         ["demo", "--out", "{tmp}/lake", "--months", "2", "--quiet"],
         ["summary", "--database", "{built}"],
+        ["explain", "--database", "{built}"],
     ],
-    ids=["athena-ddl", "demo", "summary"],
+    ids=["athena-ddl", "demo", "summary", "explain"],
 )  # (--help already copes: argparse ignores a failed write)
 def test_a_closed_stdout_pipe_exits_quietly_with_141(argv, tmp_path, request):
     values = {"tmp": str(tmp_path)}
