@@ -62,6 +62,8 @@ actions 3); the counts and sums beside them cover every row.
 
 For a period with no month before it in the marts, growth's previous_billing_period, cost_change,
 by_team and by_model are null (and total's change fields too): nothing is compared, no zero invented.
+The same growth nulls, with a non-null previous_billing_period, mean the change mart holds no rows
+for the period and currency (a build older than the other marts).
 
 Exit status: 0 printed; 2 the database is missing or unreadable, a mart it needs is missing (an
 older build: run `dbt build`), or --period names a period the marts do not hold (the message lists
@@ -362,13 +364,16 @@ def collect_growth(scope: Scope) -> dict[str, Any]:
     rows = scope.rows(
         f"""select dimension, dimension_value, team, change_type, previous_cost, current_cost, cost_change,
                    {", ".join(f"{c}_change" for c in COMPONENTS)}
-            from {CHANGE} where billing_period = ? and billing_currency = ? and change_type <> 'unchanged'
+            from {CHANGE} where billing_period = ? and billing_currency = ?
             order by abs(cost_change) desc, dimension_value"""
     )
-    data: dict[str, Any] = {"previous_billing_period": scope.previous, "cost_change": None}
+    if not rows:  # a build whose change mart lacks the period (or the currency): say so, invent nothing
+        return {"previous_billing_period": scope.previous, "cost_change": None, "by_team": None, "by_model": None}
+    data: dict[str, Any] = {"previous_billing_period": scope.previous}
     for dimension in ("team", "model"):
         drivers = []
-        for _, name, team, change_type, before, now, change, *components in (r for r in rows if r[0] == dimension):
+        moved = (r for r in rows if r[0] == dimension and r[3] != "unchanged")
+        for _, name, team, change_type, before, now, change, *components in moved:
             row = {
                 "name": name,
                 "team": team,
@@ -400,6 +405,11 @@ def layout_growth(data: dict[str, Any], scope: Scope) -> list[Block]:
                 f"No growth figures: the marts hold no {previous_period(scope.period)} to compare {scope.period} with."
             ),
         ]
+    if data["cost_change"] is None:
+        return [
+            Heading("Why it changed"),
+            Line(f"No growth figures: {CHANGE} holds no {scope.period} in {scope.currency} (rebuild it: `dbt build`)."),
+        ]
     blocks: list[Block] = [
         Heading(
             f"Why it changed: {money(data['cost_change'], signed=True)} on {data['previous_billing_period']}, "
@@ -415,7 +425,10 @@ def layout_growth(data: dict[str, Any], scope: Scope) -> list[Block]:
             rows.append((clip(name, 34), money(d["current_cost"]), money(d["cost_change"], signed=True), reason))
         if part["others_count"]:
             rows.append((f"{part['others_count']} more", "", money(part["others_change"], signed=True), ""))
-        blocks.append(Table((label, scope.period, "change", "why"), rows, "lrrl"))
+        if rows:
+            blocks.append(Table((label, scope.period, "change", "why"), rows, "lrrl"))
+    if len(blocks) == 1:
+        blocks.append(Line(f"No team or model cost changed in {scope.period}."))
     return blocks
 
 
@@ -654,12 +667,15 @@ def layout_tag_coverage(data: dict[str, Any], scope: Scope) -> list[Block]:
                 else "."
             )
         ),
-        Line(
-            "Each key's share of taggable spend in the bill: "
-            + ", ".join(f"{k['tag_key']} {percent(k['bill_tag_share'])}" for k in data["by_key"])
-            + "."
-        ),
     ]
+    if data["by_key"]:
+        blocks.append(
+            Line(
+                "Each key's share of taggable spend in the bill: "
+                + ", ".join(f"{k['tag_key']} {percent(k['bill_tag_share'])}" for k in data["by_key"])
+                + "."
+            )
+        )
     return blocks
 
 
