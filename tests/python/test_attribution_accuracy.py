@@ -7,6 +7,7 @@ leave the rest explicitly unattributed with a reason.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import duckdb
@@ -278,3 +279,247 @@ def test_the_most_expensive_endpoint_shows_its_true_monthly_cost(demo_build):
     assert abs(total - summed) < 1e-6  # the parts add up to the total
     assert cloudwatch >= log_cost - 1e-6  # its own log group is on it, whole
     assert all(cost > 0 for cost in most)  # endpoints carry their artifacts, images and logs
+
+
+# --------------------------------------------------------------------------------------------------
+# "Explain this" (models/marts/explain) against the demo's story: ground_truth_findings is what the
+# generator planted (the hours it left idle, the jobs it configured), never read from the marts.
+
+EXPORTS = ["focus_1_2", "focus_1_0"]
+
+
+def _build(export: str, request) -> tuple[Path, Path]:
+    if export == "focus_1_2":
+        return request.getfixturevalue("demo_build"), request.getfixturevalue("demo_lake")
+    return request.getfixturevalue("focus_1_0_build")
+
+
+def _findings(con, lake: Path, finding: str) -> dict[tuple[str, str], tuple[float, float | None, str | None]]:
+    """(period, lowercased ARN) -> (amount, quantity, detail) of one kind of finding."""
+    rows = con.execute(
+        f"select billing_period, lower(resource_arn), amount, quantity, detail "
+        f"from read_parquet('{lake}/demo/ground_truth_findings/*.parquet') where finding = ?",
+        [finding],
+    ).fetchall()
+    return {(p, arn): (amount, quantity, detail) for p, arn, amount, quantity, detail in rows}
+
+
+def _close(mart: dict, truth: dict, tolerance: float = 0.005) -> None:
+    """The same keys, and amounts within half a cent."""
+    assert set(mart) == set(truth), sorted(set(mart) ^ set(truth))
+    for key, amount in truth.items():
+        assert abs(mart[key] - amount) < tolerance, (key, mart[key], amount)
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_idle_unknown_and_forgotten_endpoints_are_the_ones_the_story_planted(export, request):
+    database, lake = _build(export, request)
+    with duckdb.connect(str(database), read_only=True) as con:
+        idle = _findings(con, lake, "endpoint_idle")
+        unknown = _findings(con, lake, "endpoint_unknown")
+        forgotten = _findings(con, lake, "forgotten_endpoint")
+        monthly = con.execute("""
+            select billing_period, lower(endpoint_arn), endpoint_mode, sum(idle_cost), sum(unknown_cost),
+                   sum(effective_cost), bool_or(is_forgotten), max(idle_days), min(activity_status)
+            from fct_sagemaker_endpoint_idle_monthly group by all""").fetchall()
+    single = [r for r in monthly if r[2] == "single_model"]
+    _close({(p, a): i for p, a, _, i, *_ in single if i}, {k: v[0] for k, v in idle.items()})
+    _close({(p, a): u for p, a, _, _, u, *_ in monthly if u}, {k: v[0] for k, v in unknown.items()})
+    _close({(p, a): c for p, a, _, _, _, c, f, *_ in monthly if f}, {k: v[0] for k, v in forgotten.items()})
+    days = {(p, a): d for p, a, _, _, _, _, f, d, _ in monthly if f}
+    for key, (_, true_days, _) in forgotten.items():
+        assert abs(days[key] - true_days) < 0.01, key  # idle since the last invocation, or since metered
+    # An endpoint with no metric is unknown: never idle, never forgotten.
+    for p, a, _, i, _, _, f, _, status in monthly:
+        if (p, a) in unknown:
+            assert status == "unknown" and i == 0 and not f, a
+    assert forgotten and unknown and idle
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_notebooks_out_of_hours_and_running_24_7_are_the_ones_the_story_planted(export, request):
+    database, lake = _build(export, request)
+    with duckdb.connect(str(database), read_only=True) as con:
+        after_hours = _findings(con, lake, "notebook_after_hours")
+        always_on = _findings(con, lake, "notebook_always_on")
+        rows = con.execute("""
+            select billing_period, lower(resource_arn), out_of_hours_saving, after_hours + weekend_hours,
+                   is_always_on, effective_cost
+            from fct_sagemaker_notebook_hours_monthly""").fetchall()
+    _close({(p, a): s for p, a, s, *_ in rows if s}, {k: v[0] for k, v in after_hours.items()})
+    hours = {(p, a): h for p, a, _, h, *_ in rows}
+    for key, (_, true_hours, _) in after_hours.items():
+        assert hours[key] == true_hours, key
+    _close({(p, a): c for p, a, _, _, on, c in rows if on}, {k: v[0] for k, v in always_on.items()})
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_spot_candidates_and_the_over_provisioned_endpoint_are_the_ones_the_story_planted(export, request):
+    database, lake = _build(export, request)
+    with duckdb.connect(str(database), read_only=True) as con:
+        spot = _findings(con, lake, "spot_candidate")
+        oversized = _findings(con, lake, "over_provisioned_endpoint")
+        jobs = con.execute("""
+            select billing_period, lower(training_job_arn), compute_cost, spot_saving_potential
+            from fct_sagemaker_training_job_costs where is_spot_feasible""").fetchall()
+        endpoints = con.execute("""
+            select billing_period, lower(endpoint_arn), rightsizing_saving, next_smaller_instance_type
+            from fct_sagemaker_endpoint_idle_monthly where is_over_provisioned""").fetchall()
+    _close({(p, a): c for p, a, c, _ in jobs}, {k: v[0] for k, v in spot.items()})
+    for _, _, cost, potential in jobs:  # the var's default: managed spot saves 70% of on-demand
+        assert abs(potential - max(cost, 0) * 0.7) < 1e-6
+    _close({(p, a): s for p, a, s, _ in endpoints}, {k: v[0] for k, v in oversized.items()})
+    assert {(p, a): n for p, a, _, n in endpoints} == {k: v[2] for k, v in oversized.items()}
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_why_it_grew_adds_up_to_the_bill_and_names_the_growing_team(export, request):
+    database, lake = _build(export, request)
+    with duckdb.connect(str(database), read_only=True) as con:
+        truth = dict(
+            con.execute(f"""
+                select billing_period, sum(effective_cost) from read_parquet('{lake}/demo/ground_truth/*.parquet')
+                where service_code in ('AmazonSageMaker', 'MachineLearningSavingsPlans') group by 1""").fetchall()
+        )
+        growing = {
+            p: team
+            for p, team in con.execute(f"""
+                select billing_period, team from read_parquet('{lake}/demo/ground_truth_findings/*.parquet')
+                where finding = 'growth_driver' and detail = 'growing_team'""").fetchall()
+        }
+        rows = con.execute("""
+            select billing_period, previous_billing_period, dimension, dimension_value, change_type,
+                   previous_cost, current_cost, cost_change, volume_change + mix_change + price_change
+                   + savings_plan_change + idle_change + other_change
+            from fct_sagemaker_cost_change_monthly""").fetchall()
+    periods = sorted(truth)
+    assert {r[0] for r in rows} == set(periods[1:])  # the first month has nothing to compare with
+    for period, previous, *_ in rows:
+        assert previous == periods[periods.index(period) - 1]
+    for dimension in ("team", "model"):
+        for period in periods[1:]:
+            mine = [r for r in rows if r[0] == period and r[2] == dimension]
+            assert abs(sum(r[6] for r in mine) - truth[period]) < 1e-6  # every dollar of the month
+            assert abs(sum(r[5] for r in mine) - truth[periods[periods.index(period) - 1]]) < 1e-6
+    for r in rows:
+        assert abs(r[7] - r[8]) < 1e-6, r  # the drivers add up to the change, row by row
+        assert r[4] != "new" or r[5] == 0
+    for period in periods[1:]:
+        teams = sorted((r for r in rows if r[0] == period and r[2] == "team"), key=lambda r: -r[7])
+        assert teams[0][3] == growing[period], teams[0]  # the story's growing team grew most
+
+
+def _usage_type_column(export: str) -> str:
+    return "SkuMeter" if export == "focus_1_2" else "x_UsageType"
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_unit_costs_equal_a_recomputation_from_the_raw_bill_and_metrics(export, request):
+    database, lake = _build(export, request)
+    bill = f"read_parquet('{lake}/billing/sagemaker-focus/data/**/*.parquet', hive_partitioning = true)"
+    usage = _usage_type_column(export)
+    with duckdb.connect(str(database), read_only=True) as con:
+        # $ per 1,000 invocations per endpoint: the raw Host: instance rows over the landed counts.
+        expected = con.execute(f"""
+            with hosting as (
+                select BILLING_PERIOD as period, lower(regexp_extract(ResourceId, 'endpoint/(.*)$', 1)) as endpoint,
+                       sum(EffectiveCost) as cost
+                from {bill}
+                where x_ServiceCode = 'AmazonSageMaker' and {usage} like '%Host:ml.%' and ChargeCategory = 'Usage'
+                group by all
+            ),
+            calls as (
+                select strftime(metric_hour_at, '%Y-%m') as period, lower(endpoint_name) as endpoint,
+                       sum(invocations) as invocations
+                from read_parquet('{lake}/sagemaker/endpoint_invocations/*/*.parquet')
+                where metric_dimension = 'variant'
+                group by all
+            )
+            select hosting.period, hosting.endpoint, hosting.cost, calls.invocations
+            from hosting left join calls using (period, endpoint)""").fetchall()
+        mart = {
+            (p, e): (c, q, u)
+            for p, e, c, q, u in con.execute("""
+                select billing_period, endpoint_name, effective_cost, usage_quantity, unit_cost
+                from fct_sagemaker_unit_costs_monthly
+                where unit_kind = 'per_1000_invocations' and subject_type = 'endpoint'""").fetchall()
+        }
+        # $ per training hour per job's model: the raw Train:/TrSpt: rows per job, hours and dollars.
+        training = con.execute(f"""
+            select BILLING_PERIOD, lower(ResourceId), sum(EffectiveCost), coalesce(sum(ConsumedQuantity), 0)
+            from {bill}
+            where x_ServiceCode = 'AmazonSageMaker' and ({usage} like '%Train:ml.%' or {usage} like '%TrSpt%')
+                and ChargeCategory = 'Usage'
+            group by all""").fetchall()
+        jobs = {
+            (p, a): (c, h)
+            for p, a, c, h in con.execute("""
+                select billing_period, lower(training_job_arn), compute_cost, instance_hours
+                from fct_sagemaker_training_job_costs""").fetchall()
+        }
+    assert expected and training
+    for period, endpoint, cost, invocations in expected:
+        got_cost, got_invocations, unit = mart[(period, endpoint)]
+        assert abs(got_cost - cost) < 1e-6, endpoint
+        assert got_invocations == invocations, endpoint  # null (unknown) where no count was landed
+        if invocations:
+            assert abs(unit - 1000 * cost / invocations) < 1e-9, endpoint
+        else:
+            assert unit is None, endpoint
+    for period, arn, cost, hours in training:
+        got_cost, got_hours = jobs[(period, arn)]
+        assert abs(got_hours - hours) < 1e-6 and abs(got_cost - cost) < 1e-6, arn
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_savings_plan_coverage_and_utilisation_equal_the_raw_bill(export, request):
+    database, _ = _build(export, request)
+    _, lake = _build(export, request)
+    bill = f"read_parquet('{lake}/billing/sagemaker-focus/data/**/*.parquet', hive_partitioning = true)"
+    with duckdb.connect(str(database), read_only=True) as con:
+        raw = {
+            p: (covered, unused)
+            for p, covered, unused in con.execute(f"""
+                select BILLING_PERIOD,
+                       sum(EffectiveCost) filter (where PricingCategory = 'Committed' and ChargeCategory = 'Usage'
+                                                  and x_ServiceCode = 'AmazonSageMaker'),
+                       sum(EffectiveCost) filter (where CommitmentDiscountStatus = 'Unused')
+                from {bill} group by 1""").fetchall()
+        }
+        mart = con.execute(
+            "select billing_period, covered_usage_cost, unused_commitment_cost, utilisation_share, coverage_share "
+            "from fct_sagemaker_savings_plan_monthly"
+        ).fetchall()
+    assert {r[0] for r in mart} == set(raw)
+    for period, covered, unused, utilisation, coverage in mart:
+        assert abs(covered - raw[period][0]) < 1e-6 and abs(unused - raw[period][1]) < 1e-6
+        assert abs(utilisation - covered / (covered + unused)) < 1e-9
+        assert 0 < coverage < 1
+
+
+@pytest.mark.parametrize("export", EXPORTS)
+def test_savings_opportunities_offer_each_planted_saving_once(export, request):
+    database, lake = _build(export, request)
+    with duckdb.connect(str(database), read_only=True) as con:
+        forgotten = _findings(con, lake, "forgotten_endpoint")
+        spot = _findings(con, lake, "spot_candidate")
+        after_hours = _findings(con, lake, "notebook_after_hours")
+        rows = con.execute("""
+            select billing_period, saving_rank, opportunity_type, lower(resource_arn), monthly_saving, confidence
+            from fct_sagemaker_savings_opportunities""").fetchall()
+    by_type: dict[str, dict] = {}
+    for period, _, kind, arn, saving, _ in rows:
+        by_type.setdefault(kind, {})[(period, arn)] = by_type.get(kind, {}).get((period, arn), 0) + saving
+    _close(by_type["forgotten_endpoint"], {k: v[0] for k, v in forgotten.items()})
+    _close(by_type["notebook_out_of_hours"], {k: v[0] for k, v in after_hours.items()})
+    # A forgotten endpoint offers its deletion only: no idle or rightsizing saving on top.
+    for kind in ("idle_endpoint", "over_provisioned_endpoint"):
+        assert not set(by_type.get(kind, {})) & set(forgotten), kind
+    for period in {p for p, _ in spot}:
+        planted = sum(v[0] for (p, _), v in spot.items() if p == period)
+        offered = sum(r[4] for r in rows if r[0] == period and r[2] == "spot_training" and r[5] == "high")
+        assert abs(offered - 0.7 * planted) < 0.01, period
+    for period in {r[0] for r in rows}:
+        ranked = sorted((r for r in rows if r[0] == period), key=lambda r: r[1])
+        assert [r[1] for r in ranked] == list(range(1, len(ranked) + 1))
+        assert all(a[4] >= b[4] for a, b in itertools.pairwise(ranked))

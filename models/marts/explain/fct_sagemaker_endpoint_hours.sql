@@ -180,7 +180,7 @@ joined as (
         charges.billed_cost,
         charges.effective_cost,
         coalesce(charge_owners.idle_allocation_cost, 0) as idle_allocation_cost,
-        charge_metric_totals.invocations,
+        charge_metric_totals.invocations as period_invocations,
         coalesce(charge_metric_totals.metered_hours, 0) as metered_hours,
         coalesce(charge_metric_totals.fully_metered_hours, 0) as fully_metered_hours,
         charge_metric_totals.cpu_utilization_max / nullif(capacity.vcpus, 0) as cpu_peak_percent,
@@ -204,10 +204,18 @@ classified as (
             -- A shared endpoint's hour is as its usage split says: idle when __idle__ took all of it.
             when endpoint_mode in ('multi_model', 'inference_components')
                 then case when idle_allocation_cost >= effective_cost then 'idle' else 'invoked' end
-            when coalesce(invocations, 0) > 0 then 'invoked'
+            when coalesce(period_invocations, 0) > 0 then 'invoked'
             when metered_hours > 0 then 'idle'
             else 'unknown'
         end as activity_status,
+        -- Several bill rows can bill one variant's hour (the part a Savings Plan covers and the rest
+        -- on demand): each takes its share of the hour's invocations by instance hours, so they add up.
+        period_invocations * coalesce(
+            instance_hours / nullif(sum(instance_hours) over (
+                partition by endpoint_arn, variant_name, hour_start_at, hour_end_at
+            ), 0),
+            1.0 / count(*) over (partition by endpoint_arn, variant_name, hour_start_at, hour_end_at)
+        ) as invocations,
         least(metered_hours / nullif(charge_hours, 0), 1.0) as metric_coverage,
         -- Some but not all of the charge's hours metered, or an hour with only one of the two signals.
         metered_hours > 0 and (metered_hours < round(charge_hours) or fully_metered_hours < metered_hours)

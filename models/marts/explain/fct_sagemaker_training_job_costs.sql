@@ -45,7 +45,7 @@ job_costs as (
         min(experiment) as experiment,
         min(environment) as environment,
         min(case when sagemaker_category in ('training', 'spot_training') then instance_type end) as billed_instance_type,
-        sum(case when sagemaker_category in ('training', 'spot_training') then usage_hours else 0 end) as instance_hours,
+        sum(case when sagemaker_category in ('training', 'spot_training') then coalesce(usage_hours, 0) else 0 end) as instance_hours,
         cast(sum(
             case when sagemaker_category in ('training', 'spot_training') then cast(effective_cost as decimal(38, 10)) else 0 end
         ) as double) as compute_cost,
