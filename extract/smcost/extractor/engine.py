@@ -91,7 +91,11 @@ class Context:
         self.options = extraction.options
         self.since = unit.since
         self.until = extraction.extracted_at
-        self.window = extraction.windows[unit.scope]
+        # A time series reads its own window; every other kind sees the scope's (kinds.UnitContext).
+        if unit.kind.history == WINDOW and unit.since is not None and unit.until is not None:
+            self.window = (unit.since, unit.until)
+        else:
+            self.window = extraction.windows[unit.scope]
 
     @property
     def partition(self) -> str:
@@ -292,21 +296,29 @@ class Extraction:
         overlap = timedelta(hours=options.overlap_hours)
         window_end = options.until or self.started_at.replace(minute=0, second=0, microsecond=0)
 
+        backfill = options.since or window_end - timedelta(days=options.backfill_days)
+
+        def hour_from(since: datetime | None) -> datetime:
+            # Hourly periods aligned on the hour, as CloudWatch aggregates them.
+            return (since or backfill).replace(minute=0, second=0, microsecond=0)
+
         units = []
         for account in accounts:
             for region in regions:
-                start = self._since(
-                    f"{account}/{region}/endpoint_invocations", "endpoint_invocations", overlap
-                ) or window_end - timedelta(days=options.backfill_days)
-                # Hourly periods aligned on the hour, as CloudWatch aggregates them.
-                self.windows[(account, region)] = (start.replace(minute=0, second=0, microsecond=0), window_end)
-                for kind in self.kinds:
-                    unit = Unit(account, region, kind)
-                    if kind.history == INCREMENTAL:
-                        unit.since, unit.until = self._since(unit.id, kind.dataset, overlap), self.started_at
-                    elif kind.history == WINDOW:
-                        unit.since, unit.until = self.windows[unit.scope]
-                    units.append(unit)
+                scope = [Unit(account, region, kind) for kind in self.kinds]
+                for unit in scope:
+                    if unit.kind.history == INCREMENTAL:
+                        unit.since, unit.until = self._since(unit.id, unit.kind.dataset, overlap), self.started_at
+                    elif unit.kind.history == WINDOW:
+                        # Each time series from its own watermark: a unit that failed reads its
+                        # window again next run, whatever the other series of the scope did.
+                        unit.since = hour_from(self._since(unit.id, unit.kind.dataset, overlap))
+                        unit.until = window_end
+                # The scope's window covers every series' own, so the endpoints and components the
+                # SageMaker kinds hand on are those alive in any of them.
+                starts = [u.since for u in scope if u.kind.history == WINDOW and u.since is not None]
+                self.windows[(account, region)] = (min(starts, default=hour_from(None)), window_end)
+                units += scope
         return units
 
     def _caller_account(self) -> str:

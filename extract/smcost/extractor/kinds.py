@@ -55,7 +55,9 @@ class UnitContext(Protocol):
     options: Options
     since: datetime | None  # incremental kinds: read what changed from here (None: everything)
     until: datetime  # when this run extracts (rows it changes carry it as extracted_at)
-    window: tuple[datetime, datetime]  # this account and region's metrics window
+    # The metrics window, hours [start, end): a time-series (WINDOW) kind's own, from its watermark;
+    # for the other kinds the account and region's, covering every time-series kind's.
+    window: tuple[datetime, datetime]
 
     @property
     def partition(self) -> str:
