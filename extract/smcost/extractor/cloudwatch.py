@@ -1,9 +1,12 @@
-"""Hourly invocation counts from CloudWatch, the only record of which model served how much traffic.
+"""Hourly CloudWatch metrics of endpoints: invocation counts, the only record of which model served
+how much traffic, and instance utilisation, the proof a variant was up and metered.
 
 Dimension values come from the SageMaker kinds of the same run (endpoints alive during the window,
 including deleted ones and replaced configs; inference components; the objects under each
-multi-model prefix), never from ListMetrics, which hides metrics idle for two weeks. Queries are
-packed 500 to a GetMetricData call, the API's limit, and the call is paged by NextToken.
+multi-model prefix), never from ListMetrics, which hides metrics idle for two weeks. Each kind is a
+function from those references to its ``Series``; one reader packs their queries 500 to a
+GetMetricData call, the API's limit, pages each call by NextToken and lands one row per series and
+hour.
 
 Multi-model endpoints publish no per-model metrics. Teams that count requests per target model
 publish a custom metric (``--mme-metric-namespace``; dimensions EndpointName and the model
@@ -14,7 +17,7 @@ schema with ``metric_dimension = 'target_model'`` and ``metric_namespace = 'requ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
@@ -22,53 +25,101 @@ from typing import Any
 from smcost.extractor.kinds import WINDOW, Custom, Kind, Row, UnitContext, utc
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
+ENDPOINT_INSTANCES_NAMESPACE = "/aws/sagemaker/Endpoints"  # what the instances behind a variant publish
 QUERIES_PER_CALL = 500  # GetMetricData limit
 PERIOD = 3600
 
 
 @dataclass(frozen=True)
 class Series:
-    """One dimension set: its row labels and the CloudWatch metric behind each landed column."""
+    """One dimension set in one namespace: the columns its rows carry whatever the hour (``labels``),
+    and the CloudWatch metric behind each column a reading fills.
 
-    dimension: str  # variant | inference_component | target_model
+    A series lands a row for an hour in which any of its ``lands_on`` columns has a datapoint (all
+    of its metric columns if empty); the other metric columns of that row are null where they have
+    none.
+    """
+
     namespace: str
     dimensions: tuple[tuple[str, str], ...]
     labels: tuple[tuple[str, str | None], ...]
     metrics: tuple[tuple[str, str, str], ...]  # (column, metric name, statistic)
+    lands_on: tuple[str, ...] = ()
 
 
-_LATENCY = ("model_latency_us", "ModelLatency", "Average")
+# --------------------------------------------------------------------------------------------
+# Which series: dimension values from the SageMaker kinds of the same run
+# --------------------------------------------------------------------------------------------
 
 
-def _series(ctx: UnitContext) -> list[Series]:
+def _config_variants(ctx: UnitContext) -> dict[str, list[tuple[str, str | None]]]:
+    """Endpoint config -> its (variant, model)s."""
     config_variants: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
     for config, variant, model in ctx.upstream("config_variants"):
         config_variants[config].append((variant, model))
-    in_window = ctx.upstream("endpoint_configs_in_window")
+    return config_variants
 
-    variants = set(ctx.upstream("endpoint_variants"))
-    variants |= {(endpoint, v) for endpoint, config in in_window for v, _ in config_variants[config]}
+
+def _variants(ctx: UnitContext, *, on_instances: bool = False) -> list[tuple[str, str]]:
+    """(endpoint, variant) of every endpoint variant alive in the window: the variants of the
+    endpoints listed now, and those of every config an endpoint used during the window (deleted
+    endpoints, replaced configs).
+
+    ``on_instances`` leaves out the serverless ones (serverless in every config of the window that
+    names them): they run on no instance of their own and publish no instance metrics. A variant
+    whose config this run does not know is kept: querying it costs one query, missing it an hour.
+    """
+    config_variants = _config_variants(ctx)
+    serverless = ctx.upstream("serverless_variants")  # (config, variant)
+    instances: set[tuple[str, str]] = set()
+    serverless_only: set[tuple[str, str]] = set()
+    for endpoint, config in ctx.upstream("endpoint_configs_in_window"):
+        for variant, _ in config_variants[config]:
+            (serverless_only if (config, variant) in serverless else instances).add((endpoint, variant))
+    variants = set(ctx.upstream("endpoint_variants")) | instances | serverless_only
+    if on_instances:
+        variants -= serverless_only - instances
+    return sorted(variants)
+
+
+_INVOCATIONS = ("invocations", "Invocations", "Sum")
+_LATENCY = ("model_latency_us", "ModelLatency", "Average")
+
+
+def _invocation_labels(dimension: str, namespace: str, **labels: str | None) -> tuple[tuple[str, str | None], ...]:
+    return (("metric_dimension", dimension), ("metric_namespace", namespace), *labels.items())
+
+
+def invocation_series(ctx: UnitContext) -> list[Series]:
+    """Invocations (and ModelLatency) per variant, per inference component, per target model."""
     series = [
         Series(
-            "variant",
             SAGEMAKER_NAMESPACE,
             (("EndpointName", endpoint), ("VariantName", variant)),
-            (("endpoint_name", endpoint), ("variant_name", variant)),
-            (("invocations", "Invocations", "Sum"), _LATENCY),
+            _invocation_labels("variant", SAGEMAKER_NAMESPACE, endpoint_name=endpoint, variant_name=variant),
+            (_INVOCATIONS, _LATENCY),
+            lands_on=("invocations",),
         )
-        for endpoint, variant in sorted(variants)
+        for endpoint, variant in _variants(ctx)
     ]
     series += [
         Series(
-            "inference_component",
             SAGEMAKER_NAMESPACE,
             (("InferenceComponentName", component),),
-            (("inference_component_name", component), ("endpoint_name", endpoint), ("variant_name", variant)),
-            (("invocations", "Invocations", "Sum"), _LATENCY),
+            _invocation_labels(
+                "inference_component",
+                SAGEMAKER_NAMESPACE,
+                inference_component_name=component,
+                endpoint_name=endpoint,
+                variant_name=variant,
+            ),
+            (_INVOCATIONS, _LATENCY),
+            lands_on=("invocations",),
         )
         for component, endpoint, variant in sorted(ctx.upstream("inference_components"), key=str)
     ]
 
+    config_variants = _config_variants(ctx)
     prefix_of_model = dict(ctx.upstream("mme_models"))
     targets: dict[str, list[str]] = defaultdict(list)
     for prefix, target in ctx.upstream("mme_targets"):
@@ -76,7 +127,7 @@ def _series(ctx: UnitContext) -> list[Series]:
     multi_model = sorted(
         {
             (endpoint, variant, prefix_of_model[model])
-            for endpoint, config in in_window
+            for endpoint, config in ctx.upstream("endpoint_configs_in_window")
             for variant, model in config_variants[config]
             if model in prefix_of_model
         }
@@ -93,10 +144,11 @@ def _series(ctx: UnitContext) -> list[Series]:
     for endpoint, variant, prefix in multi_model:
         series += [
             Series(
-                "target_model",
                 namespace,
                 (("EndpointName", endpoint), (options.mme_model_dimension, target)),
-                (("endpoint_name", endpoint), ("variant_name", variant), ("target_model", target)),
+                _invocation_labels(
+                    "target_model", namespace, endpoint_name=endpoint, variant_name=variant, target_model=target
+                ),
                 (("invocations", options.mme_metric_name, "Sum"),),
             )
             for target in sorted(targets[prefix])
@@ -104,18 +156,47 @@ def _series(ctx: UnitContext) -> list[Series]:
     return series
 
 
-def endpoint_invocations(ctx: UnitContext) -> Iterator[Row]:
+# The busiest instance of the variant in the hour. CPU and GPU figures are sums over the instance's
+# vCPUs and GPUs (up to 100 x their number); instances without GPUs publish no GPU metrics.
+_UTILIZATION = (
+    ("cpu_utilization_max", "CPUUtilization", "Maximum"),
+    ("memory_utilization_max", "MemoryUtilization", "Maximum"),
+    ("gpu_utilization_max", "GPUUtilization", "Maximum"),
+    ("gpu_memory_utilization_max", "GPUMemoryUtilization", "Maximum"),
+)
+
+
+def utilization_series(ctx: UnitContext) -> list[Series]:
+    """Instance utilisation per variant that runs on instances (serverless ones do not)."""
+    return [
+        Series(
+            ENDPOINT_INSTANCES_NAMESPACE,
+            (("EndpointName", endpoint), ("VariantName", variant)),
+            (("endpoint_name", endpoint), ("variant_name", variant)),
+            _UTILIZATION,
+        )
+        for endpoint, variant in _variants(ctx, on_instances=True)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The reader every CloudWatch kind shares
+# --------------------------------------------------------------------------------------------
+
+
+def hourly(ctx: UnitContext, series: Iterable[Series]) -> Iterator[Row]:
+    """One row per series and hour of the window with a reading, ``QUERIES_PER_CALL`` queries a call."""
     start, end = ctx.window
     if start >= end:
         return
     batch: list[Series] = []
     queries = 0
-    for series in _series(ctx):
-        if queries + len(series.metrics) > QUERIES_PER_CALL:
+    for one in series:
+        if queries + len(one.metrics) > QUERIES_PER_CALL:
             yield from _read(ctx, batch)
             batch, queries = [], 0
-        batch.append(series)
-        queries += len(series.metrics)
+        batch.append(one)
+        queries += len(one.metrics)
     if batch:
         yield from _read(ctx, batch)
 
@@ -159,27 +240,44 @@ def _read(ctx: UnitContext, batch: list[Series]) -> Iterator[Row]:
             for timestamp, value in zip(result.get("Timestamps") or [], result.get("Values") or [], strict=True):
                 values[(s, utc(timestamp))][column] = value
     for (s, hour), columns in values.items():
-        if columns.get("invocations") is None:
+        if all(columns.get(c) is None for c in s.lands_on or [c for c, _, _ in s.metrics]):
             continue
         yield {
-            "metric_dimension": s.dimension,
-            "metric_namespace": s.namespace,
             **dict(s.labels),
             "metric_hour_at": hour,
-            "invocations": columns["invocations"],
-            "model_latency_us": columns.get("model_latency_us"),
+            **{column: columns.get(column) for column, _, _ in s.metrics},
         }
 
 
-KIND = Kind(
-    "endpoint_invocations",
-    Custom(
-        endpoint_invocations,
+def _metrics(series: Callable[[UnitContext], list[Series]], what: str) -> Custom:
+    return Custom(
+        lambda ctx: hourly(ctx, series(ctx)),
         ("cloudwatch:get_metric_data",),
-        "GetMetricData, 500 queries a call, NextToken-paged: Invocations and ModelLatency per variant "
-        "and inference component, per target model of multi-model endpoints",
+        f"GetMetricData, {QUERIES_PER_CALL} queries a call, NextToken-paged: {what}",
+    )
+
+
+KINDS = [
+    Kind(
+        "endpoint_invocations",
+        _metrics(
+            invocation_series,
+            "Invocations and ModelLatency per variant and inference component, per target model of "
+            "multi-model endpoints",
+        ),
+        history=WINDOW,
+        needs=("endpoints", "endpoint_configs", "models", "inference_components", "s3_artifacts"),
+        service="cloudwatch",
     ),
-    history=WINDOW,
-    needs=("endpoints", "endpoint_configs", "models", "inference_components", "s3_artifacts"),
-    service="cloudwatch",
-)
+    Kind(
+        "endpoint_utilization",
+        _metrics(
+            utilization_series,
+            f"hourly Maximum of CPU, memory, GPU and GPU memory utilisation ({ENDPOINT_INSTANCES_NAMESPACE}) "
+            "per variant on instances (serverless ones skipped)",
+        ),
+        history=WINDOW,
+        needs=("endpoints", "endpoint_configs"),
+        service="cloudwatch",
+    ),
+]

@@ -83,6 +83,8 @@ def _model_known_refs(ctx: UnitContext, row: Row) -> None:
 
 def _config_refs(ctx: UnitContext, row: Row) -> None:
     ctx.publish("config_variants", (row["endpoint_config_name"], row["variant_name"], row.get("model_name")))
+    if row.get("serverless_memory_mb") is not None:  # no instances of its own: no instance metrics
+        ctx.publish("serverless_variants", (row["endpoint_config_name"], row["variant_name"]))
 
 
 def _inference_component_refs(ctx: UnitContext, row: Row) -> None:
@@ -301,7 +303,10 @@ KINDS = [
             immutable=("endpoint_config_name", "created_at"),
             explode="ProductionVariants",
             computed={"is_async": lambda r: bool(r.get("AsyncInferenceConfig"))},
-            refs=Refs(known=_config_refs, known_columns=("endpoint_config_name", "variant_name", "model_name")),
+            refs=Refs(
+                known=_config_refs,
+                known_columns=("endpoint_config_name", "variant_name", "model_name", "serverless_memory_mb"),
+            ),
         ),
     ),
     Kind(

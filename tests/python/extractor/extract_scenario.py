@@ -3,10 +3,11 @@
 Account 123456789012, us-east-1 (and one job in us-west-2): tagged and untagged training jobs with
 experiment configs, a spot job with a warm pool, a heterogeneous-cluster job, an HPO job and its
 child, a processing job under a data-prep role, a batch transform, a multi-model endpoint with its
-config and model, a single-model endpoint, a notebook, a Studio domain, an experiment with a trial
-and a trial component, hourly metrics, S3 objects (nested input channels, two storage classes, three
-days), ECR images (one nothing references) and log groups. Fields moto leaves
-empty are set on its backend objects (moto_gaps). The APIs moto lacks come from STUBS (Stubber).
+config and model, a single-model endpoint on a GPU instance, a notebook, a Studio domain, an
+experiment with a trial and a trial component, hourly invocations and instance utilisation, S3
+objects (nested input channels, two storage classes, three days), ECR images (one nothing
+references) and log groups. Fields moto leaves empty are set on its backend objects (moto_gaps).
+The APIs moto lacks come from STUBS (Stubber).
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ OBJECTS = (
     ("mme/team-b/model-b.tar.gz", 250, "STANDARD", 0),
     ("mme-other/not-under-the-prefix.tar.gz", 999, "STANDARD", 0),
 )
+
+
+# Hourly utilisation each endpoint publishes: metric -> value (the multi-model one is on CPUs).
+UTILIZATION = {
+    "mme-endpoint": {"CPUUtilization": 35.0, "MemoryUtilization": 52.0},
+    "fraud-endpoint": {
+        "CPUUtilization": 120.0,
+        "MemoryUtilization": 61.0,
+        "GPUUtilization": 88.0,
+        "GPUMemoryUtilization": 43.0,
+    },
+}
 
 
 def hour(offset: int) -> datetime:
@@ -268,7 +281,7 @@ def populate(aws) -> Built:
                 "VariantName": "AllTraffic",
                 "ModelName": "fraud-model-v1",
                 "InitialInstanceCount": 1,
-                "InstanceType": "ml.m5.xlarge",
+                "InstanceType": "ml.g4dn.xlarge",  # a GPU instance: its utilisation has GPU columns
                 "InitialVariantWeight": 1.0,
             }
         ],
@@ -360,6 +373,26 @@ def populate(aws) -> Built:
                 for target, share in (("model-a.tar.gz", 0.75), ("team-b/model-b.tar.gz", 0.25))
             ],
         )
+
+    # Instance utilisation (/aws/sagemaker/Endpoints): the CPU endpoint publishes no GPU metrics.
+    for offset in (3, 2, 1):
+        at = hour(offset).replace(tzinfo=timezone.utc) + timedelta(minutes=20)
+        for endpoint, values in UTILIZATION.items():
+            cw.put_metric_data(
+                Namespace="/aws/sagemaker/Endpoints",
+                MetricData=[
+                    {
+                        "MetricName": metric,
+                        "Timestamp": at,
+                        "Value": value,
+                        "Dimensions": [
+                            {"Name": "EndpointName", "Value": endpoint},
+                            {"Name": "VariantName", "Value": "AllTraffic"},
+                        ],
+                    }
+                    for metric, value in values.items()
+                ],
+            )
 
     # ---- S3, ECR, logs ----------------------------------------------------------------------
     s3 = aws.client("s3")

@@ -225,6 +225,18 @@ def test_hourly_invocations_per_variant_component_and_target_model(run):
     assert calls == {REGION: {"cloudwatch:GetMetricData": 1}, WEST: {}}
 
 
+def test_hourly_utilisation_maxima_per_instance_variant_gpu_columns_only_on_the_gpu_instance(run):
+    rows = {(r["endpoint_name"], r["metric_hour_at"]): r for r in run.rows("endpoint_utilization")}
+    assert set(rows) == {(e, hour(k)) for e in ("mme-endpoint", "fraud-endpoint") for k in (3, 2, 1)}
+    columns = ("cpu_utilization_max", "memory_utilization_max", "gpu_utilization_max", "gpu_memory_utilization_max")
+    assert {(r["endpoint_name"], r["variant_name"], *(r[c] for c in columns)) for r in rows.values()} == {
+        ("mme-endpoint", "AllTraffic", 35.0, 52.0, None, None),
+        ("fraud-endpoint", "AllTraffic", 120.0, 61.0, 88.0, 43.0),
+    }
+    units = [u for u in run.result.manifest["units"] if u["dataset"] == "endpoint_utilization"]
+    assert {u["region"]: u["api_calls"] for u in units} == {REGION: {"cloudwatch:GetMetricData": 1}, WEST: {}}
+
+
 def test_s3_objects_under_every_referenced_prefix_per_storage_class_and_day_each_counted_once(run):
     today = scenario.DAY_STARTED
     rows = {

@@ -20,7 +20,7 @@ from smcost.schemas import DATASETS, GROUND_TRUTH
 
 ENGINE_COLUMNS = {"account_id", "region", "extracted_at"}  # the engine sets these on every row
 EXTRACTOR = Path(sagemaker.__file__).parent
-ALL_KINDS = [*sagemaker.KINDS, *storage.KINDS, cloudwatch.KIND]
+ALL_KINDS = [*sagemaker.KINDS, *storage.KINDS, *cloudwatch.KINDS]
 
 
 def test_every_dataset_is_landed_by_exactly_one_kind():
