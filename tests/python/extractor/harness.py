@@ -104,7 +104,11 @@ class Faults:
     def wrap(self, app: Callable) -> Callable:
         def middleware(environ: dict, start_response: Callable):
             raw = b""
-            if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):  # STS: read it
+            # Form-encoded (STS) and JSON (SageMaker, CloudWatch) requests: read the body, so rules
+            # can match what it asks for (body_contains).
+            if environ.get("CONTENT_TYPE", "").startswith(
+                ("application/x-www-form-urlencoded", "application/x-amz-json")
+            ):
                 raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
                 environ["wsgi.input"] = io.BytesIO(raw)
             fault = self.match(environ, raw.decode("utf-8", "replace"))

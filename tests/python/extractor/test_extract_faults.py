@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from extractor import moto_gaps
-from extractor.extract_scenario import ACCOUNT, REGION, WEST, hour, set_job_times, training_job
+from extractor.extract_scenario import ACCOUNT, REGION, ROLE, WEST, hour, set_job_times, training_job
 from extractor.harness import landed, partitions
 from smcost.cli import main
 from smcost.extractor import Extraction, add_arguments
@@ -55,6 +56,49 @@ def test_a_rerun_after_a_partial_run_fills_in_what_it_missed(aws, extract):
         (WEST, "west-1"),
         (WEST, "west-2"),
     }
+
+
+def test_a_failed_metrics_unit_reads_its_own_window_again_whatever_the_other_metrics_did(aws, extract):
+    """Each CloudWatch dataset has its own watermark: utilisation denied in one run is read in the
+    next from where it stopped (here: from the start, its first run failed), although the invocations
+    of the same variants landed and moved theirs."""
+    sm = aws.client("sagemaker")
+    sm.create_model(ModelName="m", ExecutionRoleArn=ROLE + "serving", PrimaryContainer={"Image": "img:1"})
+    variant = {"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    sm.create_endpoint_config(EndpointConfigName="c", ProductionVariants=[variant])
+    sm.create_endpoint(EndpointName="e", EndpointConfigName="c")
+    moto_gaps.sagemaker().endpoints["e"].creation_time = hour(48)
+    dimensions = [{"Name": "EndpointName", "Value": "e"}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    for k in range(1, 7):
+        at = hour(k).replace(tzinfo=timezone.utc) + timedelta(minutes=10)
+        for namespace, metric in (("AWS/SageMaker", "Invocations"), ("/aws/sagemaker/Endpoints", "CPUUtilization")):
+            aws.client("cloudwatch").put_metric_data(
+                Namespace=namespace,
+                MetricData=[{"MetricName": metric, "Dimensions": dimensions, "Timestamp": at, "Value": float(k)}],
+            )
+    # Only the utilisation queries are denied (the request body names the metrics it asks for).
+    aws.faults.add("AccessDenied", service="monitoring", operation="GetMetricData", body_contains="CPUUtilization")
+    metrics = ("--datasets", "endpoint_invocations,endpoint_utilization", "--overlap-hours", "1")
+    first = extract(*metrics, "--extract-date", "2024-06-01", "--until", _iso(hour(3)), expect="partial")
+    assert [e["unit"] for e in first.manifest["errors"]] == [f"{ACCOUNT}/{REGION}/endpoint_utilization"]
+    assert f"{ACCOUNT}/{REGION}/endpoint_utilization" not in first.manifest["watermarks"]
+    assert first.manifest["watermarks"][f"{ACCOUNT}/{REGION}/endpoint_invocations"] == _iso(hour(3))
+
+    aws.faults.clear()
+    second = extract(*metrics, "--extract-date", "2024-06-02", "--until", _iso(hour(0)))
+    hours = {
+        dataset: sorted(r["metric_hour_at"] for r in landed(extract.out, dataset, "2024-06-02"))
+        for dataset in ("endpoint_invocations", "endpoint_utilization")
+    }
+    assert hours == {
+        "endpoint_invocations": [hour(k) for k in (4, 3, 2, 1)],  # its watermark less the overlap
+        "endpoint_utilization": [hour(k) for k in (6, 5, 4, 3, 2, 1)],  # all it never read
+    }
+    assert second.manifest["window"]["metrics_start"] == _iso(hour(0) - timedelta(days=14))  # --backfill-days
+
+
+def _iso(at) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_a_failed_unit_keeps_the_rows_of_the_previous_run(aws, extract):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,14 @@ moto_server, moto, aws = extractor_fixtures.moto_server, extractor_fixtures.moto
 FAST = ("--connect-timeout", "1", "--read-timeout", "1", "--max-retry-seconds", "5")
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 EAST_JOBS = {(REGION, "train-a"), (REGION, "train-b")}
-NAME_COLUMN = {"training_jobs": "training_job_name", "log_groups": "log_group_name", "models": "model_name"}
+ENDPOINT = "ep"
+NAME_COLUMN = {
+    "training_jobs": "training_job_name",
+    "log_groups": "log_group_name",
+    "models": "model_name",
+    "endpoints": "endpoint_name",
+    "endpoint_utilization": "endpoint_name",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -47,7 +55,8 @@ NAME_COLUMN = {"training_jobs": "training_job_name", "log_groups": "log_group_na
 
 
 def _account(aws: MotoAws) -> None:
-    """Two training jobs in us-east-1 and one in us-west-2, a log group, a model with an S3 artifact."""
+    """Two training jobs in us-east-1 and one in us-west-2, a log group, a model with an S3 artifact
+    served by an endpoint with an hour of instance utilisation."""
     for region, name in ((REGION, "train-a"), (REGION, "train-b"), (WEST, "train-west")):
         training_job(aws.client("sagemaker", region), name)
         set_job_times(moto_gaps.sagemaker(region).training_jobs[name], hour(48), 10)
@@ -61,6 +70,19 @@ def _account(aws: MotoAws) -> None:
             "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
             "ModelDataUrl": f"s3://{BUCKET}/models/m1/model.tar.gz",
         },
+    )
+    aws.client("sagemaker").create_endpoint_config(
+        EndpointConfigName="ep-config",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "m1", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    aws.client("sagemaker").create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="ep-config")
+    variant = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    at = hour(2).replace(tzinfo=timezone.utc) + timedelta(minutes=10)
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="/aws/sagemaker/Endpoints",
+        MetricData=[{"MetricName": "CPUUtilization", "Dimensions": variant, "Timestamp": at, "Value": 3.0}],
     )
 
 
@@ -282,6 +304,36 @@ CASES = [
             exit=3,
             failed={f"{REGION}/models": ("AccessDenied", ("sagemaker:ListTags", "grant sagemaker:ListTags"))},
             landed={"training_jobs": EAST_JOBS},
+        ),
+    ),
+    # endpoint_invocations needs inference_components, which moto lacks: the metric rows read
+    # endpoint_utilization, whose GetMetricData calls go through the same reader.
+    Case(
+        "throttled-get-metric-data: CloudWatch's throttling is retried, and the hour lands",
+        error("Throttling", service="monitoring", operation="GetMetricData", times=2),
+        ("--datasets", "endpoint_utilization", *FAST[:4], "--max-retry-seconds", "15"),
+        Outcome(
+            exit=0,
+            landed={"endpoint_utilization": {(REGION, ENDPOINT)}},
+            requests=2,
+            calls={"cloudwatch:GetMetricData": 1},  # the retries are not calls
+        ),
+    ),
+    Case(
+        "access-denied-on-get-metric-data: the metrics unit fails naming the action, the endpoints land",
+        error("AccessDenied", service="monitoring", operation="GetMetricData"),
+        ("--datasets", "endpoint_utilization", *FAST),
+        Outcome(
+            exit=3,
+            failed={
+                f"{REGION}/endpoint_utilization": (
+                    "AccessDenied",
+                    ("cloudwatch:GetMetricData", "grant cloudwatch:GetMetricData", "extract/iam-policy.json"),
+                )
+            },
+            landed={"endpoints": {(REGION, ENDPOINT)}, "endpoint_utilization": set()},  # landed empty
+            requests=1,
+            says=(f"{REGION}/endpoint_utilization: AccessDenied",),
         ),
     ),
     Case(
