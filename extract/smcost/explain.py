@@ -78,7 +78,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -266,17 +266,23 @@ def ratio(part: float | None, whole: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
-class Scope:
-    """What every section reads for: one period and currency of one database."""
+class View:
+    """What every section is laid out for: one period and one currency."""
 
-    con: duckdb.DuckDBPyConnection
     period: str
     previous: str | None  # the calendar month before, when the marts hold it
     currency: str
-    money: Money = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "money", Money(self.currency))
+    @property
+    def money(self) -> Money:
+        return Money(self.currency)
+
+
+@dataclass(frozen=True)
+class Scope(View):
+    """What every section reads for: a view of one database."""
+
+    con: duckdb.DuckDBPyConnection
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Rows of ``sql``, whose first two parameters are the period and the currency; decimals as
@@ -286,7 +292,7 @@ class Scope:
 
 
 Collect = Callable[[Scope], dict[str, Any]]
-Layout = Callable[[dict[str, Any], Scope], list[Block]]
+Layout = Callable[[dict[str, Any], View], list[Block]]
 
 
 @dataclass(frozen=True)
@@ -326,16 +332,18 @@ def collect_total(scope: Scope) -> dict[str, Any]:
     }
 
 
-def layout_total(data: dict[str, Any], scope: Scope) -> list[Block]:
-    money = scope.money
+def layout_total(data: dict[str, Any], view: View) -> list[Block]:
+    money = view.money
     headline = (
-        f"SageMaker cost {money(data['effective_cost'])} in {scope.period} (effective: after the Savings Plan, "
+        f"SageMaker cost {money(data['effective_cost'])} in {view.period} (effective: after the Savings Plan, "
         f"credits and refunds; billed {money(data['billed_cost'])})"
     )
     if data["change"] is None:
-        headline += f"; no {previous_period(scope.period)} in the marts to compare with."
+        headline += f"; no {previous_period(view.period)} in the marts to compare with."
     else:
-        headline += f": {money(data['change'], signed=True)} ({percent(data['change_share'], signed=True)}) on {scope.previous}."
+        headline += (
+            f": {money(data['change'], signed=True)} ({percent(data['change_share'], signed=True)}) on {view.previous}."
+        )
     largest = max((m["effective_cost"] for m in data["trend"]), default=0.0)
     rows = [
         (
@@ -396,19 +404,17 @@ def collect_growth(scope: Scope) -> dict[str, Any]:
     return data
 
 
-def layout_growth(data: dict[str, Any], scope: Scope) -> list[Block]:
-    money = scope.money
+def layout_growth(data: dict[str, Any], view: View) -> list[Block]:
+    money = view.money
     if data["previous_billing_period"] is None:
         return [
             Heading("Why it changed"),
-            Line(
-                f"No growth figures: the marts hold no {previous_period(scope.period)} to compare {scope.period} with."
-            ),
+            Line(f"No growth figures: the marts hold no {previous_period(view.period)} to compare {view.period} with."),
         ]
     if data["cost_change"] is None:
         return [
             Heading("Why it changed"),
-            Line(f"No growth figures: {CHANGE} holds no {scope.period} in {scope.currency} (rebuild it: `dbt build`)."),
+            Line(f"No growth figures: {CHANGE} holds no {view.period} in {view.currency} (rebuild it: `dbt build`)."),
         ]
     blocks: list[Block] = [
         Heading(
@@ -426,9 +432,9 @@ def layout_growth(data: dict[str, Any], scope: Scope) -> list[Block]:
         if part["others_count"]:
             rows.append((f"{part['others_count']} more", "", money(part["others_change"], signed=True), ""))
         if rows:
-            blocks.append(Table((label, scope.period, "change", "why"), rows, "lrrl"))
+            blocks.append(Table((label, view.period, "change", "why"), rows, "lrrl"))
     if len(blocks) == 1:
-        blocks.append(Line(f"No team or model cost changed in {scope.period}."))
+        blocks.append(Line(f"No team or model cost changed in {view.period}."))
     return blocks
 
 
@@ -505,8 +511,8 @@ def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} d"
 
 
-def layout_idle(data: dict[str, Any], scope: Scope) -> list[Block]:
-    money = scope.money
+def layout_idle(data: dict[str, Any], view: View) -> list[Block]:
+    money = view.money
     blocks: list[Block] = [
         Heading(
             f"Idle and forgotten: {money(data['waste_cost'])} ({percent(data['waste_share'])} of the bill) in idle "
@@ -539,7 +545,7 @@ def layout_idle(data: dict[str, Any], scope: Scope) -> list[Block]:
         ]
         if data["forgotten_count"] > len(rows):
             rows.append((f"{data['forgotten_count'] - len(rows)} more", "", "", "", "", ""))
-        blocks.append(Table(("endpoint", "team", "environment", "age", "idle", scope.period), rows, "lllrrr"))
+        blocks.append(Table(("endpoint", "team", "environment", "age", "idle", view.period), rows, "lllrrr"))
     else:
         blocks.append(Line("No forgotten endpoints."))
     always_on = ", ".join(f"{a['resource_name']} ({a['instance_type']}, {a['team']})" for a in data["always_on"])
@@ -585,8 +591,8 @@ def collect_fully_loaded(scope: Scope) -> dict[str, Any]:
     }
 
 
-def layout_fully_loaded(data: dict[str, Any], scope: Scope) -> list[Block]:
-    money = scope.money
+def layout_fully_loaded(data: dict[str, Any], view: View) -> list[Block]:
+    money = view.money
     blocks: list[Block] = [
         Heading("Hidden cost: what SageMaker work costs outside the SageMaker line"),
         Line(
@@ -654,8 +660,8 @@ def collect_tag_coverage(scope: Scope) -> dict[str, Any]:
     }
 
 
-def layout_tag_coverage(data: dict[str, Any], scope: Scope) -> list[Block]:
-    money = scope.money
+def layout_tag_coverage(data: dict[str, Any], view: View) -> list[Block]:
+    money = view.money
     blocks: list[Block] = [
         Heading("Tag coverage gap"),
         Line(
@@ -717,8 +723,8 @@ def collect_actions(scope: Scope) -> dict[str, Any]:
     }
 
 
-def layout_actions(data: dict[str, Any], scope: Scope) -> list[Block]:
-    money = scope.money
+def layout_actions(data: dict[str, Any], view: View) -> list[Block]:
+    money = view.money
     if not data["items"]:
         return [Heading("Top actions"), Line("No savings opportunities found.")]
     blocks: list[Block] = [
@@ -803,7 +809,7 @@ def explain(con: duckdb.DuckDBPyConnection, period: str | None = None, database:
         "currencies": [],
     }
     for currency in currencies:
-        scope = Scope(con, period, previous, currency)
+        scope = Scope(period, previous, currency, con)
         entry: dict[str, Any] = {"billing_currency": currency}
         for section in SECTIONS:
             entry[section.key] = section.collect(scope)
@@ -811,13 +817,13 @@ def explain(con: duckdb.DuckDBPyConnection, period: str | None = None, database:
     return report
 
 
-def blocks_of(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> Iterable[tuple[str, list[Block]]]:
+def blocks_of(report: dict[str, Any]) -> Iterable[tuple[str, list[Block]]]:
     """Per currency: its title and the blocks of every section."""
     for entry in report["currencies"]:
-        scope = Scope(con, report["billing_period"], report["previous_billing_period"], entry["billing_currency"])
+        view = View(report["billing_period"], report["previous_billing_period"], entry["billing_currency"])
         blocks: list[Block] = []
         for section in SECTIONS:
-            blocks += section.layout(entry[section.key], scope)
+            blocks += section.layout(entry[section.key], view)
         yield f"SageMaker bill explained: {report['billing_period']} ({entry['billing_currency']})", blocks
 
 
@@ -825,9 +831,9 @@ def footer(quote: str = "") -> str:
     return f"Every mover and opportunity: {quote}{CHANGE}{quote}, {quote}{OPPORTUNITIES}{quote}"
 
 
-def to_text(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> str:
+def to_text(report: dict[str, Any]) -> str:
     lines: list[str] = []
-    for title, blocks in blocks_of(report, con):
+    for title, blocks in blocks_of(report):
         body = render_text(blocks)
         while body and not body[0]:  # no blank line under the title
             body.pop(0)
@@ -836,9 +842,9 @@ def to_text(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> str:
     return "\n".join(lines)
 
 
-def to_markdown(report: dict[str, Any], con: duckdb.DuckDBPyConnection) -> str:
+def to_markdown(report: dict[str, Any]) -> str:
     lines: list[str] = []
-    for title, blocks in blocks_of(report, con):
+    for title, blocks in blocks_of(report):
         lines += [f"## {title}", "", *render_markdown(blocks)]
     lines += ["", footer("`")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
@@ -891,9 +897,9 @@ def run(args: argparse.Namespace) -> int:
             if args.format == "json":
                 text = json.dumps(report, indent=2)
             elif args.format == "markdown":
-                text = to_markdown(report, con)
+                text = to_markdown(report)
             else:
-                text = to_text(report, con)
+                text = to_text(report)
         except ExplainError as exc:
             print(f"smcost explain: {exc}", file=sys.stderr)
             return 2
