@@ -38,11 +38,14 @@ from smcost.demo.training_jobs import TrainingJob, add_training_job
 LLM_MODEL, LLM_TEAM = "support-llm", "nlp"
 # The fine-tunes' compute bill each month (USD): the team grows; later months hold the last level.
 FINE_TUNE_BUDGET = (8_900.0, 11_800.0, 16_400.0)
-FINE_TUNE_JOBS = (10, 13, 16)
-FINE_TUNE_INSTANCES = ("ml.g5.12xlarge", "ml.g5.48xlarge", "ml.p4d.24xlarge")
-FINE_TUNE_MIX = ((0.25, 0.45, 0.30), (0.15, 0.45, 0.40), (0.10, 0.35, 0.55))  # bigger instances month by month
-P4D_NODES = ((1,), (1, 1, 2), (1, 2, 2))  # and more of them: p4d jobs go multi-node
-FINE_TUNE_SPOT = 0.2  # the few jobs someone moved to managed spot
+# Each month's fine-tunes: (instance type, nodes, jobs); more jobs on bigger instances month by month.
+FINE_TUNE_FLEET = (
+    (("ml.g5.12xlarge", 1, 3), ("ml.g5.48xlarge", 1, 6), ("ml.p4d.24xlarge", 1, 3)),
+    (("ml.g5.12xlarge", 1, 2), ("ml.g5.48xlarge", 1, 6), ("ml.p4d.24xlarge", 1, 6)),
+    (("ml.g5.12xlarge", 1, 1), ("ml.g5.48xlarge", 1, 7), ("ml.p4d.24xlarge", 1, 6), ("ml.p4d.24xlarge", 2, 2)),
+)
+FINE_TUNE_SPOT_JOBS = (2, 3, 3)  # the few someone moved to managed spot
+FINE_TUNE_HOURS = (18, 60)
 FINE_TUNE_PROFILES = (("bill", 0.70), ("drift", 0.15), ("experiment", 0.15))
 # Staging endpoints (development): model, team, instance, created (days into the second month),
 # days it was called after that.
@@ -76,7 +79,7 @@ def _second_month(ledger: Ledger) -> int:
 
 def _add_fine_tunes(ledger: Ledger) -> None:
     """The nlp team's support-LLM fine-tunes in development, in their own experiment; each month's
-    jobs are drawn, then stretched so the month bills its budget."""
+    jobs are drawn, then stretched (by a few tens of percent at most) so the month bills its budget."""
     rng, sfx = ledger.story_rng, ledger.suffix
     experiment = experiment_name(LLM_MODEL, sfx)
     ledger.metadata(
@@ -102,12 +105,13 @@ def _add_fine_tunes(ledger: Ledger) -> None:
             tags={},
         )
         plan = min(m, len(FINE_TUNE_BUDGET) - 1)
+        fleet = [(instance, nodes) for instance, nodes, jobs in FINE_TUNE_FLEET[plan] for _ in range(jobs)]
+        on_spot = set(rng.choice(len(fleet), FINE_TUNE_SPOT_JOBS[plan], replace=False).tolist())
         drawn = []
-        for _ in range(FINE_TUNE_JOBS[plan]):
-            instance = str(rng.choice(FINE_TUNE_INSTANCES, p=FINE_TUNE_MIX[plan]))
-            count = int(rng.choice(P4D_NODES[plan])) if instance == "ml.p4d.24xlarge" else 1
-            hours = float(rng.uniform(12, 48))
-            spot = bool(rng.random() < FINE_TUNE_SPOT)
+        for k in rng.permutation(len(fleet)).tolist():
+            instance, count = fleet[k]
+            hours = float(rng.uniform(*FINE_TUNE_HOURS))
+            spot = k in on_spot
             billable = float(rng.uniform(0.6, 0.8)) if spot else 1.0
             profile = str(rng.choice([p for p, _ in FINE_TUNE_PROFILES], p=[w for _, w in FINE_TUNE_PROFILES]))
             drawn.append((instance, count, hours, spot, billable, profile, float(rng.random())))
