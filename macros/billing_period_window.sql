@@ -27,3 +27,11 @@
 {% macro in_billing_period_window(column) -%}
     {{ column }} >= '{{ billing_period_from() }}'
 {%- endmacro %}
+
+{#- An import CTE's filter in a model rebuilt per billing period: `where` the window on incremental
+    runs, nothing on a full build (which rebuilds every period). -#}
+{% macro where_in_billing_period_window(column='billing_period') -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
+        where {{ in_billing_period_window(column) }}
+    {%- endif %}
+{%- endmacro %}

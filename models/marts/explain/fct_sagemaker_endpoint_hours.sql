@@ -21,9 +21,7 @@ charges as (
 
 all_allocations as (
     select * from {{ ref('fct_sagemaker_cost_allocations') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 allocations as (

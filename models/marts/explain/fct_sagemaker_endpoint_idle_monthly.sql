@@ -17,9 +17,7 @@ with
 
 endpoint_hours as (
     select * from {{ ref('fct_sagemaker_endpoint_hours') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 invocations as (

@@ -15,9 +15,7 @@ with
 
 allocations as (
     select * from {{ ref('fct_sagemaker_cost_allocations') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 -- The last instant the bill covers in each period (the open month ends where the export does).

@@ -16,30 +16,22 @@ with
 
 endpoints as (
     select * from {{ ref('fct_sagemaker_endpoint_idle_monthly') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 notebooks as (
     select * from {{ ref('fct_sagemaker_notebook_hours_monthly') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 training_jobs as (
     select * from {{ ref('fct_sagemaker_training_job_costs') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 all_stale_artifacts as (
     select * from {{ ref('fct_sagemaker_stale_artifacts') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 stale_artifacts as (

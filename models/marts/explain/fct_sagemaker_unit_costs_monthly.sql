@@ -16,23 +16,17 @@ with
 
 endpoint_hours as (
     select * from {{ ref('fct_sagemaker_endpoint_hours') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 training_jobs as (
     select * from {{ ref('fct_sagemaker_training_job_costs') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 all_allocations as (
     select * from {{ ref('fct_sagemaker_cost_allocations') }}
-    {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
-        where {{ in_billing_period_window('billing_period') }}
-    {%- endif %}
+    {{ where_in_billing_period_window() }}
 ),
 
 allocations as (
