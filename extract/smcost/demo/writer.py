@@ -250,7 +250,7 @@ class LakeWriter:
         self.bill = {p: lake.PartitionWriter(out, lake.billing_partition(p, export_name), self.schema) for p in periods}
         self.truth = lake.PartitionWriter(out, lake.GROUND_TRUTH_DIR, GROUND_TRUTH.schema)
         self.findings = lake.PartitionWriter(out, lake.GROUND_TRUTH_FINDINGS_DIR, GROUND_TRUTH_FINDINGS.schema)
-        self.growth: dict[tuple[object, ...], float] = {}
+        self.growth: dict[tuple[tuple[str, object], ...], float] = {}
         self.meta: dict[str, lake.PartitionWriter] = {}
 
     def write(self, ledger: Ledger) -> None:
