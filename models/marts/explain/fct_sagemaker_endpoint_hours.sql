@@ -86,6 +86,7 @@ variant_hours as (
         utilization.cpu_utilization_max,
         utilization.memory_utilization_max,
         utilization.gpu_utilization_max,
+        utilization.gpu_memory_utilization_max,
         invocations.metric_hour_at is not null as has_invocation_metric,
         utilization.metric_hour_at is not null as has_utilization_metric
     from invocations
@@ -119,6 +120,7 @@ charge_metrics as (
         variant_hours.cpu_utilization_max,
         variant_hours.memory_utilization_max,
         variant_hours.gpu_utilization_max,
+        variant_hours.gpu_memory_utilization_max,
         variant_hours.has_invocation_metric,
         variant_hours.has_utilization_metric
     from charge_variants
@@ -143,7 +145,8 @@ charge_metric_totals as (
             as fully_metered_hours,
         max(cpu_utilization_max) as cpu_utilization_max,
         max(memory_utilization_max) as memory_utilization_max,
-        max(gpu_utilization_max) as gpu_utilization_max
+        max(gpu_utilization_max) as gpu_utilization_max,
+        max(gpu_memory_utilization_max) as gpu_memory_utilization_max
     from charge_metrics
     group by charge_id
 ),
@@ -183,7 +186,8 @@ joined as (
         coalesce(charge_metric_totals.fully_metered_hours, 0) as fully_metered_hours,
         charge_metric_totals.cpu_utilization_max / nullif(capacity.vcpus, 0) as cpu_peak_percent,
         charge_metric_totals.memory_utilization_max as memory_peak_percent,
-        charge_metric_totals.gpu_utilization_max / nullif(capacity.accelerators, 0) as gpu_peak_percent
+        charge_metric_totals.gpu_utilization_max / nullif(capacity.accelerators, 0) as gpu_peak_percent,
+        charge_metric_totals.gpu_memory_utilization_max / nullif(capacity.accelerators, 0) as gpu_memory_peak_percent
     from charges
     left join charge_owners
         on charges.charge_id = charge_owners.charge_id
@@ -260,6 +264,7 @@ final as (
         cpu_peak_percent,
         memory_peak_percent,
         gpu_peak_percent,
+        gpu_memory_peak_percent,
         has_partial_metrics,
         hour_start_at,
         hour_end_at,

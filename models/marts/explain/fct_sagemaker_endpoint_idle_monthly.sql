@@ -6,7 +6,8 @@
                            from its last invocation, or from when it was first metered or created,
                            whichever is later: idleness is claimed only while someone measured);
       is_over_provisioned  every utilisation it reports (CPU per vCPU, GPU per GPU, memory) peaked
-                           under var('over_provisioned_peak_percent') all period, and a smaller size
+                           under var('over_provisioned_peak_percent') all period (GPU memory
+                           per GPU too), and a smaller size
                            of its family exists: rightsizing_saving is what that size would have
                            saved on its used (non-idle) hours, at the list-price ratio of the two sizes
                            (seeds/sagemaker_instance_prices.csv; us-east-1's when the region has none).
@@ -75,6 +76,7 @@ monthly as (
         max(cpu_peak_percent) as cpu_peak_percent,
         max(gpu_peak_percent) as gpu_peak_percent,
         max(memory_peak_percent) as memory_peak_percent,
+        max(gpu_memory_peak_percent) as gpu_memory_peak_percent,
         min(hour_start_at) as first_billed_at,
         max(hour_end_at) as last_billed_at
     from endpoint_hours
@@ -284,7 +286,8 @@ assessed as (
         and smaller_instance_type is not null
         and cpu_peak_percent < {{ var('over_provisioned_peak_percent') }}
         and coalesce(gpu_peak_percent, 0) < {{ var('over_provisioned_peak_percent') }}
-        and coalesce(memory_peak_percent, 0) < {{ var('over_provisioned_peak_percent') }} as is_over_provisioned
+        and coalesce(memory_peak_percent, 0) < {{ var('over_provisioned_peak_percent') }}
+        and coalesce(gpu_memory_peak_percent, 0) < {{ var('over_provisioned_peak_percent') }} as is_over_provisioned
     from joined
 ),
 
@@ -320,6 +323,7 @@ final as (
         cpu_peak_percent,
         gpu_peak_percent,
         memory_peak_percent,
+        gpu_memory_peak_percent,
         coalesce(is_over_provisioned, false) as is_over_provisioned,
         case when is_over_provisioned then smaller_instance_type end as next_smaller_instance_type,
         case
