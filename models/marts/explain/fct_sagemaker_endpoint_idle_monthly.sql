@@ -322,8 +322,8 @@ final as (
             as is_forgotten,
         cpu_peak_percent,
         gpu_peak_percent,
-        memory_peak_percent,
         gpu_memory_peak_percent,
+        memory_peak_percent,
         coalesce(is_over_provisioned, false) as is_over_provisioned,
         case when is_over_provisioned then smaller_instance_type end as next_smaller_instance_type,
         case
