@@ -6,7 +6,7 @@ does otherwise, or the validator's rule model is wrong). A new failure fails thi
 exception that no longer fails (drop it from the list).
 
 The validator needs Python >= 3.12 and numpy < 2, so it lives in its own venv, which the Makefile
-installs for `make test` (`.venv-focus-validator`). The whole default bill (three periods, about 37k
+installs for `make test` (`.venv-focus-validator`). The whole default bill (three periods, about 59k
 rows) is validated at once in under ten seconds, so no sampling: the correction and the refund are in
 other periods than the first.
 """
