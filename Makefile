@@ -64,7 +64,7 @@ demo: install ## Generate the demo account, build every model on DuckDB, print t
 test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)
 
 test-python: install $(FV_STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 PY_SOURCES := extract tests/python scripts
 
