@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     "pipeline": ("smcost.pipeline", "The scheduled job: extract, then dbt build (incremental), under a lock."),
     "summary": ("smcost.summary", "Print what the marts say about the bill (reads the DuckDB file)."),
     "explain": ("smcost.explain", "Explain a month's bill on one screen: growth, idle, hidden cost, tags, actions."),
+    "report": ("smcost.report", "Write the month's bill as one HTML file: charts and sortable tables, no server."),
+    "export": ("smcost.export", "Export our allocations: `export focus` writes them as FOCUS 1.3 split-cost rows."),
     "docs": ("smcost.docs", "Render generated files (dbt source YAML) from the shared schemas."),
     "athena": ("smcost.athena", "Athena setup: `smcost athena ddl` creates the lake's tables (partition projection)."),
     "audit": (
