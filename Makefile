@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export SMCOST_LAKE_ROOT := $(abspath $(LAKE))
 export SMCOST_DUCKDB_PATH := $(abspath $(DB))
 
-.PHONY: help install demo test test-python test-dbt lint athena-check bench clean
+.PHONY: help install demo test test-python test-dbt lint athena-check bench clean chromium
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,15 +55,25 @@ profiles.yml: profiles.yml.example
 
 # --full-refresh: the demo rewrites every month it generates (another SEED or MONTHS included), so the
 # build rebuilds them all, not the incremental window around today's date.
-demo: install ## Generate the demo account, build every model on DuckDB, print the summary and explain the last month
+demo: install ## Generate the demo account, build every model on DuckDB, print the summary, explain the last month, write the report
 	$(BIN)/smcost demo --out $(LAKE) --seed $(SEED) --months $(MONTHS) --scale $(SCALE) --focus-version $(FOCUS_VERSION)
 	$(BIN)/dbt build --target local --full-refresh --vars '{focus_version: "$(FOCUS_VERSION)"}'
 	$(BIN)/smcost summary --database $(DB)
 	$(BIN)/smcost explain --database $(DB)
+	$(BIN)/smcost report --database $(DB)
 
 test: install lint athena-check test-python ## Run every check (lint, offline Athena compile, pytest incl. dbt builds)
 
-test-python: install $(FV_STAMP)
+# The report's browser test (tests/python/test_report.py) drives Debian's chromium, never a browser
+# download of its own: installed here when missing (make test runs as root); where apt cannot install
+# it, the test skips and says why.
+CHROMIUM := /usr/bin/chromium
+
+chromium: ## Install Debian's chromium for the report's browser test, when missing
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends chromium >/dev/null; } || echo "chromium could not be installed: the report's browser test will skip" >&2
+
+test-python: install $(FV_STAMP) chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 PY_SOURCES := extract tests/python scripts
