@@ -1,7 +1,10 @@
 {#- Every SageMaker-scope charge (var sagemaker_service_codes), classified by the first matching
-    row of seeds/usage_type_taxonomy.csv. A charge that no row matches is kept with category `other`
-    (a warn test lists them) — never dropped. Its tags join it later, beside its resource
-    (int_sagemaker_charges_joined_to_resources). -#}
+    row of seeds/usage_type_taxonomy.csv (lowest priority wins). A charge that no row matches is kept
+    with category `other` (a warn test lists them) — never dropped. Its tags join it later, beside its
+    resource (int_sagemaker_charges_joined_to_resources).
+    Usage types match their patterns ignoring case, here and nowhere else: AWS's spelling varies
+    (`Cluster:` / `cluster:`, `ml.geospatial…` inside a Studio usage type), and a seed row should not
+    have to list every casing. -#}
 with
 
 charges as (
@@ -37,7 +40,7 @@ matches as (
     inner join taxonomy
         on (taxonomy.service_code = '*' or usage_types.service_code = taxonomy.service_code)
             and (taxonomy.charge_category = '*' or usage_types.charge_category = taxonomy.charge_category)
-            and coalesce(usage_types.usage_type, '') like taxonomy.usage_type_pattern
+            and lower(coalesce(usage_types.usage_type, '')) like lower(taxonomy.usage_type_pattern)
 ),
 
 final as (
