@@ -23,6 +23,8 @@ F64 = pa.float64()
 I64 = pa.int64()
 BOOL = pa.bool_()
 TAGS = pa.map_(pa.string(), pa.string())
+# x_Discounts: discount kind -> amount (AWS's Glue DDL for the FOCUS 1.2 export, REFERENCE.md §7).
+AMOUNTS = pa.map_(pa.string(), pa.float64())
 
 
 def _field(name: str, type_: pa.DataType, doc: str | None = None, *, api: str | None = None) -> pa.Field:
@@ -110,7 +112,9 @@ _FOCUS_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("ServiceSubcategory", STR, "1.1"),
     ("SkuId", STR, "1.0"),
     ("SkuMeter", STR, "1.1"),
-    ("SkuPriceDetails", STR, "1.1"),
+    # A map in AWS's Parquet, as its Glue DDL types it; older files (and other tools) carry JSON text:
+    # staging never reads it, so either loads.
+    ("SkuPriceDetails", TAGS, "1.1"),
     ("SkuPriceId", STR, "1.0"),
     ("SubAccountId", STR, "1.0"),
     ("SubAccountName", STR, "1.0"),
@@ -172,14 +176,14 @@ FOCUS_COLUMN_DOCS: dict[str, str] = {
     "ServiceSubcategory": "FOCUS service subcategory.",
     "SkuId": "The SKU (product) charged.",
     "SkuMeter": "What the SKU meters; on AWS's FOCUS 1.2 export the usage type, e.g. USE1-Train:ml.p3.2xlarge.",
-    "SkuPriceDetails": "Key/value details of the SKU price.",
+    "SkuPriceDetails": "Key/value details of the SKU price (map<string,string> in AWS Parquet; JSON text elsewhere).",
     "SkuPriceId": "The SKU price (rate) applied.",
     "SubAccountId": "Member (linked) account the charge belongs to.",
     "SubAccountName": "Name of that account.",
     "SubAccountType": "Provider label for the sub-account kind.",
     "Tags": "Activated cost-allocation tags (map<string,string> in AWS Parquet; JSON text in other tools).",
     "x_CostCategories": "AWS cost categories of the charge (1.0 export; in Tags in 1.2).",
-    "x_Discounts": "AWS discounts applied to the charge, by kind.",
+    "x_Discounts": "AWS discounts applied to the charge: discount kind -> amount (map<string,double>).",
     "x_Operation": "AWS operation, e.g. RunInstance, CreateEndpoint.",
     "x_ServiceCode": "AWS service code, e.g. AmazonSageMaker, MachineLearningSavingsPlans, AmazonS3.",
     "x_UsageType": "AWS usage type (1.0 export; SkuMeter in 1.2), e.g. USE1-Train:ml.p3.2xlarge.",
@@ -189,12 +193,12 @@ FOCUS_COLUMN_DOCS: dict[str, str] = {
 _AWS_COLUMNS = {
     "1.0": [
         ("x_CostCategories", TAGS),
-        ("x_Discounts", TAGS),
+        ("x_Discounts", AMOUNTS),
         ("x_Operation", STR),
         ("x_ServiceCode", STR),
         ("x_UsageType", STR),
     ],
-    "1.2": [("x_Discounts", TAGS), ("x_Operation", STR), ("x_ServiceCode", STR)],
+    "1.2": [("x_Discounts", AMOUNTS), ("x_Operation", STR), ("x_ServiceCode", STR)],
 }
 
 
@@ -312,8 +316,9 @@ DATASETS: dict[str, Dataset] = {
     for ds in [
         _dataset(
             "training_jobs",
-            "One row per training job (Search Resource=TrainingJob, tags included).",
-            ("training_job_arn",),
+            "One row per training job incarnation (Search Resource=TrainingJob, tags included): a name "
+            "reused after DeleteTrainingJob has the same ARN, so the key adds CreationTime.",
+            ("training_job_arn", "created_at"),
             [
                 _field("training_job_arn", STR, api="TrainingJobArn"),
                 _field("training_job_name", STR, api="TrainingJobName"),
@@ -415,8 +420,9 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "processing_jobs",
-            "One row per processing job (ListProcessingJobs + DescribeProcessingJob + ListTags).",
-            ("processing_job_arn",),
+            "One row per processing job incarnation (ListProcessingJobs + DescribeProcessingJob + ListTags); "
+            "the key adds CreationTime, as for training jobs.",
+            ("processing_job_arn", "created_at"),
             [
                 _field("processing_job_arn", STR, api="ProcessingJobArn"),
                 _field("processing_job_name", STR, api="ProcessingJobName"),
@@ -446,8 +452,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "transform_jobs",
-            "One row per batch transform job.",
-            ("transform_job_arn",),
+            "One row per batch transform job incarnation (the key adds CreationTime, as for training jobs).",
+            ("transform_job_arn", "created_at"),
             [
                 _field("transform_job_arn", STR, api="TransformJobArn"),
                 _field("transform_job_name", STR, api="TransformJobName"),

@@ -135,21 +135,38 @@
     coalesce(regexp_extract({{ path }}, '/([._])[^/]*$', 1), '') <> ''
 {%- endmacro %}
 
-{#- Columns staging reads that an export may lack. -#}
+{#- Columns staging reads that an export may lack: AWS's x_ columns in other tools' files, the usage
+    type of the other export version, and the provider columns FOCUS 1.3 renamed (ProviderName is
+    deprecated there and gone in 1.4; ServiceProviderName replaces it) and the Allocated* columns it
+    added. -#}
 {% macro focus_optional_columns() %}
     {{ return({
         'x_ServiceCode': 'varchar',
         'x_Operation': 'varchar',
         'x_UsageType': 'varchar',
         'SkuMeter': 'varchar',
+        'ProviderName': 'varchar',
+        'ServiceProviderName': 'varchar',
+        'AllocatedMethodId': 'varchar',
+        'AllocatedResourceId': 'varchar',
     }) }}
 {% endmacro %}
 
-{#- The usage-type column of the configured export version, as AWS names it. -#}
+{#- The usage-type column of the configured export version, as AWS names it. AWS exports FOCUS 1.2 and
+    1.0; '1.3' reads a FOCUS 1.3 file (AWS's, once it exists, or another tool's) with 1.2's SkuMeter. -#}
 {% macro focus_usage_type_column_name() -%}
     {%- if var('focus_version') | string == '1.0' -%}x_UsageType
-    {%- elif var('focus_version') | string == '1.2' -%}SkuMeter
-    {%- else -%}{{ exceptions.raise_compiler_error("var focus_version must be '1.0' or '1.2', got '" ~ var('focus_version') ~ "'") }}
+    {%- elif var('focus_version') | string in ('1.2', '1.3') -%}SkuMeter
+    {%- else -%}{{ exceptions.raise_compiler_error("var focus_version must be '1.0', '1.2' or '1.3', got '" ~ var('focus_version') ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Who provides the service: ServiceProviderName from FOCUS 1.3 on (ProviderName where a 1.3 file still
+    fills only the deprecated column), ProviderName before. Only a 1.3 export's table has the new
+    column, so the expression depends on var focus_version (on DuckDB a missing column reads as NULL). -#}
+{% macro focus_provider_name() -%}
+    {%- if var('focus_version') | string == '1.3' -%}coalesce(serviceprovidername, providername)
+    {%- else -%}providername
     {%- endif -%}
 {%- endmacro %}
 

@@ -3,6 +3,11 @@
     The export is read as AWS defines it (macros/engine/focus_source.sql: the files the period's
     manifest lists); a file lacking a required column stops the build (the pre-hook). No other row is
     filtered: reconciliation compares the marts against this model.
+    FOCUS 1.3 (var focus_version '1.3'): a split charge arrives as its allocated charges only — the
+    origin row is replaced, not repeated (FOCUS 1.3, split cost allocation: the origin charge "can be
+    derived from the combination of allocated charges", whose costs sum to it). So every row still
+    counts once, allocated rows included; a file that repeats an origin beside its allocated rows
+    would count it twice and stops the build (tests/data/assert_focus_split_charges_are_not_repeated.sql).
     A table, not a view (the one exception in staging): its key needs a window over the whole scan,
     and a dozen downstream models and tests would otherwise re-scan the export — on Athena, bytes
     billed each time. -#}
@@ -32,7 +37,7 @@ renamed as (
         cast(skuid as varchar) as sku_id,
         cast(commitmentdiscountid as varchar) as commitment_discount_id,
         cast(billingcurrency as varchar) as billing_currency,
-        cast(providername as varchar) as provider_name,
+        cast({{ focus_provider_name() }} as varchar) as provider_name,
         cast(x_servicecode as varchar) as service_code,
         cast(servicename as varchar) as service_name,
         cast(servicecategory as varchar) as service_category,
