@@ -316,9 +316,8 @@ DATASETS: dict[str, Dataset] = {
     for ds in [
         _dataset(
             "training_jobs",
-            "One row per training job incarnation (Search Resource=TrainingJob, tags included): a name "
-            "reused after DeleteTrainingJob has the same ARN, so the key adds CreationTime.",
-            ("training_job_arn", "created_at"),
+            "One row per training job (Search Resource=TrainingJob, tags included).",
+            ("training_job_arn",),
             [
                 _field("training_job_arn", STR, api="TrainingJobArn"),
                 _field("training_job_name", STR, api="TrainingJobName"),
@@ -420,9 +419,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "processing_jobs",
-            "One row per processing job incarnation (ListProcessingJobs + DescribeProcessingJob + ListTags); "
-            "the key adds CreationTime, as for training jobs.",
-            ("processing_job_arn", "created_at"),
+            "One row per processing job (ListProcessingJobs + DescribeProcessingJob + ListTags).",
+            ("processing_job_arn",),
             [
                 _field("processing_job_arn", STR, api="ProcessingJobArn"),
                 _field("processing_job_name", STR, api="ProcessingJobName"),
@@ -452,8 +450,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "transform_jobs",
-            "One row per batch transform job incarnation (the key adds CreationTime, as for training jobs).",
-            ("transform_job_arn", "created_at"),
+            "One row per batch transform job.",
+            ("transform_job_arn",),
             [
                 _field("transform_job_arn", STR, api="TransformJobArn"),
                 _field("transform_job_name", STR, api="TransformJobName"),
