@@ -33,9 +33,10 @@ import argparse
 import functools
 import html
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -260,7 +261,7 @@ def chart_growth(view: ex.View) -> Spec:
     return spec
 
 
-def _unpivoted_growth_columns() -> str:
+def _growth_part_columns() -> str:
     return ", ".join(f'{c}_change as "{ex.COMPONENT_LABELS[c]}"' for c in ex.COMPONENTS)
 
 
@@ -337,7 +338,7 @@ SECTIONS: tuple[Section, ...] = (
         ),
         marts=(ex.CHANGE,),
         query=f"""select dimension_value as team, change_type, previous_cost, current_cost, cost_change,
-                         {_unpivoted_growth_columns()}, {_ranked("cost_change desc, dimension_value")}
+                         {_growth_part_columns()}, {_ranked("cost_change desc, dimension_value")}
                   from {ex.CHANGE}
                   where billing_period = $period and billing_currency = $currency and dimension = 'team'
                   order by rank""",
@@ -362,7 +363,7 @@ SECTIONS: tuple[Section, ...] = (
         ),
         marts=(ex.CHANGE,),
         query=f"""select dimension_value as model, team, change_type, previous_cost, current_cost, cost_change,
-                         {_unpivoted_growth_columns()}
+                         {_growth_part_columns()}
                   from {ex.CHANGE}
                   where billing_period = $period and billing_currency = $currency and dimension = 'model'
                     and change_type <> 'unchanged'
@@ -686,12 +687,10 @@ def marts() -> list[str]:
 
 @dataclass
 class Part:
-    """A section read for one view: its rows, chart spec and table."""
+    """A section read for one view: its rows."""
 
     section: Section
     rows: list[Row]
-    spec: Spec | None = None
-    texts: dict[str, str] = field(default_factory=dict)
 
 
 def months_before(period: str, count: int) -> str:
@@ -893,14 +892,15 @@ def render_answer(entry: dict[str, Any], view: ex.View) -> str:
             f"{money(actions['items_monthly_saving'])}",
         ),
     ]
-    words: list[ex.Block] = []
-    for section in ex.SECTIONS:
-        if section.key != "total":  # the tiles and the monthly chart show it
-            words += section.layout(entry[section.key], view)
+    words = "".join(
+        f'<div class="card">{render_blocks(section.layout(entry[section.key], view))}</div>'
+        for section in ex.SECTIONS
+        if section.key != "total"  # the tiles and the monthly chart show it
+    )
     return (
         f'<section class="answer" data-section="answer"><h2>The answer: {_esc(view.period)} ({_esc(view.currency)})</h2>'
         f'<div class="tiles">{"".join(tiles)}</div>'
-        f'<div class="words">{render_blocks(words)}</div></section>'
+        f'<div class="words">{words}</div></section>'
     )
 
 
@@ -971,6 +971,8 @@ nav a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 .tile .label { font-size: 12px; color: var(--muted); }
 .tile .value { font-size: 21px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .tile .note { font-size: 12px; color: var(--muted); }
+.words { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 0 28px; }
+.words .card:last-child { grid-column: 1 / -1; }
 .words p { margin: 4px 0; max-width: 80ch; }
 figure.chart { margin: 10px 0 6px; }
 .vis { width: 100%; }
@@ -993,7 +995,8 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
   main { max-width: none; padding: 0; }
   nav { display: none; }
   h2 { break-after: avoid; }
-  section.part, .tile, figure, tr { break-inside: avoid; }
+  .words { display: block; }
+  section.part, .tile, .card, figure, tr { break-inside: avoid; }
   .table-wrap { overflow: visible; }
   table.sortable th button::after { content: "" !important; }
   .vis svg { max-width: 100%; height: auto; }
@@ -1063,7 +1066,7 @@ def render(con: duckdb.DuckDBPyConnection, period: str | None, database: str) ->
         for section in SECTIONS:
             part = Part(section, read_rows(con, section, view))
             body.append(render_section(part, view, f"{prefix}{section.key}"))
-            nav.append(f'<a href="#{prefix}{section.key}-section">{_esc(_fill(section.title, view).split(":")[0])}</a>')
+            nav.append(f'<a href="#{prefix}{section.key}-section">{_esc(_short(section.title))}</a>')
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     currencies = ", ".join(e["billing_currency"] for e in answer["currencies"])
     title = f"SageMaker cost report {period}"
@@ -1095,6 +1098,11 @@ the invoice line shows. Each currency is reported on its own. Marts read: {_esc(
 </body>
 </html>
 """
+
+
+def _short(title: str) -> str:
+    """A section's title without its period: "Top models in {period}" is "Top models" in the links."""
+    return re.split(r":| in \{period\}| on \{previous\}", title)[0]
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
