@@ -238,7 +238,9 @@ def _quote(name: str) -> str:
 def _profile(con, relation: str) -> dict:
     """Columns, row count, the sum of every double column, and an order-free checksum of the rows'
     other columns (the sum of their hashes: equal for equal multisets of rows)."""
-    columns = [(name, kind) for name, kind, *_ in con.execute(f"describe select * from {relation}").fetchall()]
+    # Names compared lowercased: Athena lowercases identifiers (the FOCUS export mart's PascalCase columns
+    # come back lowercase, as AWS's export does in Glue); DuckDB matches them case-insensitively.
+    columns = [(name.lower(), kind) for name, kind, *_ in con.execute(f"describe select * from {relation}").fetchall()]
     doubles = [name for name, kind in columns if kind in ("DOUBLE", "FLOAT")]
     exact = [_quote(name) for name, kind in columns if kind not in ("DOUBLE", "FLOAT")]
     aggregates = ["count(*)", f"sum(hash({', '.join(exact)}))" if exact else "0"]
