@@ -316,8 +316,9 @@ DATASETS: dict[str, Dataset] = {
     for ds in [
         _dataset(
             "training_jobs",
-            "One row per training job (Search Resource=TrainingJob, tags included).",
-            ("training_job_arn",),
+            "One row per training job incarnation (Search Resource=TrainingJob, tags included): a name "
+            "reused after DeleteTrainingJob has the same ARN, so the key adds CreationTime.",
+            ("training_job_arn", "created_at"),
             [
                 _field("training_job_arn", STR, api="TrainingJobArn"),
                 _field("training_job_name", STR, api="TrainingJobName"),
@@ -419,8 +420,9 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "processing_jobs",
-            "One row per processing job (ListProcessingJobs + DescribeProcessingJob + ListTags).",
-            ("processing_job_arn",),
+            "One row per processing job incarnation (ListProcessingJobs + DescribeProcessingJob + ListTags); "
+            "the key adds CreationTime, as for training jobs.",
+            ("processing_job_arn", "created_at"),
             [
                 _field("processing_job_arn", STR, api="ProcessingJobArn"),
                 _field("processing_job_name", STR, api="ProcessingJobName"),
@@ -450,8 +452,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         _dataset(
             "transform_jobs",
-            "One row per batch transform job.",
-            ("transform_job_arn",),
+            "One row per batch transform job incarnation (the key adds CreationTime, as for training jobs).",
+            ("transform_job_arn", "created_at"),
             [
                 _field("transform_job_arn", STR, api="TransformJobArn"),
                 _field("transform_job_name", STR, api="TransformJobName"),

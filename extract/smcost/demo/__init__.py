@@ -54,6 +54,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     ledger = Ledger(seed, replica, start_month, months)
     training.add_experiments_and_trials(ledger)
     training.add_training(ledger)
+    training.add_reused_job_name(ledger)
     processing.add_processing_and_transform(ledger)
     plan = endpoints.add_single_model_endpoints(ledger)
     endpoints.add_recreated_endpoint(ledger)

@@ -1,6 +1,7 @@
 """Training: every model's experiment and monthly trial; four jobs a model a month (on-demand or
 spot, tagged by one of the tagging profiles, the fourth a production retrain), one with a warm
-pool; a heterogeneous-cluster job; and a hyperparameter tuning job whose children carry no tags."""
+pool; a heterogeneous-cluster job; a hyperparameter tuning job whose children carry no tags; and a
+job name two teams used in turn (DeleteTrainingJob frees a name, and with it the ARN)."""
 
 from __future__ import annotations
 
@@ -144,5 +145,33 @@ def _add_tuning_job(ledger: Ledger, month: int) -> None:
                 profile="experiment",
                 tuning_job_arn=tuning_arn,
                 owner=owner,
+            ),
+        )
+
+
+def add_reused_job_name(ledger: Ledger) -> None:
+    """`nightly-eval`: the fraud team's job in the first month, deleted, then the name taken again by
+    the search team in the last month. Same name, so the same ARN on both bills; only the API tags
+    tell the owners apart, so each charge must join the incarnation that ran then. Draws nothing
+    from the random generator: the cases after it keep their numbers."""
+    name = f"nightly-eval{ledger.suffix}"
+    runs = (
+        ("fraud-xgb", "fraud", "ml.m5.4xlarge", ledger.months[0] + 3 * DAY_MS + 2 * HOUR_MS),
+        ("search-ranker", "search", "ml.g5.2xlarge", ledger.months[-2] + 20 * DAY_MS + 2 * HOUR_MS),
+    )
+    for model, team, instance, start in runs:
+        add_training_job(
+            ledger,
+            TrainingJob(
+                acct="dev",
+                name=name,
+                model=model,
+                team=team,
+                groups=[("main", instance, 1)],
+                start=start,
+                seconds=3 * 3600,
+                billable=3 * 3600,
+                profile="api_only",
+                checkpoints=False,
             ),
         )

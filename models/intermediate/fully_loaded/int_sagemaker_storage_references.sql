@@ -85,7 +85,8 @@ model_runners as (
         resource_type,
         resource_name_lower
     from resources
-    where sagemaker_model_name is not null
+    -- A component runs on its endpoint's instances: the branch below names the endpoint instead.
+    where sagemaker_model_name is not null and resource_type <> 'inference-component'
     union
     select distinct
         account_id,

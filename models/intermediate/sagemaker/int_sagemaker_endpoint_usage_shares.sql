@@ -7,7 +7,10 @@
       inference components   by each component's reservation (copies x accelerators, or x CPU
                              cores on CPU instances) of the instance capacity; the unreserved rest
                              -> `__idle__`.
-    `__idle__` belongs to the endpoint's owning team (resolved in the allocation). -#}
+    Each component's model and team are its owner as int_sagemaker_resources_attributed decides it
+    (the component's tags, its SageMaker model's tags, name rules); this model only splits.
+    `__idle__` (and every multi-model share) belongs to the endpoint's owning team (resolved in the
+    allocation). -#}
 with
 
 charges as (
@@ -23,20 +26,14 @@ components as (
     select * from {{ ref('stg_sagemaker__inference_components') }}
 ),
 
-models as (
-    select * from {{ ref('stg_sagemaker__models') }}
-),
-
 capacity as (
     select * from {{ ref('instance_type_capacity') }}
 ),
 
-name_rules as (
-    select * from {{ ref('attribution_rules_name_pattern') }}
-),
-
-model_tags as (
-    {{ normalised_tags('models', 'model_arn', 'tags') }}
+-- Each component's owner, decided where every resource's is (tags, its model's tags, rules).
+component_owners as (
+    select * from {{ ref('int_sagemaker_resources_attributed') }}
+    where resource_type = 'inference-component'
 ),
 
 -- Multi-model endpoints ------------------------------------------------------------------------
@@ -193,23 +190,27 @@ component_models as (
         coalesce(components.current_copy_count, 1) as copies,
         components.accelerator_devices_required,
         components.cpu_cores_required,
-        coalesce(model_tags.tag_model, name_rule.model, lower(components.model_name)) as model
+        coalesce(
+            {{ resolved_by_precedence('model', ['api', 'link', 'rule'], 'component_owners.') }},
+            lower(components.model_name)
+        ) as model,
+        {{ resolved_by_precedence('team', ['api', 'link', 'rule'], 'component_owners.') }} as team,
+        nullif({{ resolved_source('team', ['api', 'link', 'rule'], 'component_owners.') }}, 'unattributed')
+            as team_source
     from components
-    left join models
-        on components.account_id = models.account_id
-            and components.region = models.region
-            and lower(components.model_name) = models.model_name_lower
-    left join model_tags
-        on models.model_arn = model_tags.model_arn
-    left join name_rules as name_rule
-        on (name_rule.resource_type = '*' or name_rule.resource_type = 'inference-component')
-            and lower(components.inference_component_name) like lower(name_rule.name_pattern)
+    left join component_owners
+        on components.account_id = component_owners.account_id
+            and components.region = component_owners.region
+            and components.inference_component_name_lower = component_owners.resource_name_lower
+            and components.created_at = component_owners.valid_from
 ),
 
 component_reservations as (
     select
         charges.charge_id,
         component_models.model,
+        component_models.team,
+        component_models.team_source,
         component_models.copies * case
             when coalesce(capacity.accelerators, 0) > 0 then coalesce(component_models.accelerator_devices_required, 0)
             else coalesce(component_models.cpu_cores_required, 0)
@@ -243,6 +244,8 @@ component_shares as (
     select
         component_reservations.charge_id,
         component_reservations.model,
+        component_reservations.team,
+        component_reservations.team_source,
         'inference_component_reservation' as allocation_method,
         component_reservations.reserved_units / component_totals.capacity_units as allocation_share
     from component_reservations
@@ -256,6 +259,8 @@ component_shares as (
     select
         charges.charge_id,
         '__idle__' as model,
+        cast(null as varchar) as team,
+        cast(null as varchar) as team_source,
         'inference_component_unreserved' as allocation_method,
         case
             when coalesce(component_totals.capacity_units, 0) > 0
@@ -273,9 +278,27 @@ component_shares as (
 ),
 
 final as (
-    select * from multi_model_shares
+    select
+        charge_id,
+        model,
+        cast(null as varchar) as team,
+        cast(null as varchar) as team_source,
+        allocation_method,
+        allocation_share
+    from multi_model_shares
+
     union all
-    select * from component_shares
+
+    -- Components of one model and owner (a model deployed twice) are one allocation target.
+    select
+        charge_id,
+        model,
+        team,
+        team_source,
+        allocation_method,
+        sum(allocation_share) as allocation_share
+    from component_shares
+    group by charge_id, model, team, team_source, allocation_method
 )
 
 select * from final

@@ -23,8 +23,12 @@ tuning_jobs as (
     select * from {{ ref('stg_sagemaker__tuning_jobs') }}
 ),
 
+-- One row per incarnation (a reused name shares the ARN): keyed apart, so tags stay apart.
 training_jobs as (
-    select * from {{ ref('stg_sagemaker__training_jobs') }}
+    select
+        *,
+        {{ hash_key(['training_job_arn', 'created_at']) }} as training_job_key
+    from {{ ref('stg_sagemaker__training_jobs') }}
 ),
 
 models as (
@@ -56,7 +60,7 @@ tuning_job_tags as (
 ),
 
 training_job_tags as (
-    {{ normalised_tags('training_jobs', 'training_job_arn', 'tags') }}
+    {{ normalised_tags('training_jobs', 'training_job_key', 'tags') }}
 ),
 
 model_tags as (
@@ -88,16 +92,35 @@ component_experiments as (
 ),
 
 -- The training job a processing job served (Debugger/Profiler rules), with its own experiment.
+-- A reused name means several incarnations behind one ARN: the one created last before the
+-- processing job was (they start together), so an old job's owner never leaks to a new one.
 training_job_owners as (
     select
-        training_jobs.training_job_arn,
-        training_jobs.experiment_name,
-        training_job_tags.tag_team,
-        training_job_tags.tag_model,
-        training_job_tags.tag_environment
-    from training_jobs
-    left join training_job_tags
-        on training_jobs.training_job_arn = training_job_tags.training_job_arn
+        resource_key,
+        experiment_name,
+        tag_team,
+        tag_model,
+        tag_environment
+    from (
+        select
+            resources.resource_key,
+            training_jobs.experiment_name,
+            training_job_tags.tag_team,
+            training_job_tags.tag_model,
+            training_job_tags.tag_environment,
+            row_number() over (
+                partition by resources.resource_key
+                order by
+                    case when training_jobs.created_at <= resources.created_at then 0 else 1 end,
+                    training_jobs.created_at desc
+            ) as incarnation_rank
+        from resources
+        inner join training_jobs
+            on resources.linked_training_job_arn = training_jobs.training_job_arn
+        left join training_job_tags
+            on training_jobs.training_job_key = training_job_tags.training_job_key
+    ) as incarnations
+    where incarnation_rank = 1
 ),
 
 model_owners as (
@@ -135,7 +158,7 @@ linked as (
     left join component_experiments
         on resources.resource_arn = component_experiments.source_arn
     left join training_job_owners
-        on resources.linked_training_job_arn = training_job_owners.training_job_arn
+        on resources.resource_key = training_job_owners.resource_key
     left join experiment_owners
         on resources.account_id = experiment_owners.account_id
             and resources.region = experiment_owners.region
@@ -149,43 +172,22 @@ linked as (
             and lower(resources.sagemaker_model_name) = model_owners.model_name_lower
 ),
 
--- Rules: the most specific (longest) matching pattern wins.
+-- Rules (seeds): the best match per resource, by the one tie-break in macros/best_rule_match.sql.
 name_rule_matches as (
-    select
-        resources.resource_key,
-        name_rules.model,
-        name_rules.team,
-        row_number() over (
-            partition by resources.resource_key order by length(name_rules.name_pattern) desc
-        ) as match_rank
-    from resources
-    inner join name_rules
-        on (name_rules.resource_type = '*' or resources.resource_type = name_rules.resource_type)
-            and resources.resource_name_lower like lower(name_rules.name_pattern)
+    {{ best_rule_match(
+        'resources', 'resource_key', 'resource_name_lower', 'name_rules', 'name_pattern', ['model', 'team'],
+        type_column='resource_type'
+    ) }}
 ),
 
 role_rule_matches as (
-    select
-        resources.resource_key,
-        role_rules.team,
-        row_number() over (
-            partition by resources.resource_key order by length(role_rules.role_name_pattern) desc
-        ) as match_rank
-    from resources
-    inner join role_rules
-        on lower(resources.role_name) like lower(role_rules.role_name_pattern)
+    {{ best_rule_match('resources', 'resource_key', 'role_name', 'role_rules', 'role_name_pattern', ['team']) }}
 ),
 
 user_profile_rule_matches as (
-    select
-        resources.resource_key,
-        user_profile_rules.team,
-        row_number() over (
-            partition by resources.resource_key order by length(user_profile_rules.user_profile_pattern) desc
-        ) as match_rank
-    from resources
-    inner join user_profile_rules
-        on lower(resources.owner_user_profile_name) like lower(user_profile_rules.user_profile_pattern)
+    {{ best_rule_match(
+        'resources', 'resource_key', 'owner_user_profile_name', 'user_profile_rules', 'user_profile_pattern', ['team']
+    ) }}
 ),
 
 final as (
@@ -220,13 +222,10 @@ final as (
         on resources.resource_key = linked.resource_key
     left join name_rule_matches
         on resources.resource_key = name_rule_matches.resource_key
-            and name_rule_matches.match_rank = 1
     left join role_rule_matches
         on resources.resource_key = role_rule_matches.resource_key
-            and role_rule_matches.match_rank = 1
     left join user_profile_rule_matches
         on resources.resource_key = user_profile_rule_matches.resource_key
-            and user_profile_rule_matches.match_rank = 1
 )
 
 select * from final

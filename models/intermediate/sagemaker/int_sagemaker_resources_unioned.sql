@@ -1,20 +1,31 @@
-{#- Every billable SageMaker resource the metadata knows, one row per resource and validity
-    interval, in one shape: the join target for charges. Billing names resources by account,
-    region, ARN resource type and lowercased name; names can be reused after deletion, so each row
-    carries the interval it is valid for (endpoints: one row per incarnation and config in force).
-    The links each kind has (experiment, tuning job, model, user profile, ...) ride along. -#}
+{#- Every billable SageMaker resource the metadata knows, and every allocation target a usage split
+    divides a charge among (inference components), one row per resource and validity interval, in
+    one shape: the join target for charges, and what int_sagemaker_resources_attributed decides
+    owners for. Billing names resources by account, region, ARN resource type and lowercased name;
+    names can be reused after deletion, so each row carries the interval it is valid for (endpoints:
+    one row per incarnation and config in force; jobs: one per incarnation). The links each kind has (experiment, tuning job,
+    model, user profile, ...) ride along. -#}
 with
 
 training_jobs as (
-    select * from {{ ref('stg_sagemaker__training_jobs') }}
+    select
+        *,
+        {{ name_reuse_interval('created_at', ['account_id', 'region', 'training_job_name_lower']) }}
+    from {{ ref('stg_sagemaker__training_jobs') }}
 ),
 
 processing_jobs as (
-    select * from {{ ref('stg_sagemaker__processing_jobs') }}
+    select
+        *,
+        {{ name_reuse_interval('created_at', ['account_id', 'region', 'processing_job_name_lower']) }}
+    from {{ ref('stg_sagemaker__processing_jobs') }}
 ),
 
 transform_jobs as (
-    select * from {{ ref('stg_sagemaker__transform_jobs') }}
+    select
+        *,
+        {{ name_reuse_interval('created_at', ['account_id', 'region', 'transform_job_name_lower']) }}
+    from {{ ref('stg_sagemaker__transform_jobs') }}
 ),
 
 endpoints as (
@@ -39,6 +50,10 @@ studio_apps as (
 
 studio_spaces as (
     select * from {{ ref('stg_sagemaker__studio_spaces') }}
+),
+
+inference_components as (
+    select * from {{ ref('stg_sagemaker__inference_components') }}
 ),
 
 -- One variant per config decides an endpoint's model and mode; a config with several variants
@@ -82,9 +97,10 @@ unioned as (
         cast(null as bigint) as instance_count,
         cast(null as varchar) as instance_type,
         cast(null as varchar) as owner_user_profile_name,
-        -- Job names are never reused: a job's charges (warm pools, corrections) match at any time.
-        cast(null as timestamp) as valid_from,
-        cast(null as timestamp) as valid_to
+        created_at,
+        -- Names reused after deletion: each incarnation until the next (macros/name_reuse_interval.sql).
+        valid_from,
+        valid_to
     from training_jobs
 
     union all
@@ -107,8 +123,9 @@ unioned as (
         cast(null as bigint) as instance_count,
         cast(null as varchar) as instance_type,
         cast(null as varchar) as owner_user_profile_name,
-        cast(null as timestamp) as valid_from,
-        cast(null as timestamp) as valid_to
+        created_at,
+        valid_from,
+        valid_to
     from processing_jobs
 
     union all
@@ -131,8 +148,9 @@ unioned as (
         cast(null as bigint) as instance_count,
         cast(null as varchar) as instance_type,
         cast(null as varchar) as owner_user_profile_name,
-        cast(null as timestamp) as valid_from,
-        cast(null as timestamp) as valid_to
+        created_at,
+        valid_from,
+        valid_to
     from transform_jobs
 
     union all
@@ -159,6 +177,7 @@ unioned as (
         config_primary_variant.initial_instance_count as instance_count,
         config_primary_variant.instance_type,
         cast(null as varchar) as owner_user_profile_name,
+        endpoints.endpoint_created_at as created_at,
         endpoints.config_active_from as valid_from,
         coalesce(endpoints.config_active_to, endpoints.endpoint_deleted_at) as valid_to
     from endpoints
@@ -188,6 +207,7 @@ unioned as (
         cast(null as bigint) as instance_count,
         instance_type,
         cast(null as varchar) as owner_user_profile_name,
+        created_at,
         created_at as valid_from,
         cast(null as timestamp) as valid_to
     from notebook_instances
@@ -212,6 +232,7 @@ unioned as (
         cast(null as bigint) as instance_count,
         studio_apps.instance_type,
         coalesce(studio_apps.user_profile_name, studio_spaces.owner_user_profile_name) as owner_user_profile_name,
+        studio_apps.created_at,
         studio_apps.created_at as valid_from,
         cast(null as timestamp) as valid_to
     from studio_apps
@@ -220,6 +241,33 @@ unioned as (
             and studio_apps.region = studio_spaces.region
             and studio_apps.domain_id = studio_spaces.domain_id
             and studio_apps.space_name = studio_spaces.space_name
+
+    union all
+
+    -- Not billed itself (its endpoint's instances are), but an allocation target: the usage split
+    -- divides the endpoint's charges among its components and takes each one's owner from here.
+    select
+        account_id,
+        region,
+        'inference-component' as resource_type,
+        inference_component_name_lower as resource_name_lower,
+        inference_component_arn as resource_arn,
+        tags,
+        cast(null as varchar) as role_name,
+        cast(null as varchar) as experiment_name,
+        cast(null as varchar) as trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        model_name as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        cast(null as bigint) as instance_count,
+        cast(null as varchar) as instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        created_at,
+        created_at as valid_from,
+        cast(null as timestamp) as valid_to
+    from inference_components
 ),
 
 final as (

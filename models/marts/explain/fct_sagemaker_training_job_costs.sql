@@ -57,6 +57,34 @@ job_costs as (
     group by billing_period, billing_currency, resource_arn
 ),
 
+-- A name reused after DeleteTrainingJob shares the ARN: take the incarnation created last up to
+-- the billing period (jobs billed in one period under one ARN are one row of this mart).
+job_incarnations as (
+    select *
+    from (
+        select
+            job_costs.billing_period,
+            job_costs.billing_currency,
+            job_costs.resource_arn,
+            training_jobs.instance_type,
+            training_jobs.instance_count,
+            training_jobs.is_managed_spot,
+            training_jobs.checkpoint_s3_uri,
+            training_jobs.training_seconds,
+            training_jobs.billable_seconds,
+            row_number() over (
+                partition by job_costs.billing_period, job_costs.billing_currency, job_costs.resource_arn
+                order by
+                    case when {{ year_month('training_jobs.created_at') }} <= job_costs.billing_period then 0 else 1 end,
+                    training_jobs.created_at desc
+            ) as incarnation_rank
+        from job_costs
+        inner join training_jobs
+            on lower(job_costs.resource_arn) = lower(training_jobs.training_job_arn)
+    ) as ranked
+    where incarnation_rank = 1
+),
+
 joined as (
     select
         job_costs.*,
@@ -68,8 +96,10 @@ joined as (
         training_jobs.billable_seconds,
         capacity.accelerators
     from job_costs
-    left join training_jobs
-        on lower(job_costs.resource_arn) = lower(training_jobs.training_job_arn)
+    left join job_incarnations as training_jobs
+        on job_costs.billing_period = training_jobs.billing_period
+            and job_costs.billing_currency = training_jobs.billing_currency
+            and job_costs.resource_arn = training_jobs.resource_arn
     left join capacity
         on coalesce(job_costs.billed_instance_type, training_jobs.instance_type) = capacity.instance_type
 ),

@@ -26,6 +26,8 @@ allocated as (
     select
         charges.*,
         shares.model as split_model,
+        shares.team as split_team,
+        shares.team_source as split_team_source,
         shares.charge_id is not null as is_split,
         coalesce(shares.allocation_method, 'direct') as allocation_method,
         coalesce(shares.allocation_share, cast(1 as double)) as allocation_share,
@@ -38,59 +40,48 @@ allocated as (
         on charges.sub_account_id = account_rules.account_id
 ),
 
+-- Precedence: macros/attribution_precedence.sql. A usage-split share takes its model from the
+-- split, and its team from the split target's own owner where it has one (an inference component
+-- another team owns); idle capacity and multi-model shares keep the endpoint's team.
 resolved as (
     select
         *,
         case
             when is_commitment_charge then null
             when is_split then split_model
-            else coalesce(tag_model, api_model, link_model, rule_model)
+            else {{ resolved_by_precedence('model') }}
         end as resolved_model,
         case
             when is_commitment_charge then 'unattributed'
             when is_split and split_model = '__idle__' then 'idle'
             when is_split and split_model is not null then 'usage_split'
             when is_split then 'unattributed'
-            when tag_model is not null then 'bill_tag'
-            when api_model is not null then 'api_tag'
-            when link_model is not null then 'metadata'
-            when rule_model is not null then 'rule'
-            else 'unattributed'
+            else {{ resolved_source('model') }}
         end as model_source,
-        case when not is_commitment_charge then coalesce(tag_team, api_team, link_team, rule_team) end as resolved_team,
+        case
+            when not is_commitment_charge then coalesce(split_team, {{ resolved_by_precedence('team') }})
+        end as resolved_team,
         case
             when is_commitment_charge then 'unattributed'
-            when tag_team is not null then 'bill_tag'
-            when api_team is not null then 'api_tag'
-            when link_team is not null then 'metadata'
-            when rule_team is not null then 'rule'
-            else 'unattributed'
+            when split_team is not null then split_team_source
+            else {{ resolved_source('team') }}
         end as team_source,
         case
             when not is_commitment_charge and coalesce(split_model, '') <> '__idle__'
-                then coalesce(tag_experiment, api_experiment, link_experiment)
+                then {{ resolved_by_precedence('experiment', ['tag', 'api', 'link']) }}
         end as resolved_experiment,
         case
             when is_commitment_charge or split_model = '__idle__' then 'unattributed'
-            when tag_experiment is not null then 'bill_tag'
-            when api_experiment is not null then 'api_tag'
-            when link_experiment is not null then 'metadata'
-            else 'unattributed'
+            else {{ resolved_source('experiment', ['tag', 'api', 'link']) }}
         end as experiment_source,
-        coalesce(tag_environment, api_environment, link_environment, rule_environment) as resolved_environment,
-        case
-            when tag_environment is not null then 'bill_tag'
-            when api_environment is not null then 'api_tag'
-            when link_environment is not null then 'metadata'
-            when rule_environment is not null then 'rule'
-            else 'unattributed'
-        end as environment_source
+        {{ resolved_by_precedence('environment') }} as resolved_environment,
+        {{ resolved_source('environment') }} as environment_source
     from allocated
 ),
 
 final as (
     select
-        {{ hash_key(['charge_id', 'resolved_model', 'allocation_method']) }} as allocation_id,
+        {{ hash_key(['charge_id', 'resolved_model', 'resolved_team', 'allocation_method']) }} as allocation_id,
         charge_id,
         billing_account_id,
         sub_account_id,

@@ -5,7 +5,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_snapshot('source', ['processing_job_arn']) }}
+    {{ latest_snapshot('source', ['processing_job_arn', 'created_at']) }}
 ),
 
 final as (

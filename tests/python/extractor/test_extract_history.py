@@ -43,6 +43,29 @@ def test_a_second_run_reads_only_the_jobs_changed_since_the_watermark(aws, extra
     assert partitions(extract.out, "training_jobs") == ["2024-06-01", "2024-06-02"]
 
 
+def test_a_training_job_name_reused_after_deletion_lands_as_a_second_incarnation(aws, extract):
+    """DeleteTrainingJob frees a name, and with it the ARN: the job created under it later is a new
+    row (the key holds CreationTime), and the deleted one stays as it was read, so a charge from
+    its time can still join the job that ran then. moto has no DeleteTrainingJob: the test removes
+    the job from moto's backend, which is what the API then shows."""
+    sm = aws.client("sagemaker")
+    backend = moto_gaps.sagemaker()
+    training_job(sm, "nightly-eval", tags=[{"Key": "ml:team", "Value": "fraud"}])
+    set_job_times(backend.training_jobs["nightly-eval"], hour(96), 30)
+    extract("--datasets", "training_jobs", "--extract-date", "2024-06-01")
+
+    del backend.training_jobs["nightly-eval"]
+    training_job(sm, "nightly-eval", tags=[{"Key": "ml:team", "Value": "search"}])
+    set_job_times(backend.training_jobs["nightly-eval"], hour(3), 30)
+    extract("--datasets", "training_jobs", "--extract-date", "2024-06-02")
+
+    rows = [r for r in landed(extract.out, "training_jobs") if r["training_job_name"] == "nightly-eval"]
+    assert len({r["training_job_arn"] for r in rows}) == 1
+    incarnations = sorted((r["created_at"], r["tags"]) for r in rows)
+    assert [created for created, _ in incarnations] == [hour(96), hour(3)]
+    assert [dict(tags)["ml:team"] for _, tags in incarnations] == ["fraud", "search"]
+
+
 def test_endpoint_history_survives_a_config_update_and_the_endpoints_deletion(aws, extract):
     sm = aws.client("sagemaker")
     backend = moto_gaps.sagemaker()
