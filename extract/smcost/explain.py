@@ -85,7 +85,7 @@ from typing import Any
 
 import duckdb
 
-from smcost.summary import _first_line, _open_error
+from smcost.marts import MartsUnavailable, connect_marts, first_line
 
 # The marts explain reads (all public, contracted): models/marts/sagemaker, governance, fully_loaded, explain.
 BY_TEAM = "fct_sagemaker_cost_by_team_monthly"
@@ -879,17 +879,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.database)
-    if not path.exists():
-        print(
-            f"smcost explain: {path} does not exist. Build it first: `make demo` (the demo account) or "
-            "`smcost pipeline` (yours), or pass --database.",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        print(f"smcost explain: {_open_error(path, exc)}", file=sys.stderr)
+        con = connect_marts(path)
+    except MartsUnavailable as exc:
+        print(f"smcost explain: {exc}", file=sys.stderr)
         return 2
     with con:
         try:
@@ -905,7 +898,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         except duckdb.Error as exc:  # e.g. a mart from another version of the models
             print(
-                f"smcost explain: cannot read the marts in {path}: {_first_line(exc)}. "
+                f"smcost explain: cannot read the marts in {path}: {first_line(exc)}. "
                 "Rebuild with `dbt build --target local`.",
                 file=sys.stderr,
             )

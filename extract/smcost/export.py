@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from smcost.explain import _period
-from smcost.summary import _first_line, _open_error
+from smcost.marts import MartsUnavailable, connect_marts, first_line
 
 MART = "fct_sagemaker_focus_1_3_allocations"
 PARTITION_COLUMN = "billing_period"  # the Athena partition, not a FOCUS column: left out of the file
@@ -116,17 +116,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.database)
-    if not path.exists():
-        print(
-            f"smcost export: {path} does not exist. Build it first: `make demo` (the demo account) or "
-            "`smcost pipeline` (yours), or pass --database.",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        print(f"smcost export: {_open_error(path, exc)}", file=sys.stderr)
+        con = connect_marts(path)
+    except MartsUnavailable as exc:
+        print(f"smcost export: {exc}", file=sys.stderr)
         return 2
     with con:
         try:
@@ -136,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         except duckdb.CatalogException as exc:
             print(
-                f"smcost export: {MART} is missing from {path} ({_first_line(exc)}). Run `dbt build --target local`.",
+                f"smcost export: {MART} is missing from {path} ({first_line(exc)}). Run `dbt build --target local`.",
                 file=sys.stderr,
             )
             return 2

@@ -45,7 +45,8 @@ from typing import Any
 import duckdb
 
 from smcost import explain as ex
-from smcost.summary import ENDPOINT_FULLY_LOADED, FACT, _first_line, _open_error
+from smcost.marts import MartsUnavailable, connect_marts, first_line
+from smcost.summary import ENDPOINT_FULLY_LOADED, FACT
 
 # The marts the report reads beyond explain's (explain.SECTIONS says which those are).
 BY_MODEL = "fct_sagemaker_cost_by_model_monthly"
@@ -1129,17 +1130,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.database)
     out = Path(args.out) if args.out else path.with_name("smcost-report.html")
-    if not path.exists():
-        print(
-            f"smcost report: {path} does not exist. Build it first: `make demo` (the demo account) or "
-            "`smcost pipeline` (yours), or pass --database.",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        print(f"smcost report: {_open_error(path, exc)}", file=sys.stderr)
+        con = connect_marts(path)
+    except MartsUnavailable as exc:
+        print(f"smcost report: {exc}", file=sys.stderr)
         return 2
     with con:
         try:
@@ -1149,7 +1143,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         except duckdb.Error as exc:  # e.g. a mart from another version of the models
             print(
-                f"smcost report: cannot read the marts in {path}: {_first_line(exc)}. "
+                f"smcost report: cannot read the marts in {path}: {first_line(exc)}. "
                 "Rebuild with `dbt build --target local`.",
                 file=sys.stderr,
             )

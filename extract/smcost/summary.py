@@ -17,11 +17,12 @@ names the periods it checked and those it did not; the tag coverage covers the s
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import duckdb
+
+from smcost.marts import MartsUnavailable, connect_marts, first_line
 
 BAR_WIDTH = 28
 TOLERANCE = 1e-6  # the build's reconciliation test uses the same bound
@@ -340,53 +341,26 @@ def fully_loaded(con: duckdb.DuckDBPyConnection, top: int = 8) -> list[str]:
     return lines
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _open_error(path: Path, exc: duckdb.Error) -> str:
-    """One line saying why the file cannot be opened, and what to do."""
-    message = _first_line(exc)
-    if "Conflicting lock" in message:
-        holder = re.search(r"\(PID (\d+)\)", message)
-        who = f" (PID {holder.group(1)})" if holder else ""
-        return (
-            f"{path} is open for writing in another process{who}, e.g. a running `dbt build` or a tool "
-            "holding it: wait for it to finish or close it, then rerun"
-        )
-    if "not a valid DuckDB database" in message:
-        return f"{path} is not a DuckDB database: pass the file `dbt build --target local` wrote (--database)"
-    if path.is_dir():
-        return f"{path} is a folder, not a DuckDB file: pass the file `dbt build --target local` wrote (--database)"
-    return f"cannot open {path}: {message}"
-
-
 def run(args: argparse.Namespace) -> int:
     path = Path(args.database)
-    if not path.exists():
-        print(
-            f"smcost summary: {path} does not exist. Build it first: `make demo` or `dbt build --target local`.",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        print(f"smcost summary: {_open_error(path, exc)}", file=sys.stderr)
+        con = connect_marts(path)
+    except MartsUnavailable as exc:
+        print(f"smcost summary: {exc}", file=sys.stderr)
         return 2
     with con:
         try:
             text = render(con, args.top)
         except duckdb.CatalogException as exc:
             print(
-                f"smcost summary: the marts are missing from {path} ({_first_line(exc)}). "
+                f"smcost summary: the marts are missing from {path} ({first_line(exc)}). "
                 "Run `dbt build --target local`.",
                 file=sys.stderr,
             )
             return 2
         except duckdb.Error as exc:  # e.g. a table from another version of the models
             print(
-                f"smcost summary: cannot read the marts in {path}: {_first_line(exc)}. "
+                f"smcost summary: cannot read the marts in {path}: {first_line(exc)}. "
                 "Rebuild with `dbt build --target local`.",
                 file=sys.stderr,
             )
