@@ -1,9 +1,10 @@
 {#- Helpers of the FOCUS 1.3 allocation export (models/marts/focus_export, docs/focus-export.md). -#}
 
-{#- A charge's key, as stg_focus__charges computes it, over a relation with the same renamed columns
-    (billing_period, billing_account_id, ..., billed_cost). stg_focus__charge_details keys the FOCUS
-    columns staging does not carry by it; the test charge_details_cover_the_staged_charges proves
-    both models key the same charges. -#}
+{#- A charge's key (charge_id), over a relation with stg_focus__charges' renamed columns
+    (billing_period, billing_account_id, ..., billed_cost): the one definition, used by
+    stg_focus__charges and by stg_focus__charge_details, which keys the FOCUS columns staging does not
+    carry by it (tests/data/assert_focus_charge_details_key_the_staged_charges.sql proves both key the
+    same charges). The row number tells apart charges equal in every keyed column. -#}
 {% macro focus_charge_key() -%}
     {{ hash_key([
         'billing_period', 'billing_account_id', 'sub_account_id', 'resource_id', 'usage_type', 'aws_operation',

@@ -107,15 +107,8 @@ derived as (
 
 keyed as (
     select
-        {{ hash_key([
-            'billing_period', 'billing_account_id', 'sub_account_id', 'resource_id', 'usage_type', 'aws_operation',
-            'charge_period_start_at', 'charge_category', 'charge_class', 'pricing_category',
-            'commitment_discount_status', 'charge_description', 'row_number() over (
-                partition by billing_period, sub_account_id, resource_id, usage_type, charge_period_start_at,
-                charge_category, charge_class, pricing_category, commitment_discount_status
-                order by billed_cost, effective_cost, list_cost, charge_description
-            )'
-        ]) }} as charge_id,
+        -- One definition, shared with stg_focus__charge_details (macros/focus_export.sql).
+        {{ focus_charge_key() }} as charge_id,
         *
     from derived
 ),
