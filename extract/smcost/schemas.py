@@ -823,6 +823,63 @@ DATASETS: dict[str, Dataset] = {
                 _field("created_at", TS, "creationTime."),
             ],
         ),
+        _dataset(
+            "clusters",
+            "One row per SageMaker HyperPod cluster (ListClusters, DescribeCluster, ListTags); a deleted "
+            "cluster's row is kept, marked Deleted.",
+            ("cluster_arn",),
+            [
+                _field(
+                    "cluster_arn",
+                    STR,
+                    "arn:aws:sagemaker:<region>:<account>:cluster/<cluster-id>: the ARN carries the ID, not "
+                    "the name; HyperPod charges name it as their ResourceId.",
+                    api="ClusterArn",
+                ),
+                _field(
+                    "cluster_id",
+                    STR,
+                    "The 12-character cluster ID, the ARN's last part: what a charge's ResourceId names.",
+                ),
+                _field(
+                    "cluster_name", STR, "ClusterName (reusable after DeleteCluster; the ID is not).", api="ClusterName"
+                ),
+                _field(
+                    "cluster_status",
+                    STR,
+                    "Creating | InService | Updating | SystemUpdating | RollingBack | Deleting | Failed; "
+                    "Deleted once ListClusters no longer returns it.",
+                    api="ClusterStatus",
+                ),
+                _field("orchestrator", STR, "eks (Orchestrator.Eks) or slurm."),
+                _field("created_at", TS, api="CreationTime"),
+                _field(
+                    "execution_role_arn",
+                    STR,
+                    "InstanceGroups[].ExecutionRole when every group runs under the same role, else null.",
+                ),
+                _field("instance_count", I64, "Sum of InstanceGroups[].CurrentCount: the instances running now."),
+                _field(
+                    "instance_groups",
+                    pa.list_(
+                        pa.struct(
+                            [
+                                pa.field("instance_group_name", STR),
+                                pa.field("instance_type", STR),
+                                pa.field("current_count", I64),
+                                pa.field("target_count", I64),
+                                pa.field("execution_role_arn", STR),
+                                pa.field("training_plan_arn", STR),
+                            ]
+                        )
+                    ),
+                    "InstanceGroups[]: name, instance type, current and target count, execution role and "
+                    "the training plan it runs on.",
+                ),
+                _TAGS,
+            ],
+            name_column="cluster_name",
+        ),
     ]
 }
 

@@ -14,13 +14,13 @@ import botocore.session
 import pytest
 
 from smcost import lake
-from smcost.extractor import catalog, cloudwatch, sagemaker, storage
+from smcost.extractor import catalog, cloudwatch, hyperpod, sagemaker, storage
 from smcost.extractor.kinds import Custom, Listing
 from smcost.schemas import DATASETS, GROUND_TRUTH
 
 ENGINE_COLUMNS = {"account_id", "region", "extracted_at"}  # the engine sets these on every row
 EXTRACTOR = Path(sagemaker.__file__).parent
-ALL_KINDS = [*sagemaker.KINDS, *storage.KINDS, *cloudwatch.KINDS]
+ALL_KINDS = [*sagemaker.KINDS, *hyperpod.KINDS, *storage.KINDS, *cloudwatch.KINDS]
 
 
 def test_every_dataset_is_landed_by_exactly_one_kind():
