@@ -105,6 +105,33 @@ def test_attribution_puts_99_percent_of_knowable_cost_on_the_true_model_and_team
     assert figures["unattributed"] > 0  # the demo's truly unattributable spend is visible, not hidden
 
 
+@pytest.mark.parametrize("export", ["focus_1_2", "focus_1_0"])
+def test_hyperpod_cluster_charges_land_on_the_owner_of_the_cluster_their_arn_names(export, request):
+    """Instance hours (Cluster:ml.<type>) and volumes (Cluster:VolumeUsage) of three HyperPod clusters,
+    owned through API tags only; two are named sandbox (the first deleted, its name reused by another
+    team): the ARN's cluster ID, not the name, decides whose each dollar is."""
+    database, lake = _build(export, request)
+    with duckdb.connect(str(database), read_only=True) as con:
+        truth = con.execute(f"""
+            select resource_id, model, team, round(sum(effective_cost), 6)
+            from read_parquet('{lake}/demo/ground_truth/*.parquet')
+            where usage_type like '%Cluster:%' group by all order by all""").fetchall()
+        names = dict(
+            con.execute(
+                f"select cluster_arn, cluster_name from read_parquet('{lake}/sagemaker/clusters/*/*.parquet')"
+            ).fetchall()
+        )
+        marts = con.execute("""
+            select resource_arn, model, team, round(sum(effective_cost), 6)
+            from fct_sagemaker_cost_allocations
+            where usage_type like '%Cluster:%' group by all order by all""").fetchall()
+    assert len({arn for arn, *_ in truth}) == 3
+    sandbox_teams = {team for arn, _, team, _ in truth if names[arn].startswith("sandbox")}
+    assert sandbox_teams == {"vision", "recsys"}
+    assert all(model and team for _, model, team, _ in truth)
+    assert marts == truth
+
+
 def test_multi_model_endpoint_is_split_unevenly_with_idle_hours(demo_build):
     with duckdb.connect(str(demo_build), read_only=True) as con:
         rows = dict(

@@ -32,6 +32,7 @@ from smcost import lake
 from smcost.demo import (
     commitments,
     endpoints,
+    hyperpod,
     inference_components,
     multi_model,
     neighbours,
@@ -65,6 +66,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     story.add_story(ledger)
     commitments.add_commitments_and_adjustments(ledger, plan)
     neighbours.add_neighbours(ledger)
+    hyperpod.add_hyperpod_clusters(ledger)  # last, and drawing no random numbers: the others keep theirs
     return ledger
 
 

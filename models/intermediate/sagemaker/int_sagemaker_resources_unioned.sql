@@ -56,6 +56,10 @@ inference_components as (
     select * from {{ ref('stg_sagemaker__inference_components') }}
 ),
 
+clusters as (
+    select * from {{ ref('stg_sagemaker__clusters') }}
+),
+
 -- One variant per config decides an endpoint's model and mode; a config with several variants
 -- (A/B) is attributed through its first variant's model, the others' cost split is not billed apart.
 config_primary_variant as (
@@ -268,6 +272,35 @@ unioned as (
         created_at as valid_from,
         cast(null as timestamp) as valid_to
     from inference_components
+
+    union all
+
+    -- HyperPod: the bill names a cluster by its ARN, which carries the cluster ID, not the name, and
+    -- an ID is never reused (a name is): one row per cluster, valid from its creation on. The
+    -- deletion time is not in the API (a deleted cluster just leaves ListClusters), and needs no
+    -- interval: no later cluster can take the ID.
+    select
+        account_id,
+        region,
+        'cluster' as resource_type,
+        lower(cluster_id) as resource_name_lower,
+        cluster_arn as resource_arn,
+        tags,
+        nullif(regexp_extract(execution_role_arn, '[^/]+$'), '') as role_name,
+        cast(null as varchar) as experiment_name,
+        cast(null as varchar) as trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        cast(null as varchar) as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        instance_count,
+        cast(null as varchar) as instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        created_at,
+        created_at as valid_from,
+        cast(null as timestamp) as valid_to
+    from clusters
 ),
 
 final as (
