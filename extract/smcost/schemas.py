@@ -398,6 +398,31 @@ DATASETS: dict[str, Dataset] = {
                     "AlgorithmSpecification.TrainingImage (ECR URI).",
                     api="AlgorithmSpecification.TrainingImage",
                 ),
+                _field(
+                    "instance_preference_types",
+                    pa.list_(STR),
+                    "ResourceConfig.InstancePreferences[].InstanceType: the instance types a flexible job "
+                    "accepts, in order of preference (empty: a fixed instance type).",
+                ),
+                _field(
+                    "selected_instance_type",
+                    STR,
+                    "ResourceConfig.SelectedInstanceType: the type SageMaker chose from the preferences; the "
+                    "job is billed on it.",
+                    api="ResourceConfig.SelectedInstanceType",
+                ),
+                _field(
+                    "selected_instance_count",
+                    I64,
+                    "ResourceConfig.SelectedInstanceCount: the instance count of the chosen preference.",
+                    api="ResourceConfig.SelectedInstanceCount",
+                ),
+                _field(
+                    "training_plan_arn",
+                    STR,
+                    "ResourceConfig.TrainingPlanArn: the training plan whose reserved capacity the job ran on.",
+                    api="ResourceConfig.TrainingPlanArn",
+                ),
                 _TAGS,
             ],
             name_column="training_job_name",
@@ -417,6 +442,50 @@ DATASETS: dict[str, Dataset] = {
                 _TAGS,
             ],
             name_column="tuning_job_name",
+        ),
+        _dataset(
+            "training_plans",
+            "One row per training plan (ListTrainingPlans + ListTags): reserved capacity bought for a "
+            "window with an upfront fee, used by the training jobs (and endpoints, HyperPod clusters, "
+            "Studio apps) that name it.",
+            ("training_plan_arn",),
+            [
+                _field("training_plan_arn", STR, api="TrainingPlanArn"),
+                _field("training_plan_name", STR, api="TrainingPlanName"),
+                _field(
+                    "training_plan_status",
+                    STR,
+                    "Pending | Active | Scheduled | Expired | Failed.",
+                    api="Status",
+                ),
+                _field("started_at", TS, "StartTime: the reserved capacity's window opens.", api="StartTime"),
+                _field("ended_at", TS, "EndTime: the window closes.", api="EndTime"),
+                _field("duration_hours", I64, api="DurationHours"),
+                _field("duration_minutes", I64, api="DurationMinutes"),
+                _field(
+                    "upfront_fee",
+                    STR,
+                    "UpfrontFee as the API returns it (a decimal string), in currency_code.",
+                    api="UpfrontFee",
+                ),
+                _field("currency_code", STR, api="CurrencyCode"),
+                _field(
+                    "total_instance_count", I64, "TotalInstanceCount: instances reserved.", api="TotalInstanceCount"
+                ),
+                _field("in_use_instance_count", I64, api="InUseInstanceCount"),
+                _field(
+                    "target_resources",
+                    pa.list_(STR),
+                    "TargetResources: training-job | hyperpod-cluster | endpoint | studio-apps.",
+                ),
+                _field(
+                    "reserved_instance_types",
+                    pa.list_(STR),
+                    "ReservedCapacitySummaries[].InstanceType: the instance types reserved.",
+                ),
+                _TAGS,
+            ],
+            name_column="training_plan_name",
         ),
         _dataset(
             "processing_jobs",

@@ -106,8 +106,9 @@ def _instance_count(record: Record) -> int | None:
     groups = dig(record, "ResourceConfig.InstanceGroups")
     if groups:
         return sum(int(g.get("InstanceCount", 0)) for g in groups)
+    # A flexible job (InstancePreferences) has no InstanceCount: it runs, and bills, what was selected.
     count: int | None = dig(record, "ResourceConfig.InstanceCount")
-    return count
+    return count if count is not None else dig(record, "ResourceConfig.SelectedInstanceCount")
 
 
 def _instance_groups(record: Record) -> list[dict[str, Any]] | None:
@@ -241,6 +242,7 @@ KINDS = [
                 "instance_groups": _instance_groups,
                 "input_s3_uris": _each("InputDataConfig", "DataSource.S3DataSource.S3Uri"),
                 "input_file_system_ids": _each("InputDataConfig", "DataSource.FileSystemDataSource.FileSystemId"),
+                "instance_preference_types": _each("ResourceConfig.InstancePreferences", "InstanceType"),
             },
             refs=Refs(fresh=_training_job_refs),
         ),

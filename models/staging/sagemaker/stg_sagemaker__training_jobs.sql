@@ -38,6 +38,10 @@ final as (
         output_s3_uri,
         checkpoint_s3_uri,
         training_image,
+        instance_preference_types,
+        selected_instance_type,
+        selected_instance_count,
+        training_plan_arn,
         tags,
         lower(training_job_name) as training_job_name_lower
     from latest

@@ -465,6 +465,7 @@ _LIST = {
     "studio_user_profiles": ("list_user_profiles", "UserProfiles"),
     "studio_spaces": ("list_spaces", "Spaces"),
     "studio_apps": ("list_apps", "Apps"),
+    "training_plans": ("list_training_plans", "TrainingPlanSummaries"),
 }
 
 
