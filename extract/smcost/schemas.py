@@ -600,6 +600,12 @@ DATASETS: dict[str, Dataset] = {
                     api="ProductionVariants[].ServerlessConfig.MaxConcurrency",
                 ),
                 _field("is_async", BOOL, "AsyncInferenceConfig present."),
+                _field(
+                    "instance_pools",
+                    pa.map_(STR, I64),
+                    "ProductionVariants[].InstancePools: instance type -> priority (1 first) of a "
+                    "heterogeneous variant, whose InstanceType is then null; its charges name each type.",
+                ),
                 _TAGS,
             ],
             name_column="endpoint_config_name",
@@ -651,6 +657,40 @@ DATASETS: dict[str, Dataset] = {
                     I64,
                     "ComputeResourceRequirements.MinMemoryRequiredInMb.",
                     api="Specification.ComputeResourceRequirements.MinMemoryRequiredInMb",
+                ),
+                _field(
+                    "accelerator_partition_type",
+                    STR,
+                    "ComputeResourceRequirements.AcceleratorPartitionType: the MIG partition each copy "
+                    "occupies (e.g. mig-1g.10gb), a fraction of one GPU; null on whole accelerators.",
+                    api="Specification.ComputeResourceRequirements.AcceleratorPartitionType",
+                ),
+                _field(
+                    "base_inference_component_name",
+                    STR,
+                    "Specification(s).BaseInferenceComponentName: set on an adapter component, which "
+                    "runs in its base component's reservation and reserves nothing of its own.",
+                ),
+                _field(
+                    "copies_by_instance_type",
+                    pa.map_(STR, I64),
+                    "RuntimeConfig.PlacementStatus: instance type -> copies placed on instances of that "
+                    "type (several types on a heterogeneous endpoint's InstancePools).",
+                ),
+                _field(
+                    "accelerator_devices_by_instance_type",
+                    pa.map_(STR, F64),
+                    "Specifications[] (one per instance type): InstanceType -> NumberOfAcceleratorDevicesRequired.",
+                ),
+                _field(
+                    "cpu_cores_by_instance_type",
+                    pa.map_(STR, F64),
+                    "Specifications[]: InstanceType -> NumberOfCpuCoresRequired.",
+                ),
+                _field(
+                    "accelerator_partition_by_instance_type",
+                    pa.map_(STR, STR),
+                    "Specifications[]: InstanceType -> AcceleratorPartitionType.",
                 ),
                 _TAGS,
             ],

@@ -102,6 +102,40 @@ def _inference_component_refs(ctx: UnitContext, row: Row) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _specifications(record: Record) -> list[Record]:
+    """A component's specifications: ``Specifications`` (one per instance type, on a heterogeneous
+    endpoint) when it was created with several, else its one ``Specification``."""
+    return record.get("Specifications") or ([record["Specification"]] if record.get("Specification") else [])
+
+
+def _by_instance_type(field_path: str) -> Computed:
+    """InstanceType -> a field of each of a component's per-instance-type Specifications (None when
+    it has one specification for every type: the plain columns hold it)."""
+
+    def computed(record: Record) -> dict[str, Any] | None:
+        specs = record.get("Specifications") or []
+        values = {s["InstanceType"]: dig(s, field_path) for s in specs if s.get("InstanceType")}
+        return {k: v for k, v in values.items() if v is not None} or None
+
+    return computed
+
+
+def _copies_by_instance_type(record: Record) -> dict[str, int] | None:
+    placements = dig(record, "RuntimeConfig.PlacementStatus") or []
+    return {p["InstanceType"]: int(p.get("CurrentCopyCount", 0)) for p in placements if p.get("InstanceType")} or None
+
+
+def _base_component(record: Record) -> str | None:
+    return next(
+        (s["BaseInferenceComponentName"] for s in _specifications(record) if s.get("BaseInferenceComponentName")), None
+    )
+
+
+def _instance_pools(record: Record) -> dict[str, int] | None:
+    pools = dig(record, "_item.InstancePools") or []
+    return {p["InstanceType"]: int(p.get("Priority", 1)) for p in pools if p.get("InstanceType")} or None
+
+
 def _instance_count(record: Record) -> int | None:
     groups = dig(record, "ResourceConfig.InstanceGroups")
     if groups:
@@ -304,7 +338,7 @@ KINDS = [
             arn="EndpointConfigArn",
             immutable=("endpoint_config_name", "created_at"),
             explode="ProductionVariants",
-            computed={"is_async": lambda r: bool(r.get("AsyncInferenceConfig"))},
+            computed={"is_async": lambda r: bool(r.get("AsyncInferenceConfig")), "instance_pools": _instance_pools},
             refs=Refs(
                 known=_config_refs,
                 known_columns=("endpoint_config_name", "variant_name", "model_name", "serverless_memory_mb"),
@@ -338,6 +372,17 @@ KINDS = [
             "InferenceComponents",
             describe=Describe("describe_inference_component", ("InferenceComponentName",)),
             arn="InferenceComponentArn",
+            computed={
+                "base_inference_component_name": _base_component,
+                "copies_by_instance_type": _copies_by_instance_type,
+                "accelerator_devices_by_instance_type": _by_instance_type(
+                    "ComputeResourceRequirements.NumberOfAcceleratorDevicesRequired"
+                ),
+                "cpu_cores_by_instance_type": _by_instance_type("ComputeResourceRequirements.NumberOfCpuCoresRequired"),
+                "accelerator_partition_by_instance_type": _by_instance_type(
+                    "ComputeResourceRequirements.AcceleratorPartitionType"
+                ),
+            },
             refs=Refs(
                 known=_inference_component_refs,
                 known_columns=(

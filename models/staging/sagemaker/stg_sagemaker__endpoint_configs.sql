@@ -24,6 +24,7 @@ final as (
         serverless_memory_mb,
         serverless_max_concurrency,
         is_async,
+        instance_pools,
         tags,
         lower(endpoint_config_name) as endpoint_config_name_lower
     from latest

@@ -25,8 +25,15 @@ final as (
         cpu_cores_required,
         accelerator_devices_required,
         memory_required_mb,
+        accelerator_partition_type,
+        base_inference_component_name,
+        copies_by_instance_type,
+        accelerator_devices_by_instance_type,
+        cpu_cores_by_instance_type,
+        accelerator_partition_by_instance_type,
         tags,
-        lower(inference_component_name) as inference_component_name_lower
+        lower(inference_component_name) as inference_component_name_lower,
+        lower(base_inference_component_name) as base_inference_component_name_lower
     from latest
 )
 
