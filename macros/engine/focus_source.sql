@@ -35,7 +35,7 @@
                 cast(null as varchar) as filename
             where false
             union all by name
-            select * from {{ source('focus', 'focus_export') }}
+            select * from {{ duckdb_focus_export_files() }}
         )
         {%- if read == 'delivered' %}
         -- The rule is decided once per file (a few per period), then rows are kept by file: a hash
@@ -48,6 +48,38 @@
         {%- endif %}
     )
 {% endmacro %}
+
+{#- The export's data files as one relation (DuckDB): the source, read as its external_location says.
+    One exception: a lake whose files type SkuPriceDetails differently (JSON text in files written
+    before the schema followed AWS's Glue definition, map<string,string> since; both can sit in one
+    billing period). read_parquet(union_by_name) settles on the map there and fails on the first text
+    value, so the two kinds are read apart, the maps as JSON object text, and stacked by name. Decided
+    at run time from the files' footers (parquet_schema; the pre-hook reads them too); a lake of one
+    kind reads as before. On Athena the Glue table declares one type for every file. -#}
+{% macro duckdb_focus_export_files() %}
+    {%- set relation = source('focus', 'focus_export') -%}
+    {#- A dbt unit test reads its fixture in place of the source, never the files. -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}{{ return(relation) }}{%- endif -%}
+    {%- set pattern = focus_export_location() ~ '/data/**/*.parquet' -%}
+    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
+    {%- if found.columns[0].values()[0] == 0 -%}{{ return(relation) }}{%- endif -%}
+    {%- set kinds = run_query(
+        "select file_name, bool_or(lower(name) = 'skupricedetails' and converted_type = 'MAP') as is_map"
+        ~ " from parquet_schema('" ~ pattern ~ "') group by file_name order by file_name"
+    ) -%}
+    {%- set map_files, other_files = [], [] -%}
+    {%- for row in kinds.rows -%}
+        {%- do (map_files if row[1] else other_files).append("'" ~ row[0] | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {%- if not map_files or not other_files -%}{{ return(relation) }}{%- endif -%}
+    {%- set options = 'hive_partitioning = true, union_by_name = true, filename = true' -%}
+    (
+        select * from read_parquet([{{ other_files | join(', ') }}], {{ options }})
+        union all by name
+        select * replace (cast(to_json(skupricedetails) as varchar) as skupricedetails)
+        from read_parquet([{{ map_files | join(', ') }}], {{ options }})
+    )
+{%- endmacro %}
 
 {#- The rule above as a predicate on a data file's path (DuckDB): not hidden, and listed by its
     period's latest manifest when the period has one. -#}

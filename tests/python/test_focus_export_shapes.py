@@ -90,6 +90,42 @@ def test_old_and_new_physical_types_load_together(tmp_path: Path):
     assert staged(tmp_path / "smcost.duckdb") == [("new", None, 3.0, 3.0), ("old", None, 2.0, 2.0)]
 
 
+def test_sku_price_details_reads_as_json_text_whatever_its_physical_type(tmp_path: Path):
+    # The FOCUS re-export carries SkuPriceDetails, so stg_focus__charge_details reads the column that
+    # stg_focus__charges never touches: text in one file and a map in another of the same period
+    # (with a null map and a value needing JSON escaping) must build, each row's details the object
+    # written, keyed to the staged charges (assert_focus_charge_details_key_the_staged_charges runs).
+    old_details = {"InstanceType": "ml.m5.xlarge", "OperatingSystem": "Linux"}
+    new_details = [("InstanceType", "ml.g5.xlarge"), ("Note", 'a "quoted" \\ value')]
+    old = focus_table(
+        [{"ResourceId": "old", "SkuMeter": "USE1-Train:ml.m5.xlarge", "SkuPriceDetails": json.dumps(old_details)}],
+        legacy_schema(),
+    )
+    new = focus_table(
+        [
+            {"ResourceId": "new", "SkuMeter": "USE1-Host:ml.g5.xlarge", "SkuPriceDetails": new_details},
+            {"ResourceId": "none", "SkuMeter": "USE1-Host:ml.g5.xlarge", "SkuPriceDetails": None},
+        ],
+        focus_schema("1.2"),
+    )
+    write_focus_file(tmp_path / "lake", old, "part-0.parquet")
+    write_focus_file(tmp_path / "lake", new, "part-1.parquet")
+    write_empty_datasets(tmp_path / "lake")
+    run_dbt(
+        ["build", "--select", "+stg_focus__charges", "+stg_focus__charge_details", "--indirect-selection", "cautious"],
+        lake_root=tmp_path / "lake",
+        database=tmp_path / "smcost.duckdb",
+        work=tmp_path,
+    )
+    with duckdb.connect(str(tmp_path / "smcost.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select charges.resource_id, details.sku_price_details from stg_focus__charges as charges "
+            "inner join stg_focus__charge_details as details using (charge_id)"
+        ).fetchall()
+    read = {resource: None if text is None else json.loads(text) for resource, text in rows}
+    assert read == {"old": old_details, "new": dict(new_details), "none": None}
+
+
 # --------------------------------------------------------------------------------------------------
 # FOCUS 1.3: ServiceProviderName / HostProviderName instead of ProviderName / PublisherName, and split
 # cost allocation (an origin charge replaced by allocated charges whose costs sum to it).
