@@ -48,6 +48,18 @@ $(FV_STAMP):
 	$(FV_VENV)/bin/pip install --quiet 'focus-validator==2.2.1' 'pyarrow<26'
 	touch $@
 
+# A real MLflow tracking server for tests/python/extractor/test_mlflow_source.py (`smcost extract
+# --mlflow-tracking-uri`, docs/lineage.md). A venv of its own: MLflow caps pyarrow below the version
+# .venv has, and smcost itself reads MLflow over REST without it.
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+
+$(MLFLOW_STAMP):
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	echo '*' > $(MLFLOW_VENV)/.gitignore
+	$(MLFLOW_VENV)/bin/pip install --quiet 'mlflow==3.17.2'
+	touch $@
+
 # The local default needs no copying by hand: the example already holds the DuckDB target, and
 # dbt reads profiles.yml from the project folder (DBT_PROFILES_DIR above).
 profiles.yml: profiles.yml.example
@@ -73,7 +85,7 @@ chromium: ## Install Debian's chromium for the report's browser test, when missi
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends chromium >/dev/null; } || echo "chromium could not be installed: the report's browser test will skip" >&2
 
-test-python: install $(FV_STAMP) chromium
+test-python: install $(FV_STAMP) $(MLFLOW_STAMP) chromium
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 PY_SOURCES := extract tests/python scripts

@@ -398,6 +398,13 @@ DATASETS: dict[str, Dataset] = {
                     "AlgorithmSpecification.TrainingImage (ECR URI).",
                     api="AlgorithmSpecification.TrainingImage",
                 ),
+                # DescribeTrainingJob's MlflowConfig/MlflowDetails (AIMlflowConfig has the same three
+                # members): the exact link to the MLflow run (docs/lineage.md). Search's TrainingJob
+                # shape lacks them, so the extractor leaves them null until it describes jobs.
+                _field("mlflow_resource_arn", STR, "MlflowConfig.MlflowResourceArn: the MLflow server or app."),
+                _field("mlflow_experiment_name", STR, "MlflowConfig.MlflowExperimentName."),
+                _field("mlflow_run_name", STR, "MlflowConfig.MlflowRunName."),
+                _field("mlflow_run_id", STR, "MlflowDetails.MlflowRunId: the run SageMaker logged to."),
                 _field(
                     "instance_preference_types",
                     pa.list_(STR),
@@ -991,6 +998,96 @@ DATASETS: dict[str, Dataset] = {
         ),
     ]
 }
+
+
+# --------------------------------------------------------------------------------------------
+# Experiment trackers (landed by `smcost extract --mlflow-tracking-uri / --wandb-entity`, written
+# by `smcost demo` too): evidence for a job's model, experiment and team (docs/lineage.md). account_id
+# and region are the SageMaker account and region whose jobs the tracker's runs belong to. Tags,
+# params and config hold only the allow-listed keys (smcost.extractor.trackers.KeyFilter).
+# --------------------------------------------------------------------------------------------
+
+_TRACKER_TAGS = _field("tags", TAGS, "The allow-listed tags (default: the keys attribution reads, and names).")
+_TRACKING_SERVER = _field(
+    "tracking_server", STR, "The tracking server: its URI without credentials, or the SageMaker MLflow ARN."
+)
+
+DATASETS.update(
+    {
+        ds.name: ds
+        for ds in [
+            _dataset(
+                "mlflow_experiments",
+                "One row per MLflow experiment (experiments/search).",
+                ("tracking_server", "experiment_id"),
+                [
+                    _TRACKING_SERVER,
+                    _field("experiment_id", STR, "experiment_id."),
+                    _field("experiment_name", STR, "name."),
+                    _field("lifecycle_stage", STR, "active | deleted."),
+                    _field("created_at", TS, "creation_time."),
+                    _field("last_updated_at", TS, "last_update_time."),
+                    _TRACKER_TAGS,
+                ],
+                name_column="experiment_name",
+            ),
+            _dataset(
+                "mlflow_runs",
+                "One row per MLflow run (runs/search), read incrementally: the runs started or ended "
+                "since the previous run's watermark, and those still running; the rest carried forward.",
+                ("tracking_server", "run_id"),
+                [
+                    _TRACKING_SERVER,
+                    _field("run_id", STR, "info.run_id."),
+                    _field("experiment_id", STR, "info.experiment_id."),
+                    _field("run_name", STR, "info.run_name."),
+                    _field("user_id", STR, "info.user_id (the mlflow.user tag): who ran it."),
+                    _field("run_status", STR, "info.status: RUNNING | SCHEDULED | FINISHED | FAILED | KILLED."),
+                    _field("lifecycle_stage", STR, "info.lifecycle_stage: active | deleted."),
+                    _field("started_at", TS, "info.start_time."),
+                    _field("ended_at", TS, "info.end_time (null while it runs)."),
+                    _TRACKER_TAGS,
+                    _field("params", TAGS, "The allow-listed params (default: only the keys attribution reads)."),
+                ],
+            ),
+            _dataset(
+                "mlflow_model_versions",
+                "One row per registered model version (model-versions/search) and the run that produced it.",
+                ("tracking_server", "registered_model_name", "model_version"),
+                [
+                    _TRACKING_SERVER,
+                    _field("registered_model_name", STR, "name."),
+                    _field("model_version", STR, "version."),
+                    _field("source_run_id", STR, "run_id: the run that logged the model (null: registered from a path)."),
+                    _field("version_status", STR, "status: PENDING_REGISTRATION | FAILED_REGISTRATION | READY."),
+                    _field("created_at", TS, "creation_timestamp."),
+                    _TRACKER_TAGS,
+                ],
+            ),
+            _dataset(
+                "wandb_runs",
+                "One row per Weights & Biases run (wandb.Api().runs(entity/project)). W&B's SageMaker "
+                "integration names the run group after the training job (one run per host).",
+                ("entity", "project", "run_id"),
+                [
+                    _field("entity", STR, "W&B entity (user or team)."),
+                    _field("project", STR, "W&B project: the experiment."),
+                    _field("run_id", STR, "Run.id."),
+                    _field("run_name", STR, "Run.name (display name)."),
+                    _field("run_group", STR, "Run.group: the SageMaker training job name under the integration."),
+                    _field("job_type", STR, "Run.job_type."),
+                    _field("user_name", STR, "Run.user.username: who ran it."),
+                    _field("run_state", STR, "Run.state: running | finished | crashed | failed | killed."),
+                    _field("host", STR, "The host the run logged from (algo-1, algo-2, ... on SageMaker)."),
+                    _field("started_at", TS, "Run.created_at."),
+                    _field("ended_at", TS, "Run.heartbeat_at of a run no longer running, else null."),
+                    _TRACKER_TAGS,
+                    _field("config", TAGS, "The allow-listed config keys, values as strings."),
+                ],
+            ),
+        ]
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------

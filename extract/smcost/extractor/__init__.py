@@ -22,7 +22,9 @@ from tqdm import tqdm
 from smcost.extractor.aws import EXPECTED_ERRORS, describe_error, last_call
 from smcost.extractor.catalog import resolve
 from smcost.extractor.engine import EXIT_COMPLETE, EXIT_FAILED, EXIT_PARTIAL, Extraction, RunResult
-from smcost.extractor.options import Options, add_arguments, from_args
+from smcost.extractor.options import Options, from_args
+from smcost.extractor.options import add_arguments as _add_aws_arguments
+from smcost.extractor.trackers import add_tracker_arguments, wants_trackers
 
 __all__ = [
     "EXIT_COMPLETE",
@@ -53,7 +55,16 @@ def _configure_logging(verbose: bool) -> None:
     logger.propagate = False
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_aws_arguments(parser)
+    add_tracker_arguments(parser)
+
+
 def run(args: argparse.Namespace) -> int:
+    if wants_trackers(args):  # a tracker run of its own (docs/lineage.md)
+        from smcost.extractor.tracker_run import run_trackers
+
+        return run_trackers(args)
     options = from_args(args)
     kinds = resolve(options.datasets)
     _configure_logging(args.verbose)
