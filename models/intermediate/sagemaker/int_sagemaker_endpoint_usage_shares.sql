@@ -30,6 +30,11 @@ capacity as (
     select * from {{ ref('instance_type_capacity') }}
 ),
 
+-- MIG partition -> its fraction of one GPU, per instance family (the GPU model).
+partitions as (
+    select * from {{ ref('accelerator_partition_fractions') }}
+),
+
 -- Each component's owner, decided where every resource's is (tags, its model's tags, rules).
 component_owners as (
     select * from {{ ref('int_sagemaker_resources_attributed') }}
@@ -180,16 +185,34 @@ multi_model_shares as (
 ),
 
 -- Inference components -------------------------------------------------------------------------
+-- A charge of an inference-component endpoint divides among the components placed on the
+-- instances it bills, by what each reserves of their capacity; the unreserved rest is `__idle__`:
+--   - a copy reserves its accelerators, or on a GPU partitioned by MIG (AcceleratorPartitionType)
+--     its partition's fraction of one GPU (seed accelerator_partition_fractions: compute slices of
+--     the GPU's; a type the seed lacks reserves a whole accelerator), or on CPU instances its cores;
+--   - on a heterogeneous endpoint (InstancePools) a charge names its instance type and bills that
+--     pool's instances (usage hours per hour of the period): only the components with copies on
+--     that type share it, with that type's requirements (Specifications); charges naming no type
+--     (storage, transfer) go to every component of the endpoint;
+--   - an adapter (BaseInferenceComponentName) reserves nothing: its base component's share divides
+--     among the base and its adapters by their invocations in the charge period, evenly (marked
+--     inference_component_even_split) when none of them was invoked.
 component_models as (
     select
         components.account_id,
         components.region,
         lower(components.endpoint_name) as endpoint_name_lower,
-        components.inference_component_name,
+        components.inference_component_name_lower,
+        components.base_inference_component_name_lower,
         components.created_at,
         coalesce(components.current_copy_count, 1) as copies,
         components.accelerator_devices_required,
         components.cpu_cores_required,
+        components.accelerator_partition_type,
+        components.copies_by_instance_type,
+        components.accelerator_devices_by_instance_type,
+        components.cpu_cores_by_instance_type,
+        components.accelerator_partition_by_instance_type,
         coalesce(
             {{ resolved_by_precedence('model', ['api', 'link', 'rule'], 'component_owners.') }},
             lower(components.model_name)
@@ -205,29 +228,105 @@ component_models as (
             and components.created_at = component_owners.valid_from
 ),
 
-component_reservations as (
+-- The instance type a charge bills and how many of its instances: the one its usage type names
+-- (Host:ml.g5.xlarge) with its usage hours per hour of the period (a pool's instances, and the
+-- instances really running when auto scaling moved them), else the endpoint config's.
+component_charges as (
     select
-        charges.charge_id,
+        charge_id,
+        resource_account_id,
+        resource_region,
+        resource_name_lower,
+        charge_period_start_at,
+        charge_period_end_at,
+        instance_type as billed_instance_type,
+        coalesce(instance_type, resource_instance_type) as instance_type,
+        case
+            when instance_type is not null and usage_hours > 0
+                then usage_hours / ({{ hours_between('charge_period_start_at', 'charge_period_end_at') }})
+            else coalesce(resource_instance_count, 1)
+        end as instance_count
+    from charges
+    where endpoint_mode = 'inference_components'
+),
+
+-- Each component that reserves (not an adapter) with its copies on each charge's instances and
+-- what one copy requires there (null copies: not placed on this type).
+component_placements as (
+    select
+        component_charges.charge_id,
+        component_charges.charge_period_start_at,
+        component_charges.charge_period_end_at,
+        component_charges.instance_type,
+        component_charges.instance_count,
+        component_models.account_id,
+        component_models.region,
+        component_models.endpoint_name_lower,
+        component_models.inference_component_name_lower,
         component_models.model,
         component_models.team,
         component_models.team_source,
-        component_models.copies * case
-            when coalesce(capacity.accelerators, 0) > 0 then coalesce(component_models.accelerator_devices_required, 0)
-            else coalesce(component_models.cpu_cores_required, 0)
+        case
+            when
+                component_charges.billed_instance_type is null
+                or coalesce(cardinality(component_models.copies_by_instance_type), 0) = 0
+                then component_models.copies
+            else {{ map_get('component_models.copies_by_instance_type', 'component_charges.billed_instance_type') }}
+        end as copies,
+        coalesce(
+            {{ map_get('component_models.accelerator_devices_by_instance_type', 'component_charges.instance_type') }},
+            component_models.accelerator_devices_required
+        ) as accelerator_devices,
+        coalesce(
+            {{ map_get('component_models.cpu_cores_by_instance_type', 'component_charges.instance_type') }},
+            component_models.cpu_cores_required
+        ) as cpu_cores,
+        coalesce(
+            {{ map_get('component_models.accelerator_partition_by_instance_type', 'component_charges.instance_type') }},
+            component_models.accelerator_partition_type
+        ) as accelerator_partition_type
+    from component_charges
+    inner join component_models
+        on component_charges.resource_account_id = component_models.account_id
+            and component_charges.resource_region = component_models.region
+            and component_charges.resource_name_lower = component_models.endpoint_name_lower
+            and component_charges.charge_period_end_at > component_models.created_at
+    where component_models.base_inference_component_name_lower is null
+),
+
+component_reservations as (
+    select
+        component_placements.charge_id,
+        component_placements.charge_period_start_at,
+        component_placements.charge_period_end_at,
+        component_placements.account_id,
+        component_placements.region,
+        component_placements.endpoint_name_lower,
+        component_placements.inference_component_name_lower,
+        component_placements.model,
+        component_placements.team,
+        component_placements.team_source,
+        component_placements.copies * case
+            -- An instance type unknown (a charge naming none on an endpoint of several pools): each
+            -- copy by what it requires, else as one.
+            when capacity.instance_type is null
+                then coalesce(component_placements.accelerator_devices, component_placements.cpu_cores, 1)
+            when coalesce(capacity.accelerators, 0) = 0 then coalesce(component_placements.cpu_cores, 0)
+            when component_placements.accelerator_partition_type is not null
+                then coalesce(partitions.compute_slices / partitions.gpu_compute_slices, component_placements.accelerator_devices, 1)
+            else coalesce(component_placements.accelerator_devices, 0)
         end as reserved_units,
-        coalesce(charges.resource_instance_count, 1) * case
+        component_placements.instance_count * case
             when coalesce(capacity.accelerators, 0) > 0 then capacity.accelerators
             else capacity.vcpus
         end as capacity_units
-    from charges
-    inner join component_models
-        on charges.resource_account_id = component_models.account_id
-            and charges.resource_region = component_models.region
-            and charges.resource_name_lower = component_models.endpoint_name_lower
-            and charges.charge_period_end_at > component_models.created_at
+    from component_placements
     left join capacity
-        on charges.resource_instance_type = capacity.instance_type
-    where charges.endpoint_mode = 'inference_components'
+        on component_placements.instance_type = capacity.instance_type
+    left join partitions
+        on regexp_extract(component_placements.instance_type, '^ml\.[a-z0-9-]+') = partitions.instance_family
+            and component_placements.accelerator_partition_type = partitions.partition_type
+    where component_placements.copies > 0
 ),
 
 component_totals as (
@@ -240,19 +339,110 @@ component_totals as (
     group by charge_id
 ),
 
-component_shares as (
+reservation_shares as (
     select
-        component_reservations.charge_id,
-        component_reservations.model,
-        component_reservations.team,
-        component_reservations.team_source,
-        'inference_component_reservation' as allocation_method,
+        component_reservations.*,
         component_reservations.reserved_units / component_totals.capacity_units as allocation_share
     from component_reservations
     inner join component_totals
         on component_reservations.charge_id = component_totals.charge_id
     where component_totals.capacity_units > 0
         and component_reservations.reserved_units > 0
+),
+
+-- A base component's share is its own and its adapters' (those created before the charge ends).
+reservation_members as (
+    select
+        charge_id,
+        charge_period_start_at,
+        charge_period_end_at,
+        account_id,
+        region,
+        inference_component_name_lower as base_name_lower,
+        inference_component_name_lower as member_name_lower,
+        model,
+        team,
+        team_source,
+        allocation_share as base_share
+    from reservation_shares
+
+    union all
+
+    select
+        reservation_shares.charge_id,
+        reservation_shares.charge_period_start_at,
+        reservation_shares.charge_period_end_at,
+        reservation_shares.account_id,
+        reservation_shares.region,
+        reservation_shares.inference_component_name_lower as base_name_lower,
+        adapters.inference_component_name_lower as member_name_lower,
+        adapters.model,
+        adapters.team,
+        adapters.team_source,
+        reservation_shares.allocation_share as base_share
+    from reservation_shares
+    inner join component_models as adapters
+        on reservation_shares.account_id = adapters.account_id
+            and reservation_shares.region = adapters.region
+            and reservation_shares.inference_component_name_lower = adapters.base_inference_component_name_lower
+            and reservation_shares.charge_period_end_at > adapters.created_at
+),
+
+member_traffic as (
+    select
+        reservation_members.charge_id,
+        reservation_members.base_name_lower,
+        reservation_members.member_name_lower,
+        reservation_members.model,
+        reservation_members.team,
+        reservation_members.team_source,
+        reservation_members.base_share,
+        coalesce(sum(invocations.invocations), 0) as invocations
+    from reservation_members
+    left join invocations
+        on reservation_members.account_id = invocations.account_id
+            and reservation_members.region = invocations.region
+            and reservation_members.member_name_lower = lower(invocations.inference_component_name)
+            and invocations.metric_dimension = 'inference_component'
+            and reservation_members.charge_period_start_at <= invocations.metric_hour_at
+            and reservation_members.charge_period_end_at > invocations.metric_hour_at
+    group by
+        reservation_members.charge_id,
+        reservation_members.base_name_lower,
+        reservation_members.member_name_lower,
+        reservation_members.model,
+        reservation_members.team,
+        reservation_members.team_source,
+        reservation_members.base_share
+),
+
+member_groups as (
+    select
+        *,
+        count(*) over (partition by charge_id, base_name_lower) as member_count,
+        sum(invocations) over (partition by charge_id, base_name_lower) as group_invocations
+    from member_traffic
+),
+
+component_shares as (
+    select
+        charge_id,
+        model,
+        team,
+        team_source,
+        case
+            when member_count = 1 then 'inference_component_reservation'
+            when group_invocations > 0 then 'inference_component_invocations'
+            else 'inference_component_even_split'
+        end as allocation_method,
+        case
+            when member_count = 1 then base_share
+            when group_invocations > 0 then base_share * invocations / group_invocations
+            -- A double: Trino keeps 1.0 / 3 as a decimal of scale 1, and shares must sum to 1.
+            else base_share / cast(member_count as double)
+        end as allocation_share
+    from member_groups
+    where member_count = 1 or group_invocations = 0 or invocations > 0
 
     union all
 

@@ -90,6 +90,8 @@ allocated as (
             when 'idle_no_traffic' then 'Invocations'
             when 'even_split_missing_metrics' then 'Models'
             when 'inference_component_reservation' then 'Reserved Units'
+            when 'inference_component_invocations' then 'Invocations'
+            when 'inference_component_even_split' then 'Inference Components'
             when 'inference_component_unreserved' then 'Reserved Units'
             else 'Charges'
         end as usage_unit,
