@@ -831,6 +831,97 @@ DATASETS: dict[str, Dataset] = {
             nullable_key=("trial_name",),
         ),
         _dataset(
+            "pipelines",
+            "One row per SageMaker pipeline (ListPipelines + ListTags): its tags are evidence for every "
+            "job its executions launched.",
+            ("pipeline_arn",),
+            [
+                _field("pipeline_arn", STR, api="PipelineArn"),
+                _field("pipeline_name", STR, api="PipelineName"),
+                _field("pipeline_display_name", STR, api="PipelineDisplayName"),
+                _field("role_arn", STR, "RoleArn the pipeline's steps run under by default.", api="RoleArn"),
+                _field("created_at", TS, api="CreationTime"),
+                _field("last_modified_at", TS, api="LastModifiedTime"),
+                _field("last_execution_at", TS, "LastExecutionTime.", api="LastExecutionTime"),
+                _TAGS,
+            ],
+            name_column="pipeline_name",
+        ),
+        _dataset(
+            "pipeline_executions",
+            "One row per pipeline execution (ListPipelineExecutions + DescribePipelineExecution), read "
+            "again while it runs and once more when its status changes.",
+            ("pipeline_execution_arn",),
+            [
+                _field("pipeline_execution_arn", STR, "PipelineExecutionArn."),
+                _field("pipeline_arn", STR, "PipelineArn."),
+                _field("pipeline_name", STR, "PipelineName (the listing's)."),
+                _field("execution_display_name", STR, "PipelineExecutionDisplayName."),
+                _field(
+                    "execution_status",
+                    STR,
+                    "PipelineExecutionStatus: Executing | Stopping | Stopped | Failed | Succeeded.",
+                ),
+                _field("failure_reason", STR, "FailureReason (null unless it failed)."),
+                _field(
+                    "experiment_name",
+                    STR,
+                    "PipelineExperimentConfig.ExperimentName: the experiment its jobs ran in (default: the pipeline's name).",
+                ),
+                _field(
+                    "trial_name",
+                    STR,
+                    "PipelineExperimentConfig.TrialName: the trial its jobs ran in (default: the execution's id).",
+                ),
+                _field(
+                    "source_execution_arn",
+                    STR,
+                    "SelectiveExecutionConfig.SourcePipelineExecutionArn: the execution a selective re-run repeats "
+                    "steps of (null for a full run).",
+                ),
+                _field("created_at", TS, "CreationTime: when the execution started."),
+                _field("last_modified_at", TS, "LastModifiedTime: for an ended execution, about when it ended."),
+            ],
+        ),
+        _dataset(
+            "pipeline_execution_steps",
+            "One row per step attempt of a pipeline execution (ListPipelineExecutionSteps) and what it "
+            "launched: the only record of which execution a training, processing or transform job belongs to.",
+            ("pipeline_execution_arn", "step_name", "attempt"),
+            [
+                _field("pipeline_execution_arn", STR, "The execution the step ran in."),
+                _field("step_name", STR, "StepName."),
+                _field(
+                    "attempt",
+                    I64,
+                    "AttemptCount (1 for the first try; a retry policy or RetryPipelineExecution adds one).",
+                ),
+                _field("step_display_name", STR, "StepDisplayName."),
+                _field(
+                    "step_type",
+                    STR,
+                    "What the step ran, the key of its Metadata: TrainingJob | ProcessingJob | TransformJob | TuningJob "
+                    "| Model | RegisterModel | Condition | Lambda | ... (null before it started).",
+                ),
+                _field(
+                    "step_status", STR, "StepStatus: Starting | Executing | Stopping | Stopped | Failed | Succeeded."
+                ),
+                _field("failure_reason", STR, "FailureReason (null unless it failed)."),
+                _field(
+                    "job_arn",
+                    STR,
+                    "Metadata.<step type>.Arn: the job or resource the step launched (null for a Condition).",
+                ),
+                _field(
+                    "cache_source_execution_arn",
+                    STR,
+                    "CacheHitResult.SourcePipelineExecutionArn: a cached step launched nothing, it reused that run's output.",
+                ),
+                _field("started_at", TS, "StartTime."),
+                _field("ended_at", TS, "EndTime."),
+            ],
+        ),
+        _dataset(
             "endpoint_invocations",
             "Hourly CloudWatch invocation counts. One row per hour and dimension set: "
             "endpoint+variant (AWS/SageMaker), inference component (AWS/SageMaker), or "

@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from botocore.stub import ANY
+
 from extractor import moto_gaps
 
 ACCOUNT = moto_gaps.ACCOUNT
@@ -440,6 +442,15 @@ def populate(aws) -> Built:
     logs.put_retention_policy(logGroupName="/aws/sagemaker/Endpoints/mme-endpoint", retentionInDays=30)
     moto_gaps.logs(REGION).groups["/aws/sagemaker/TrainingJobs"].streams["stream"].stored_bytes = 5_000_000
 
+    # ---- SageMaker Pipelines: one tagged pipeline, one execution (its steps: STUBS) ----------
+    sm.create_pipeline(
+        PipelineName="nightly-retrain",
+        PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}),
+        RoleArn=ROLE + "pipelines",
+        Tags=[{"Key": "team", "Value": "fraud"}],
+    )
+    sm.start_pipeline_execution(PipelineName="nightly-retrain", PipelineExecutionDisplayName="night-1")
+
     # ---- another region ---------------------------------------------------------------------
     west = aws.client("sagemaker", WEST)
     training_job(
@@ -470,6 +481,8 @@ _LIST = {
 
 
 def empty_listing(dataset: str) -> list[tuple[str, dict, dict]]:
+    if dataset not in _LIST:  # reads only what another kind handed it (pipeline steps): no call of its own
+        return []
     operation, key = _LIST[dataset]
     return [(operation, {key: []}, {"MaxResults": 100})]
 
@@ -626,5 +639,24 @@ STUBS = {
             {"DomainId": DOMAIN, "SpaceName": "team-space", "AppType": "JupyterLab", "AppName": "default"},
         ),
         _tags(APP_ARN, {"sagemaker:space-arn": SPACE_ARN}),
+    ],
+    # moto has no ListPipelineExecutionSteps; the execution's id is random, so any ARN is accepted.
+    "pipeline_execution_steps": [
+        (
+            "list_pipeline_execution_steps",
+            {
+                "PipelineExecutionSteps": [
+                    {
+                        "StepName": "Train",
+                        "StepStatus": "Succeeded",
+                        "StartTime": CREATED,
+                        "EndTime": CREATED + timedelta(hours=1),
+                        "AttemptCount": 1,
+                        "Metadata": {"TrainingJob": {"Arn": ARN + "training-job/train-fraud-1"}},
+                    }
+                ]
+            },
+            {"PipelineExecutionArn": ANY, "SortOrder": "Ascending", "MaxResults": 100},
+        )
     ],
 }

@@ -38,7 +38,14 @@ from smcost.extractor.catalog import resolve
 from smcost.extractor.options import from_args
 from smcost.schemas import DATASETS
 
-MOTO_LACKS = {"inference_components", "studio_user_profiles", "studio_spaces", "studio_apps", "training_plans"}
+MOTO_LACKS = {
+    "inference_components",
+    "studio_user_profiles",
+    "studio_spaces",
+    "studio_apps",
+    "pipeline_execution_steps",
+    "training_plans",
+}
 
 
 # --------------------------------------------------------------------------------------------

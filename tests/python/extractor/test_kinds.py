@@ -16,12 +16,14 @@ import pytest
 from smcost import lake
 from smcost.extractor import catalog, cloudwatch, hyperpod, sagemaker, storage
 from smcost.extractor import training_plans
+from smcost.extractor import pipelines as sagemaker_pipelines
 from smcost.extractor.kinds import Custom, Listing
 from smcost.schemas import DATASETS, GROUND_TRUTH
 
 ENGINE_COLUMNS = {"account_id", "region", "extracted_at"}  # the engine sets these on every row
 EXTRACTOR = Path(sagemaker.__file__).parent
 ALL_KINDS = [*sagemaker.KINDS, *hyperpod.KINDS, *storage.KINDS, *cloudwatch.KINDS]
+ALL_KINDS += sagemaker_pipelines.KINDS
 ALL_KINDS += training_plans.KINDS
 
 
