@@ -33,6 +33,7 @@ from smcost.demo import (
     commitments,
     endpoints,
     hyperpod,
+    inference_component_shapes,
     inference_components,
     multi_model,
     neighbours,
@@ -67,6 +68,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     commitments.add_commitments_and_adjustments(ledger, plan)
     neighbours.add_neighbours(ledger)
     hyperpod.add_hyperpod_clusters(ledger)  # last, and drawing no random numbers: the others keep theirs
+    inference_component_shapes.add_inference_component_shapes(ledger)  # after them, drawing none either
     return ledger
 
 
