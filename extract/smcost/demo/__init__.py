@@ -40,6 +40,7 @@ from smcost.demo import (
     notebooks,
     processing,
     story,
+    trackers,
     training,
 )
 from smcost.demo.clock import month_starts
@@ -69,6 +70,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     neighbours.add_neighbours(ledger)
     hyperpod.add_hyperpod_clusters(ledger)  # last, and drawing no random numbers: the others keep theirs
     inference_component_shapes.add_inference_component_shapes(ledger)  # after them, drawing none either
+    trackers.add_tracked_experiment(ledger)  # last: it only relabels and lands metadata, drawing nothing
     return ledger
 
 

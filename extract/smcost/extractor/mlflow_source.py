@@ -95,9 +95,8 @@ class SigV4(AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         from botocore.awsrequest import AWSRequest
 
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
+        raw = request.body or b""
+        body = raw.encode() if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
         request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
         # SageMaker MLflow strips Connection before it checks the signature; requests encodes spaces as +.
         headers = {k: v for k, v in request.headers.items() if k.lower() != "connection"}

@@ -1,4 +1,4 @@
-"""`smcost extract --mlflow-tracking-uri ... / --wandb-entity ...`: one tracker run, its datasets and
+"""`smcost extract --mlflow-tracking-uri ...`: one tracker run, its datasets and
 manifest. The account and region the runs belong to: the MLflow ARN's, else --accounts/--regions'
 first, else the caller's account and the session's region."""
 
@@ -34,16 +34,8 @@ def run_trackers(args: argparse.Namespace) -> int:
         account, region = _scope(args)
         run = TrackerRun(args.out, account, region, args.extract_date.isoformat() if args.extract_date else None)
         keys = key_filter(args)
-        sources = []
-        if args.mlflow_tracking_uri:
-            extract_mlflow(run, args.mlflow_tracking_uri, keys)
-            sources.append("mlflow")
-        if args.wandb_entity:
-            from smcost.extractor.wandb_source import extract_wandb
-
-            extract_wandb(run, args.wandb_entity, args.wandb_project, keys)
-            sources.append("wandb")
-        path = run.write_manifest("+".join(sources))
+        extract_mlflow(run, args.mlflow_tracking_uri, keys)
+        path = run.write_manifest("mlflow")
     except MlflowSourceError as exc:
         print(f"smcost extract: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""Experiment trackers (MLflow, Weights & Biases) as attribution evidence: the flags, the key filter
+"""Experiment trackers as attribution evidence: the flags, the key filter
 that keeps params and tags out of the lake unless allowed, and the landing of a tracker run through
 the lake's writer and run manifests (docs/lineage.md).
 
@@ -7,7 +7,8 @@ the manifest carries every earlier watermark forward, so the SageMaker runs and 
 share one chain of manifests without losing each other's incremental state.
 
 Credentials never come from flags: MLflow's own environment variables (MLFLOW_TRACKING_TOKEN,
-MLFLOW_TRACKING_USERNAME/PASSWORD), the AWS chain for SageMaker managed MLflow, WANDB_API_KEY for W&B.
+MLFLOW_TRACKING_USERNAME/PASSWORD), the AWS chain for SageMaker managed MLflow. (Weights & Biases: the wandb_runs dataset and its link
+rule exist, its extractor does not yet; docs/lineage.md.)
 """
 
 from __future__ import annotations
@@ -75,8 +76,6 @@ def add_tracker_arguments(parser: argparse.ArgumentParser) -> None:
         "MLflow ARN, arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name> or mlflow-app/<id> "
         "(signed with the AWS chain, as the sagemaker-mlflow plugin does)",
     )
-    group.add_argument("--wandb-entity", help="land Weights & Biases runs of this entity (WANDB_API_KEY from the env)")
-    group.add_argument("--wandb-project", action="append", default=[], help="a W&B project (repeatable)")
     group.add_argument(
         "--tracker-allow-keys",
         default=",".join(DEFAULT_ALLOW),
@@ -89,7 +88,7 @@ def add_tracker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def wants_trackers(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "mlflow_tracking_uri", None) or getattr(args, "wandb_entity", None))
+    return bool(getattr(args, "mlflow_tracking_uri", None))
 
 
 def key_filter(args: argparse.Namespace) -> KeyFilter:

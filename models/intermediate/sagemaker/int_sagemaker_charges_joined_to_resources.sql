@@ -70,6 +70,14 @@ final as (
         resources.link_team,
         resources.link_experiment,
         resources.link_environment,
+        resources.mlflow_model,
+        resources.mlflow_team,
+        resources.mlflow_experiment,
+        resources.mlflow_environment,
+        resources.wandb_model,
+        resources.wandb_team,
+        resources.wandb_experiment,
+        resources.wandb_environment,
         resources.rule_model,
         resources.rule_team
     from charges

@@ -35,6 +35,11 @@ models as (
     select * from {{ ref('stg_sagemaker__models') }}
 ),
 
+-- Experiment-tracker runs linked to training jobs (MLflow, W&B): docs/lineage.md.
+tracker_evidence as (
+    select * from {{ ref('int_sagemaker_training_job_tracker_evidence') }}
+),
+
 name_rules as (
     select * from {{ ref('attribution_rules_name_pattern') }}
 ),
@@ -214,7 +219,16 @@ final as (
         coalesce(lower(linked.linked_experiment_name), linked.link_experiment_tag) as link_experiment,
         linked.link_environment,
         name_rule_matches.model as rule_model,
-        coalesce(name_rule_matches.team, role_rule_matches.team, user_profile_rule_matches.team) as rule_team
+        coalesce(name_rule_matches.team, role_rule_matches.team, user_profile_rule_matches.team) as rule_team,
+        tracker_evidence.mlflow_model,
+        tracker_evidence.mlflow_team,
+        tracker_evidence.mlflow_experiment,
+        tracker_evidence.mlflow_environment,
+        tracker_evidence.wandb_model,
+        tracker_evidence.wandb_team,
+        tracker_evidence.wandb_experiment,
+        tracker_evidence.wandb_environment,
+        tracker_evidence.mlflow_link_method
     from resources
     left join resource_tags
         on resources.resource_key = resource_tags.resource_key
@@ -226,6 +240,8 @@ final as (
         on resources.resource_key = role_rule_matches.resource_key
     left join user_profile_rule_matches
         on resources.resource_key = user_profile_rule_matches.resource_key
+    left join tracker_evidence
+        on resources.resource_key = tracker_evidence.resource_key
 )
 
 select * from final

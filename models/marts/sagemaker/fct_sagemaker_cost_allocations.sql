@@ -68,11 +68,11 @@ resolved as (
         end as team_source,
         case
             when not is_commitment_charge and coalesce(split_model, '') <> '__idle__'
-                then {{ resolved_by_precedence('experiment', ['tag', 'api', 'link']) }}
+                then {{ resolved_by_precedence('experiment', ['tag', 'api', 'link', 'mlflow', 'wandb']) }}
         end as resolved_experiment,
         case
             when is_commitment_charge or split_model = '__idle__' then 'unattributed'
-            else {{ resolved_source('experiment', ['tag', 'api', 'link']) }}
+            else {{ resolved_source('experiment', ['tag', 'api', 'link', 'mlflow', 'wandb']) }}
         end as experiment_source,
         {{ resolved_by_precedence('environment') }} as resolved_environment,
         {{ resolved_source('environment') }} as environment_source

@@ -1,0 +1,104 @@
+"""A tracked experiment: the untagged training jobs (profile "none", named untitled-job-...) that their
+data scientists logged to MLflow. The demo lands what `smcost extract --mlflow-tracking-uri` would: one
+experiment a model, one run a job whose tags name the model and the team, each job linked by one of
+the three keys in turn (the job's MlflowConfig, a run tag naming the job, the time window), and each
+model's last run registered. Those jobs' owners become knowable through `mlflow` (ground truth). No
+charge is added and nothing is drawn from the random generators: the bill and every earlier case's
+numbers stay as they were."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from smcost.demo.ledger import Block, Ledger
+
+TRACKING_SERVER = "arn:aws:sagemaker:us-east-1:{account}:mlflow-tracking-server/acme-ml"
+LINKS = ("job_mlflow_config", "run_tag", "time_window")
+
+
+def experiment_of(model: str, suffix: str) -> str:
+    return f"{model}-mlflow{suffix}"
+
+
+def add_tracked_experiment(ledger: Ledger) -> None:
+    owners = {
+        b.charge.resource_id: b.charge.owners[0][0]
+        for b in ledger.blocks
+        if b.charge.resource_id and ":training-job/untitled-job-" in b.charge.resource_id
+    }
+    jobs = sorted(
+        (r for r in ledger.meta["training_jobs"] if r["training_job_arn"] in owners),
+        key=lambda r: str(r["training_job_arn"]),
+    )
+    experiments: dict[tuple[str, str], str] = {}
+    for index, job in enumerate(jobs):
+        owner = owners[str(job["training_job_arn"])]
+        account = str(job["account_id"])
+        acct = "prod" if account == _account(ledger, "prod") else "dev"
+        server = TRACKING_SERVER.format(account=account)
+        experiment = experiment_of(str(owner.model), ledger.suffix)
+        experiment_id = experiments.setdefault((account, experiment), f"{len(experiments) + 1}{ledger.suffix}")
+        run_id = f"run{index:04d}{ledger.suffix.replace('-', '')}"
+        link = LINKS[index % len(LINKS)]
+        tags = {"ml:team": str(owner.team), "ml:model": str(owner.model), "mlflow.user": f"{owner.team}-ds"}
+        params = {}
+        if link == "job_mlflow_config":
+            job.update(mlflow_resource_arn=server, mlflow_experiment_name=experiment, mlflow_run_id=run_id)
+        elif link == "run_tag":
+            tags["sagemaker.training_job_name"] = str(job["training_job_name"])
+        else:
+            params["instance_type"] = str(job["instance_type"])
+        started = job["training_start_at"] + timedelta(minutes=2)  # type: ignore[operator]
+        ledger.metadata(
+            "mlflow_runs",
+            acct,
+            str(job["region"]),
+            tracking_server=server,
+            run_id=run_id,
+            experiment_id=experiment_id,
+            run_name=f"{owner.model}-{index}",
+            user_id=f"{owner.team}-ds",
+            run_status="FINISHED",
+            lifecycle_stage="active",
+            started_at=started,
+            ended_at=job["training_end_at"],
+            tags=sorted(tags.items()),
+            params=sorted(params.items()),
+        )
+        _make_knowable(ledger, str(job["training_job_arn"]), experiment)
+    for (account, experiment), experiment_id in experiments.items():
+        acct = "prod" if account == _account(ledger, "prod") else "dev"
+        ledger.metadata(
+            "mlflow_experiments",
+            acct,
+            "us-east-1",
+            tracking_server=TRACKING_SERVER.format(account=account),
+            experiment_id=experiment_id,
+            experiment_name=experiment,
+            lifecycle_stage="active",
+            created_at=ledger.extracted_at - timedelta(days=90),
+            last_updated_at=ledger.extracted_at,
+            tags=[],
+        )
+
+
+def _account(ledger: Ledger, acct: str) -> str:
+    from smcost.demo.account import account_id
+
+    return account_id(acct)
+
+
+def _make_knowable(ledger: Ledger, job_arn: str, experiment: str) -> None:
+    """The job's owner is now revealed by its MLflow run: ground truth says so (same owner, same shares)."""
+    for i, block in enumerate(ledger.blocks):
+        if block.charge.resource_id == job_arn:
+            owners = [(replace(o, evidence="mlflow", experiment=experiment), s) for o, s in block.charge.owners]
+            ledger.blocks[i] = Block(
+                replace(block.charge, owners=owners),
+                block.columns,
+                block.start_ms,
+                block.quantity,
+                block.billed_rate,
+                block.effective_rate,
+            )
