@@ -39,6 +39,7 @@ from smcost.demo import (
     neighbours,
     notebooks,
     processing,
+    retraining_pipeline,
     story,
     trackers,
     training,
@@ -69,6 +70,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     commitments.add_commitments_and_adjustments(ledger, plan)
     neighbours.add_neighbours(ledger)
     hyperpod.add_hyperpod_clusters(ledger)  # last, and drawing no random numbers: the others keep theirs
+    retraining_pipeline.add_retraining_pipeline(ledger)  # after it, drawing none either
     inference_component_shapes.add_inference_component_shapes(ledger)  # after them, drawing none either
     trackers.add_tracked_experiment(ledger)  # last: it only relabels and lands metadata, drawing nothing
     return ledger

@@ -4,6 +4,11 @@
       link_*  metadata links: training/processing job -> experiment (ExperimentConfig, or the trial
               component that names the job) -> the experiment's tags; HPO child -> tuning job tags;
               processing job -> the training job it served; transform job / endpoint -> its model's tags;
+              then the tags of the pipeline whose execution launched the job, then a sibling job's
+              tags (int_sagemaker_jobs_linked_to_pipelines_and_siblings), recorded in link_sibling_*.
+              So a job's own tags beat its pipeline's (api_* before link_* in the precedence
+              macro), a direct link beats the pipeline (it names this job's work), and the pipeline
+              beats a sibling (it launched the job; a sibling only ran beside it);
       rule_*  seeds: name pattern -> model/team, IAM role -> team, Studio user profile -> team. -#}
 with
 
@@ -21,6 +26,10 @@ trial_components as (
 
 tuning_jobs as (
     select * from {{ ref('stg_sagemaker__tuning_jobs') }}
+),
+
+pipelines_and_siblings as (
+    select * from {{ ref('int_sagemaker_jobs_linked_to_pipelines_and_siblings') }}
 ),
 
 -- One row per incarnation (a reused name shares the ARN): keyed apart, so tags stay apart.
@@ -149,16 +158,42 @@ linked as (
             as linked_experiment_name,
         coalesce(resources.trial_name, component_experiments.trial_name) as linked_trial_name,
         coalesce(
-            experiment_owners.tag_model, tuning_job_tags.tag_model, training_job_owners.tag_model, model_owners.tag_model
+            experiment_owners.tag_model, tuning_job_tags.tag_model, training_job_owners.tag_model, model_owners.tag_model,
+            pipelines_and_siblings.pipeline_model, pipelines_and_siblings.sibling_model
         ) as link_model,
         coalesce(
-            experiment_owners.tag_team, tuning_job_tags.tag_team, training_job_owners.tag_team, model_owners.tag_team
+            experiment_owners.tag_team, tuning_job_tags.tag_team, training_job_owners.tag_team, model_owners.tag_team,
+            pipelines_and_siblings.pipeline_team, pipelines_and_siblings.sibling_team
         ) as link_team,
-        coalesce(tuning_job_tags.tag_experiment, model_owners.tag_experiment) as link_experiment_tag,
+        coalesce(
+            tuning_job_tags.tag_experiment, model_owners.tag_experiment, pipelines_and_siblings.pipeline_experiment
+        ) as link_experiment_tag,
         coalesce(
             experiment_owners.tag_environment, tuning_job_tags.tag_environment,
-            training_job_owners.tag_environment, model_owners.tag_environment
-        ) as link_environment
+            training_job_owners.tag_environment, model_owners.tag_environment,
+            pipelines_and_siblings.pipeline_environment, pipelines_and_siblings.sibling_environment
+        ) as link_environment,
+        -- The sibling is recorded where its tags decided the model or the team.
+        case
+            when
+                (
+                    pipelines_and_siblings.sibling_model is not null
+                    and coalesce(
+                        experiment_owners.tag_model, tuning_job_tags.tag_model, training_job_owners.tag_model,
+                        model_owners.tag_model, pipelines_and_siblings.pipeline_model
+                    ) is null
+                )
+                or (
+                    pipelines_and_siblings.sibling_team is not null
+                    and coalesce(
+                        experiment_owners.tag_team, tuning_job_tags.tag_team, training_job_owners.tag_team,
+                        model_owners.tag_team, pipelines_and_siblings.pipeline_team
+                    ) is null
+                )
+                then pipelines_and_siblings.sibling_arn
+        end as link_sibling_arn,
+        pipelines_and_siblings.sibling_relation as link_sibling_relation,
+        pipelines_and_siblings.pipeline_execution_arn as link_pipeline_execution_arn
     from resources
     left join component_experiments
         on resources.resource_arn = component_experiments.source_arn
@@ -175,6 +210,8 @@ linked as (
         on resources.account_id = model_owners.account_id
             and resources.region = model_owners.region
             and lower(resources.sagemaker_model_name) = model_owners.model_name_lower
+    left join pipelines_and_siblings
+        on resources.resource_key = pipelines_and_siblings.resource_key
 ),
 
 -- Rules (seeds): the best match per resource, by the one tie-break in macros/best_rule_match.sql.
@@ -218,6 +255,9 @@ final as (
         linked.link_team,
         coalesce(lower(linked.linked_experiment_name), linked.link_experiment_tag) as link_experiment,
         linked.link_environment,
+        linked.link_pipeline_execution_arn,
+        linked.link_sibling_arn,
+        case when linked.link_sibling_arn is not null then linked.link_sibling_relation end as link_sibling_relation,
         name_rule_matches.model as rule_model,
         coalesce(name_rule_matches.team, role_rule_matches.team, user_profile_rule_matches.team) as rule_team,
         tracker_evidence.mlflow_model,
