@@ -5,8 +5,10 @@
       3. the pattern, then the rule's values, in byte order — so equal candidates still give one
          answer, the same on every run and engine.
     Matching ignores case on both sides. Rows that match no rule are absent (left join the result).
-    `subjects`/`rules` are CTE names; `type_column` names the seed's resource-type column, if any. -#}
-{% macro best_rule_match(subjects, subject_key, subject_value, rules, pattern_column, rule_columns, type_column=none) %}
+    `subjects`/`rules` are CTE names; `type_column` names the seed's resource-type column, if any;
+    `equal_columns` are (subject column, rule column) pairs a rule must also equal, ignoring case
+    (a multi-model alias names one metric value on the endpoints its pattern matches). -#}
+{% macro best_rule_match(subjects, subject_key, subject_value, rules, pattern_column, rule_columns, type_column=none, equal_columns=[]) %}
     select
         {{ subject_key }},
         {{ rule_columns | join(',\n        ') }}
@@ -34,6 +36,9 @@
             {%- if type_column %}
                 and ({{ rules }}.{{ type_column }} = '*' or {{ subjects }}.resource_type = {{ rules }}.{{ type_column }})
             {%- endif %}
+            {%- for subject_column, rule_column in equal_columns %}
+                and lower({{ subjects }}.{{ subject_column }}) = lower({{ rules }}.{{ rule_column }})
+            {%- endfor %}
     ) as ranked
     where match_rank = 1
 {% endmacro %}

@@ -1087,6 +1087,36 @@ DATASETS: dict[str, Dataset] = {
             ],
             name_column="cluster_name",
         ),
+        _dataset(
+            "multi_model_targets",
+            "The target models of each multi-model endpoint as each side names them: the artifact keys "
+            "under its ModelDataUrl prefix (source s3_listing: what a caller's TargetModel carries) and "
+            "the model-dimension values its per-model custom metric really has (source list_metrics: "
+            "ListMetrics of --mme-metric-namespace for the endpoint, under each of "
+            "--mme-model-dimensions; it sees metrics with data in the last two weeks). dbt maps each "
+            "metric value to a model (int_sagemaker_multi_model_targets_mapped). A value once seen is kept.",
+            ("endpoint_name", "source", "dimension_name", "target_value"),
+            [
+                _field("endpoint_name", STR, "The multi-model endpoint."),
+                _field(
+                    "source", STR, "s3_listing (an artifact key under the prefix) | list_metrics (a metric's value)."
+                ),
+                _field("metric_namespace", STR, "The custom metric's CloudWatch namespace (null for s3_listing)."),
+                _field(
+                    "dimension_name",
+                    STR,
+                    "The metric's model dimension, e.g. TargetModel or ModelName (null for s3_listing).",
+                ),
+                _field(
+                    "target_value",
+                    STR,
+                    "The artifact key relative to the prefix (s3_listing), or the dimension's value as published.",
+                ),
+                _field("model_data_url", STR, "The endpoint's ModelDataUrl the key is under (null for list_metrics)."),
+            ],
+            name_column="endpoint_name",
+            nullable_key=("dimension_name",),
+        ),
     ]
 }
 

@@ -186,6 +186,12 @@ def render(con: duckdb.DuckDBPyConnection, top: int = 8) -> str:
             [(r[0], r[1], r[2]) for r in mme],
             sum(r[2] for r in mme),
         )
+        unmapped = sum(r[2] for r in mme if str(r[1]).startswith("unmapped:"))
+        if unmapped:
+            lines.append(
+                f"  unmapped:<value> ({unmapped:,.2f}): a metric value no artifact key or "
+                "seeds/multi_model_target_aliases.csv row names; add a row and rebuild"
+            )
     tagged = q(f"""
         select sum(effective_cost) filter (where has_all_bill_tags), sum(effective_cost),
                string_agg(distinct billing_period, ', ' order by billing_period)

@@ -150,7 +150,11 @@ def _add_multi_model_metric(ledger: Ledger, usage: Usage, days: Millis) -> None:
     months = np.asarray(ledger.months)
     rows = Split(len(days))
     rule = [
-        {Owner(o.model, o.team, o.experiment, o.environment, "rule"): w for o, w in m.items()}
+        # An owner the endpoint's own split cannot know (an unmapped model) stays unknowable here.
+        {
+            Owner(o.model, o.team, o.experiment, o.environment, "rule" if o.is_knowable else "none"): w
+            for o, w in m.items()
+        }
         for m in usage.endpoint_split(arn("prod", "us-east-1", "endpoint", endpoint))
     ]
     rows.add_monthly(rule, month, np.ones(len(days)))

@@ -1,5 +1,11 @@
 """A multi-model endpoint: one ml.m5.2xlarge x2 endpoint serving three models with uneven,
-changing traffic, quiet nights, and a few hours whose per-model metric never arrived."""
+changing traffic, quiet nights, and a few hours whose per-model metric never arrived.
+
+Its per-model metric names the models as teams do (PUBLISHED_AS): one by its artifact key, one by a
+logical name (the key without `.tar.gz`), one by an alias only seeds/multi_model_target_aliases.csv
+resolves; and a fourth stream, a shadow of an uplift model the team publishes as `uplift-shadow`,
+that nothing maps: its traffic (UNMAPPED_SHARE of each hour's) is an explicit `unmapped:` model,
+whose true model the tool cannot know."""
 
 from __future__ import annotations
 
@@ -24,6 +30,9 @@ from smcost.demo.ledger import Ledger, Owner, Share
 
 MODELS = ["churn-predictor", "ltv-model", "price-forecaster"]
 TEAM = "growth"
+# What the custom metric's TargetModel dimension carries for each model (its artifact is <model>.tar.gz).
+PUBLISHED_AS = {"churn-predictor": "churn-predictor.tar.gz", "ltv-model": "ltv-model", "price-forecaster": "pricing-v3"}
+UNMAPPED_VALUE, UNMAPPED_MODEL, UNMAPPED_SHARE = "uplift-shadow", "uplift-model", 0.04
 
 
 def mme_prefix(suffix: str) -> str:
@@ -42,13 +51,16 @@ def add_multi_model_endpoint(ledger: Ledger) -> None:
     missing = np.zeros(len(hours), dtype=bool)
     missing[ledger.rng.choice(len(hours), size=min(len(hours), 3 * len(ledger.months)), replace=False)] = True
     missing &= per_model.sum(axis=1) > 0
+    # The shadow stream, derived from the traffic (no random draw: the cases after keep their numbers).
+    per_model = np.column_stack([per_model, np.round(UNMAPPED_SHARE * per_model.sum(axis=1))])
     idle = Owner("__idle__", TEAM, None, env, "metadata")
     owners = [Owner(model, TEAM, None, env, "metadata") for model in MODELS]
+    owners.append(Owner(UNMAPPED_MODEL, TEAM, None, env, "none"))  # no artifact or alias names it
     counts = np.full(len(hours), 2.0)
     add_hosting(ledger, endpoint, "ml.m5.2xlarge", hours, counts, _shares(owners, idle, per_model), unknowable=missing)
     # Storage and data transfer follow each day's measured traffic (the hours with metrics).
     days = ledger.days(created, ledger.t1)
-    per_day = np.zeros((len(days), len(MODELS)))
+    per_day = np.zeros((len(days), per_model.shape[1]))
     np.add.at(per_day, np.searchsorted(days, hours, side="right") - 1, np.where(missing[:, None], 0.0, per_model))
     add_storage_and_transfer(ledger, endpoint, _shares(owners, idle, per_day), start=created, end=ledger.t1, gb_out=6.0)
     _add_metrics_and_entries(ledger, endpoint, hours, per_model, missing)
@@ -107,10 +119,11 @@ def _shares(owners: list[Owner], idle: Owner, requests: Floats) -> list[Share]:
 def _add_metrics_and_entries(
     ledger: Ledger, endpoint: Endpoint, hours: Millis, per_model: Floats, missing: Flags
 ) -> None:
-    """The variant's invocations, the per-model custom metric (where it arrived), and each model's
-    entry (a SageMaker model naming its artifact under the endpoint's prefix)."""
+    """The variant's invocations, the per-model custom metric (where it arrived) under the names it
+    is published as, what the extractor discovers (the prefix's keys, the metric's values), and each
+    model's entry (a SageMaker model naming its artifact under the endpoint's prefix)."""
     add_variant_invocations(ledger, endpoint, hours, per_model.sum(axis=1))
-    for j, model in enumerate(MODELS):
+    for j, value in enumerate([*(PUBLISHED_AS[m] for m in MODELS), UNMAPPED_VALUE]):
         keep = ~missing & (per_model[:, j] > 0)
         add_invocations(
             ledger,
@@ -120,8 +133,31 @@ def _add_metrics_and_entries(
             hours[keep],
             per_model[keep, j],
             endpoint=endpoint.name,
-            target_model=f"{model}.tar.gz",
+            target_model=value,
             namespace="SMCost/MultiModel",
+        )
+        ledger.metadata(
+            "multi_model_targets",
+            endpoint.acct,
+            endpoint.region,
+            endpoint_name=endpoint.name,
+            source="list_metrics",
+            metric_namespace="SMCost/MultiModel",
+            dimension_name="TargetModel",
+            target_value=value,
+            model_data_url=None,
+        )
+    for model in MODELS:
+        ledger.metadata(
+            "multi_model_targets",
+            endpoint.acct,
+            endpoint.region,
+            endpoint_name=endpoint.name,
+            source="s3_listing",
+            metric_namespace=None,
+            dimension_name=None,
+            target_value=f"{model}.tar.gz",
+            model_data_url=mme_prefix(ledger.suffix),
         )
         add_model(
             ledger,

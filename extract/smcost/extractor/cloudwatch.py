@@ -2,15 +2,16 @@
 how much traffic, and instance utilisation, the proof a variant was up and metered.
 
 Dimension values come from the SageMaker kinds of the same run (endpoints alive during the window,
-including deleted ones and replaced configs; inference components; the objects under each
-multi-model prefix), never from ListMetrics, which hides metrics idle for two weeks. Each kind is a
+including deleted ones and replaced configs; inference components), not from ListMetrics, which
+hides metrics idle for two weeks; a multi-model endpoint's target models from multi_model.py (the
+objects under its prefix, and what ListMetrics finds its per-model metric really names). Each kind is a
 function from those references to its ``Series``; one reader packs their queries 500 to a
 GetMetricData call, the API's limit, pages each call by NextToken and lands one row per series and
 hour.
 
 Multi-model endpoints publish no per-model metrics. Teams that count requests per target model
-publish a custom metric (``--mme-metric-namespace``; dimensions EndpointName and the model
-dimension, ``TargetModel`` by default), or land their own request-log counts in this dataset's
+publish a custom metric (``--mme-metric-namespace``; dimensions EndpointName and a model
+dimension, the first of ``--mme-model-dimensions`` found, ``TargetModel`` by default), or land their own request-log counts in this dataset's
 schema with ``metric_dimension = 'target_model'`` and ``metric_namespace = 'request_logs'``.
 """
 
@@ -52,7 +53,7 @@ class Series:
 # --------------------------------------------------------------------------------------------
 
 
-def _config_variants(ctx: UnitContext) -> dict[str, list[tuple[str, str | None]]]:
+def config_variants(ctx: UnitContext) -> dict[str, list[tuple[str, str | None]]]:
     """Endpoint config -> its (variant, model)s."""
     config_variants: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
     for config, variant, model in ctx.upstream("config_variants"):
@@ -69,12 +70,12 @@ def _variants(ctx: UnitContext, *, on_instances: bool = False) -> list[tuple[str
     names them): they run on no instance of their own and publish no instance metrics. A variant
     whose config this run does not know is kept: querying it costs one query, missing it an hour.
     """
-    config_variants = _config_variants(ctx)
+    variants_of = config_variants(ctx)
     serverless = ctx.upstream("serverless_variants")  # (config, variant)
     instances: set[tuple[str, str]] = set()
     serverless_only: set[tuple[str, str]] = set()
     for endpoint, config in ctx.upstream("endpoint_configs_in_window"):
-        for variant, _ in config_variants[config]:
+        for variant, _ in variants_of[config]:
             (serverless_only if (config, variant) in serverless else instances).add((endpoint, variant))
     variants = set(ctx.upstream("endpoint_variants")) | instances | serverless_only
     if on_instances:
@@ -119,40 +120,28 @@ def invocation_series(ctx: UnitContext) -> list[Series]:
         for component, endpoint, variant in sorted(ctx.upstream("inference_components"), key=str)
     ]
 
-    config_variants = _config_variants(ctx)
-    prefix_of_model = dict(ctx.upstream("mme_models"))
-    targets: dict[str, list[str]] = defaultdict(list)
-    for prefix, target in ctx.upstream("mme_targets"):
-        targets[prefix].append(target)
-    multi_model = sorted(
-        {
-            (endpoint, variant, prefix_of_model[model])
-            for endpoint, config in ctx.upstream("endpoint_configs_in_window")
-            for variant, model in config_variants[config]
-            if model in prefix_of_model
-        }
-    )
-    options = ctx.options
-    namespace = options.mme_metric_namespace
+    # The values to ask for, per endpoint: its artifact keys and what its metric's model dimension
+    # really carries (multi_model.py, which lands them for dbt to map to models).
+    namespace = ctx.options.mme_metric_namespace
     if not namespace:
-        if multi_model:
+        variants = ctx.upstream("mme_variants")
+        if variants:
             ctx.warn(
-                f"{len(multi_model)} multi-model endpoint variant(s) but no --mme-metric-namespace: "
+                f"{len(variants)} multi-model endpoint variant(s) but no --mme-metric-namespace: "
                 "per-model invocations were not read (docs/extract.md, 'Multi-model endpoints')"
             )
         return series
-    for endpoint, variant, prefix in multi_model:
-        series += [
-            Series(
-                namespace,
-                (("EndpointName", endpoint), (options.mme_model_dimension, target)),
-                _invocation_labels(
-                    "target_model", namespace, endpoint_name=endpoint, variant_name=variant, target_model=target
-                ),
-                (("invocations", options.mme_metric_name, "Sum"),),
-            )
-            for target in sorted(targets[prefix])
-        ]
+    series += [
+        Series(
+            namespace,
+            (("EndpointName", endpoint), (dimension, value)),
+            _invocation_labels(
+                "target_model", namespace, endpoint_name=endpoint, variant_name=variant, target_model=value
+            ),
+            (("invocations", ctx.options.mme_metric_name, "Sum"),),
+        )
+        for endpoint, variant, dimension, value in sorted(ctx.upstream("mme_series"))
+    ]
     return series
 
 
@@ -266,7 +255,7 @@ KINDS = [
             "multi-model endpoints",
         ),
         history=WINDOW,
-        needs=("endpoints", "endpoint_configs", "models", "inference_components", "s3_artifacts"),
+        needs=("endpoints", "endpoint_configs", "models", "inference_components", "multi_model_targets"),
         service="cloudwatch",
     ),
     Kind(

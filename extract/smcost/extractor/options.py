@@ -34,7 +34,8 @@ class Options:
     max_retry_seconds: float = 300.0
     mme_metric_namespace: str | None = None
     mme_metric_name: str = "Invocations"
-    mme_model_dimension: str = "TargetModel"
+    # Candidate names of the metric's model dimension, in order of preference (multi_model.py).
+    mme_model_dimensions: list[str] = field(default_factory=lambda: ["TargetModel"])
     dry_run: bool = False
     progress: bool | None = None  # None: a bar when stderr is a terminal
     command: str = "smcost extract"  # the command the run is part of (messages, the progress bar)
@@ -149,9 +150,12 @@ def _mme(mme: argparse._ArgumentGroup) -> None:
     )
     mme.add_argument("--mme-metric-name", default="Invocations", help="its metric name (default Invocations)")
     mme.add_argument(
+        "--mme-model-dimensions",
         "--mme-model-dimension",
-        default="TargetModel",
-        help="its model dimension, alongside EndpointName (default TargetModel)",
+        type=_csv,
+        default=["TargetModel"],
+        help="comma-separated candidate names of its model dimension, alongside EndpointName; per endpoint "
+        "the first one ListMetrics finds is read (default TargetModel)",
     )
 
 
@@ -226,6 +230,8 @@ def from_args(args: argparse.Namespace, command: str = "smcost extract") -> Opti
     ):
         if not seconds > 0 or seconds == float("inf"):  # also rejects nan: it would disable the bound
             raise usage_error(f"{flag} must be a positive number of seconds, not {seconds:g}", command)
+    if "mme_model_dimensions" in vars(args) and not args.mme_model_dimensions:
+        raise usage_error("--mme-model-dimensions needs at least one dimension name", command)
     given = vars(args)
     flags = {f.name: given[f.name] for f in fields(Options) if f.name in given}
     return Options(**{**flags, "role_arn_template": template, "command": command})

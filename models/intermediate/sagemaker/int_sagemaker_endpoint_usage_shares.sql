@@ -1,9 +1,11 @@
 {#- How each charge of a shared endpoint divides among models, one row per charge and model, shares
     summing to 1 per charge:
       multi-model endpoints  by each target model's invocations in the charge period (weighting:
-                             var multi_model_weighting); no traffic at all -> `__idle__`; traffic
-                             but no per-model metric -> an even split over the endpoint's known
-                             models, marked as such;
+                             var multi_model_weighting), each metric value's model as
+                             int_sagemaker_multi_model_targets_mapped maps it (an unmapped value's
+                             traffic to `unmapped:<value>`); no traffic at all -> `__idle__`;
+                             traffic but no per-model metric -> an even split over the endpoint's
+                             known models, marked as such;
       inference components   by each component's reservation (copies x accelerators, or x CPU
                              cores on CPU instances) of the instance capacity; the unreserved rest
                              -> `__idle__`.
@@ -20,6 +22,12 @@ charges as (
 
 invocations as (
     select * from {{ ref('stg_sagemaker__endpoint_invocations') }}
+),
+
+-- The model each value of a multi-model endpoint's per-model metric names (exact key, stripped
+-- name, alias seed, or an explicit `unmapped:<value>`).
+multi_model_targets as (
+    select * from {{ ref('int_sagemaker_multi_model_targets_mapped') }}
 ),
 
 components as (
@@ -47,7 +55,7 @@ charge_invocations as (
     select
         charges.charge_id,
         invocations.metric_dimension,
-        {{ target_model_name('invocations.target_model') }} as model,
+        multi_model_targets.model,
         invocations.invocations,
         invocations.model_latency_us
     from charges
@@ -58,6 +66,12 @@ charge_invocations as (
             and invocations.metric_dimension in ('target_model', 'variant')
             and charges.charge_period_start_at <= invocations.metric_hour_at
             and charges.charge_period_end_at > invocations.metric_hour_at
+    left join multi_model_targets
+        on invocations.metric_dimension = 'target_model'
+            and invocations.account_id = multi_model_targets.account_id
+            and invocations.region = multi_model_targets.region
+            and lower(invocations.endpoint_name) = multi_model_targets.endpoint_name_lower
+            and invocations.target_model = multi_model_targets.target_value
     where charges.endpoint_mode = 'multi_model'
 ),
 
@@ -93,14 +107,15 @@ endpoint_traffic as (
     group by charge_id
 ),
 
+-- The models (mapped or explicitly unmapped) the endpoint's metric ever counted traffic for.
 known_models as (
     select distinct
         account_id,
         region,
-        lower(endpoint_name) as endpoint_name_lower,
-        {{ target_model_name('target_model') }} as model
-    from invocations
-    where metric_dimension = 'target_model'
+        endpoint_name_lower,
+        model
+    from multi_model_targets
+    where invocations > 0
 ),
 
 multi_model_state as (

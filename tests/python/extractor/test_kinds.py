@@ -15,7 +15,7 @@ import pytest
 
 from smcost import lake
 from smcost.extractor import catalog, cloudwatch, hyperpod, sagemaker, storage
-from smcost.extractor import training_plans
+from smcost.extractor import multi_model, training_plans
 from smcost.extractor import pipelines as sagemaker_pipelines
 from smcost.extractor.kinds import Custom, Listing
 from smcost.schemas import DATASETS, GROUND_TRUTH
@@ -25,6 +25,7 @@ EXTRACTOR = Path(sagemaker.__file__).parent
 ALL_KINDS = [*sagemaker.KINDS, *hyperpod.KINDS, *storage.KINDS, *cloudwatch.KINDS]
 ALL_KINDS += sagemaker_pipelines.KINDS
 ALL_KINDS += training_plans.KINDS
+ALL_KINDS += multi_model.KINDS
 
 
 def test_every_dataset_is_landed_by_exactly_one_kind():
