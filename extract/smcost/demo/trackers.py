@@ -9,7 +9,8 @@ numbers stay as they were."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from smcost.demo.ledger import Block, Ledger
 
@@ -41,6 +42,10 @@ def add_tracked_experiment(ledger: Ledger) -> None:
         experiment_id = experiments.setdefault((account, experiment), f"{len(experiments) + 1}{ledger.suffix}")
         run_id = f"run{index:04d}{ledger.suffix.replace('-', '')}"
         link = LINKS[index % len(LINKS)]
+        started = _unambiguous_start(ledger, job) if link == "time_window" else None
+        if link == "time_window" and started is None:
+            link = "run_tag"  # another job of its type ran then: a time-window match would be ambiguous
+        started = started or cast(datetime, job["training_start_at"]) + timedelta(minutes=2)
         tags = {"ml:team": str(owner.team), "ml:model": str(owner.model), "mlflow.user": f"{owner.team}-ds"}
         params = {}
         if link == "job_mlflow_config":
@@ -49,7 +54,6 @@ def add_tracked_experiment(ledger: Ledger) -> None:
             tags["sagemaker.training_job_name"] = str(job["training_job_name"])
         else:
             params["instance_type"] = str(job["instance_type"])
-        started = job["training_start_at"] + timedelta(minutes=2)  # type: ignore[operator]
         ledger.metadata(
             "mlflow_runs",
             acct,
@@ -81,6 +85,26 @@ def add_tracked_experiment(ledger: Ledger) -> None:
             last_updated_at=ledger.extracted_at,
             tags=[],
         )
+
+
+# The window the dbt link allows before a job's start (var tracker_time_window_minutes' default).
+WINDOW = timedelta(minutes=10)
+
+
+def _unambiguous_start(ledger: Ledger, job: dict[str, object]) -> datetime | None:
+    """A moment in the job's run when no other job of its account, region and instance type could
+    claim a run started then (dbt's time-window rule: start - 10 min <= run start <= end), or None."""
+    start, end = cast(datetime, job["training_start_at"]), cast(datetime, job["training_end_at"])
+    scope = (job["account_id"], job["region"], job["instance_type"])
+    others = [
+        (cast(datetime, j["training_start_at"]) - WINDOW, cast(datetime, j["training_end_at"]))
+        for j in ledger.meta["training_jobs"]
+        if j is not job and (j["account_id"], j["region"], j["instance_type"]) == scope
+    ]
+    for moment in (start + timedelta(minutes=2), start + (end - start) / 2, end - timedelta(minutes=1)):
+        if not any(lo <= moment <= hi for lo, hi in others):
+            return moment
+    return None
 
 
 def _account(ledger: Ledger, acct: str) -> str:

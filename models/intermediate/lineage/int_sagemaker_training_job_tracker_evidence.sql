@@ -123,7 +123,8 @@ jobs as (
         resources.account_id,
         resources.region,
         resources.resource_name_lower,
-        resources.instance_type,
+        -- The instance type it ran on (a flexible job: the one SageMaker selected, as unioned has it).
+        coalesce(resources.instance_type, training_jobs.instance_type) as instance_type,
         resources.owner_user_profile_name,
         resources.valid_from,
         resources.valid_to,
