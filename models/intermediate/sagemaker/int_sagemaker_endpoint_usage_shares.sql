@@ -284,7 +284,8 @@ component_placements as (
         case
             when
                 component_charges.billed_instance_type is null
-                or coalesce(cardinality(component_models.copies_by_instance_type), 0) = 0
+                -- map_keys: a map's size both engines (and sqlglot between them) read alike
+                or coalesce(cardinality(map_keys(component_models.copies_by_instance_type)), 0) = 0
                 then component_models.copies
             else {{ map_get('component_models.copies_by_instance_type', 'component_charges.billed_instance_type') }}
         end as copies,
