@@ -381,7 +381,8 @@ location_resource_links as (
         location_share * case
             when sum(usage_hours) over (partition by charge_id, link_detail) > 0
                 then usage_hours / sum(usage_hours) over (partition by charge_id, link_detail)
-            else 1.0 / count(*) over (partition by charge_id, link_detail)
+            -- A double: Trino keeps 1.0 / 3 as a decimal of scale 1 (0.3), and link shares must sum to 1.
+            else cast(1 as double) / count(*) over (partition by charge_id, link_detail)
         end as link_share,
         case
             when location_kind = 's3' then 's3_prefix'
