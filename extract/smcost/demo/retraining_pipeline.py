@@ -73,7 +73,7 @@ def _add_execution(ledger: Ledger, pipeline: str, pipeline_arn: str, start: int,
     truth = Owner(MODEL, TEAM, pipeline, "production", "metadata")  # the untagged steps: through the pipeline
     steps: list[Step] = []
 
-    prep_name = f"pipelines-{execution_id}-preparedata-{short_hash(execution_id, 'prep')[:6]}"
+    prep_name = f"pipelines-{execution_id}-preparedata-{short_hash(execution_id, 'prep')[:6]}{sfx}"
     prep_start, prep_end = start + 5 * MINUTE_MS, start + 45 * MINUTE_MS
     # The training step reads what the processing step wrote, a prefix of the pipeline's own: not the
     # shared transactions/v5/ prefix whose storage the neighbours' truth splits among the models that
@@ -87,7 +87,7 @@ def _add_execution(ledger: Ledger, pipeline: str, pipeline_arn: str, start: int,
         attempts = [(1, "Succeeded", 90)]
     train_start = prep_end + 5 * MINUTE_MS
     for attempt, status, minutes in attempts:
-        name = f"pipelines-{execution_id}-trainmodel-{short_hash(execution_id, 'train', attempt)[:6]}"
+        name = f"pipelines-{execution_id}-trainmodel-{short_hash(execution_id, 'train', attempt)[:6]}{sfx}"
         job = TrainingJob(
             acct="prod",
             name=name,
@@ -113,11 +113,11 @@ def _add_execution(ledger: Ledger, pipeline: str, pipeline_arn: str, start: int,
 
     end = train_start
     if status == "Succeeded":
-        model_name = f"pipelines-{execution_id}-createmodel-{short_hash(execution_id, 'model')[:6]}"
+        model_name = f"pipelines-{execution_id}-createmodel-{short_hash(execution_id, 'model')[:6]}{sfx}"
         model_arn = arn("prod", "us-east-1", "model", model_name)
         steps.append(Step("CreateModel", 1, "Model", "Succeeded", model_arn, train_start, train_start + MINUTE_MS))
         score_start, score_end = train_start + 2 * MINUTE_MS, train_start + 32 * MINUTE_MS
-        score_name = f"pipelines-{execution_id}-scoreholdout-{short_hash(execution_id, 'score')[:6]}"
+        score_name = f"pipelines-{execution_id}-scoreholdout-{short_hash(execution_id, 'score')[:6]}{sfx}"
         score_arn = _transform_job(
             ledger, score_name, model_name, score_start, score_end, pipeline, execution_id, truth
         )

@@ -23,9 +23,8 @@ trial_components as (
     select * from {{ ref('stg_sagemaker__trial_components') }}
 ),
 
-steps as (
-    select * from {{ ref('stg_sagemaker__pipeline_execution_steps') }}
-    where job_arn is not null
+step_jobs as (
+    select * from {{ ref('int_sagemaker_pipeline_step_jobs') }}
 ),
 
 executions as (
@@ -55,34 +54,14 @@ component_trials as (
     group by source_arn
 ),
 
--- Which execution launched each job: the incarnation valid while the step ran.
-launched as (
-    select
-        resources.resource_key,
-        steps.pipeline_execution_arn,
-        min(steps.started_at) as step_started_at
-    from resources
-    inner join steps
-        on lower(resources.resource_arn) = lower(steps.job_arn)
-            -- open-ended intervals (a name never reused) are null on that side
-            and (resources.valid_from is null or resources.valid_from <= coalesce(steps.ended_at, steps.started_at))
-            and (resources.valid_to is null or resources.valid_to > steps.started_at)
-    group by resources.resource_key, steps.pipeline_execution_arn
-),
-
--- A job retried inside one execution has one row per attempt; across executions (a cached step
--- reused elsewhere launches nothing) a job has one launcher: the first.
+-- Which execution launched each job: the incarnation valid while the step ran, and for a job
+-- several executions name, the first (int_sagemaker_pipeline_step_jobs, the rule the cost marts use).
 job_executions as (
     select
         resource_key,
         pipeline_execution_arn
-    from (
-        select
-            *,
-            row_number() over (partition by resource_key order by step_started_at, pipeline_execution_arn) as launch_rank
-        from launched
-    ) as ranked
-    where launch_rank = 1
+    from step_jobs
+    where is_cost_owner
 ),
 
 jobs as (

@@ -1,0 +1,98 @@
+{#- The dollars of each pipeline step attempt, per billing period and currency, in two components:
+      compute    the allocations of fct_sagemaker_cost_allocations whose charge bills the job the
+                 step launched (its charge joined that job incarnation: the fact's own join);
+      neighbour  the in-scope neighbour charges (S3, ECR, CloudWatch Logs, EFS/FSx) that
+                 fct_sagemaker_fully_loaded_cost links to that job, by its type and name, in the
+                 incarnation valid at the charge (the neighbour rows carry a name, not an ARN).
+    Only the step attempt that owns the job's cost (int_sagemaker_pipeline_step_jobs.is_cost_owner)
+    carries it, so a job several executions name is counted once. Grain: one step attempt x billing
+    period x currency x cost component. -#}
+with
+
+step_jobs as (
+    select * from {{ ref('int_sagemaker_pipeline_step_jobs') }}
+    where is_cost_owner
+),
+
+charges as (
+    select
+        charge_id,
+        resource_key
+    from {{ ref('int_sagemaker_charges_joined_to_resources') }}
+    where resource_key is not null
+),
+
+allocations as (
+    select * from {{ ref('fct_sagemaker_cost_allocations') }}
+),
+
+jobs as (
+    select * from {{ ref('int_sagemaker_resources_unioned') }}
+    where resource_type in ('training-job', 'processing-job', 'transform-job')
+),
+
+neighbour_lines as (
+    select * from {{ ref('fct_sagemaker_fully_loaded_cost') }}
+    where not is_sagemaker_line
+        and linked_resource_type in ('training-job', 'processing-job', 'transform-job')
+),
+
+compute as (
+    select
+        step_jobs.pipeline_execution_arn,
+        step_jobs.step_name,
+        step_jobs.attempt,
+        step_jobs.step_status = 'Failed' as is_failed_attempt,
+        allocations.billing_period,
+        allocations.billing_currency,
+        'compute' as cost_component,
+        sum(allocations.billed_cost) as billed_cost,
+        sum(allocations.effective_cost) as effective_cost,
+        sum(allocations.list_cost) as list_cost
+    from step_jobs
+    inner join charges
+        on step_jobs.resource_key = charges.resource_key
+    inner join allocations
+        on charges.charge_id = allocations.charge_id
+    group by 1, 2, 3, 4, 5, 6, 7
+),
+
+neighbours as (
+    select
+        step_jobs.pipeline_execution_arn,
+        step_jobs.step_name,
+        step_jobs.attempt,
+        step_jobs.step_status = 'Failed' as is_failed_attempt,
+        neighbour_lines.billing_period,
+        neighbour_lines.billing_currency,
+        'neighbour' as cost_component,
+        sum(neighbour_lines.billed_cost) as billed_cost,
+        sum(neighbour_lines.effective_cost) as effective_cost,
+        sum(neighbour_lines.list_cost) as list_cost
+    from step_jobs
+    inner join jobs
+        on step_jobs.resource_key = jobs.resource_key
+    inner join neighbour_lines
+        on jobs.account_id = neighbour_lines.sub_account_id
+            and jobs.resource_type = neighbour_lines.linked_resource_type
+            and jobs.resource_name_lower = lower(neighbour_lines.linked_resource_name)
+            and (jobs.valid_from is null or jobs.valid_from <= neighbour_lines.charge_period_start)
+            and (jobs.valid_to is null or jobs.valid_to > neighbour_lines.charge_period_start)
+    group by 1, 2, 3, 4, 5, 6, 7
+),
+
+unioned as (
+    select * from compute
+    union all
+    select * from neighbours
+),
+
+final as (
+    select
+        {{ hash_key(['pipeline_execution_arn', 'step_name', 'attempt', 'billing_period', 'billing_currency', 'cost_component']) }}
+            as pipeline_step_cost_id,
+        *
+    from unioned
+)
+
+select * from final
