@@ -20,9 +20,13 @@ monthly as (
         executions.region,
         costs.billing_period,
         costs.billing_currency,
-        count(distinct costs.pipeline_execution_arn) as executions_with_cost,
-        count(distinct case when executions.is_failed then costs.pipeline_execution_arn end) as failed_executions,
-        count(distinct case when executions.is_retried then costs.pipeline_execution_arn end) as retried_executions,
+        count(distinct case when costs.cost_component = 'compute' then costs.pipeline_execution_arn end)
+            as executions_with_cost,
+        count(distinct case when costs.cost_component = 'compute' and executions.is_failed then costs.pipeline_execution_arn end)
+            as failed_executions,
+        count(
+            distinct case when costs.cost_component = 'compute' and executions.is_retried then costs.pipeline_execution_arn end
+        ) as retried_executions,
         sum(case when costs.cost_component = 'compute' then costs.effective_cost else 0 end) as compute_effective_cost,
         sum(case when costs.cost_component = 'neighbour' then costs.effective_cost else 0 end)
             as neighbour_effective_cost,
