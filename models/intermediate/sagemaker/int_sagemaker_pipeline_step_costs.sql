@@ -9,9 +9,26 @@
     period x currency x cost component. -#}
 with
 
+executions as (
+    select * from {{ ref('stg_sagemaker__pipeline_executions') }}
+),
+
+-- The execution's identity and outcome ride along, so the monthly mart reads this model only.
 step_jobs as (
-    select * from {{ ref('int_sagemaker_pipeline_step_jobs') }}
-    where is_cost_owner
+    select
+        attempts.*,
+        executions.pipeline_arn,
+        executions.pipeline_name,
+        coalesce(executions.execution_status = 'Failed', false) as is_failed_execution
+    from (
+        select
+            *,
+            max(attempt) over (partition by pipeline_execution_arn) > 1 as is_retried_execution
+        from {{ ref('int_sagemaker_pipeline_step_jobs') }}
+    ) as attempts
+    left join executions
+        on attempts.pipeline_execution_arn = executions.pipeline_execution_arn
+    where attempts.is_cost_owner
 ),
 
 charges as (
@@ -43,6 +60,12 @@ compute as (
         step_jobs.step_name,
         step_jobs.attempt,
         step_jobs.step_status = 'Failed' as is_failed_attempt,
+        step_jobs.pipeline_arn,
+        step_jobs.pipeline_name,
+        step_jobs.account_id,
+        step_jobs.region,
+        step_jobs.is_failed_execution,
+        step_jobs.is_retried_execution,
         allocations.billing_period,
         allocations.billing_currency,
         'compute' as cost_component,
@@ -54,7 +77,7 @@ compute as (
         on step_jobs.resource_key = charges.resource_key
     inner join allocations
         on charges.charge_id = allocations.charge_id
-    group by 1, 2, 3, 4, 5, 6, 7
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 ),
 
 neighbours as (
@@ -63,6 +86,12 @@ neighbours as (
         step_jobs.step_name,
         step_jobs.attempt,
         step_jobs.step_status = 'Failed' as is_failed_attempt,
+        step_jobs.pipeline_arn,
+        step_jobs.pipeline_name,
+        step_jobs.account_id,
+        step_jobs.region,
+        step_jobs.is_failed_execution,
+        step_jobs.is_retried_execution,
         neighbour_lines.billing_period,
         neighbour_lines.billing_currency,
         'neighbour' as cost_component,
@@ -78,7 +107,7 @@ neighbours as (
             and jobs.resource_name_lower = lower(neighbour_lines.linked_resource_name)
             and (jobs.valid_from is null or jobs.valid_from <= neighbour_lines.charge_period_start)
             and (jobs.valid_to is null or jobs.valid_to > neighbour_lines.charge_period_start)
-    group by 1, 2, 3, 4, 5, 6, 7
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 ),
 
 unioned as (

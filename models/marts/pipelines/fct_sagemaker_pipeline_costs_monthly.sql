@@ -1,6 +1,7 @@
 {#- The trend: what each SageMaker pipeline cost per billing period (the period the dollars were
-    billed in, so the months add up to the bill), how many executions had cost in it and how many of
-    those failed or retried, and the change against the previous period (null when the pipeline had
+    billed in, so the months add up to the bill), how many executions had compute billed in it (their
+    neighbours' storage keeps billing later, so it does not count an execution) and how many of those
+    failed or retried, and the change against the previous period (null when the pipeline had
     no cost then: a new pipeline is not a +100% change). Grain: pipeline x billing period x currency. -#}
 with
 
@@ -8,24 +9,20 @@ costs as (
     select * from {{ ref('int_sagemaker_pipeline_step_costs') }}
 ),
 
-executions as (
-    select * from {{ ref('fct_sagemaker_pipeline_execution_costs') }}
-),
-
 monthly as (
     select
-        executions.pipeline_arn,
-        executions.pipeline_name,
-        executions.account_id,
-        executions.region,
+        costs.pipeline_arn,
+        costs.pipeline_name,
+        costs.account_id,
+        costs.region,
         costs.billing_period,
         costs.billing_currency,
         count(distinct case when costs.cost_component = 'compute' then costs.pipeline_execution_arn end)
             as executions_with_cost,
-        count(distinct case when costs.cost_component = 'compute' and executions.is_failed then costs.pipeline_execution_arn end)
+        count(distinct case when costs.cost_component = 'compute' and costs.is_failed_execution then costs.pipeline_execution_arn end)
             as failed_executions,
         count(
-            distinct case when costs.cost_component = 'compute' and executions.is_retried then costs.pipeline_execution_arn end
+            distinct case when costs.cost_component = 'compute' and costs.is_retried_execution then costs.pipeline_execution_arn end
         ) as retried_executions,
         sum(case when costs.cost_component = 'compute' then costs.effective_cost else 0 end) as compute_effective_cost,
         sum(case when costs.cost_component = 'neighbour' then costs.effective_cost else 0 end)
@@ -34,8 +31,6 @@ monthly as (
         sum(case when costs.is_failed_attempt then costs.effective_cost else 0 end)
             as failed_attempt_effective_cost
     from costs
-    inner join executions
-        on costs.pipeline_execution_arn = executions.pipeline_execution_arn
     group by 1, 2, 3, 4, 5, 6
 ),
 

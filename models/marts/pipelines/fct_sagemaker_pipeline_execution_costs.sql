@@ -1,6 +1,7 @@
 {#- What each SageMaker pipeline execution cost: the sum of its step attempts (compute and
     neighbours), with its status, duration and whether a step was retried; a failed execution's
     dollars and its failed attempts' dollars are columns of their own, not hidden in a total.
+    Read from the step attempts and their costs (not the step mart: one rule, two marts).
     Executions without any cost yet (running, or every step cached) have zero-cost rows.
     Grain: one execution. -#}
 with
@@ -9,25 +10,42 @@ executions as (
     select * from {{ ref('stg_sagemaker__pipeline_executions') }}
 ),
 
-steps as (
-    select * from {{ ref('fct_sagemaker_pipeline_step_costs') }}
+attempts as (
+    select
+        pipeline_execution_arn,
+        count(*) as step_attempts,
+        count(case when step_status = 'Failed' then 1 end) as failed_step_attempts,
+        max(attempt) > 1 as is_retried,
+        count(case when is_cost_owner then 1 end) as job_count
+    from {{ ref('int_sagemaker_pipeline_step_jobs') }}
+    group by 1
+),
+
+costs as (
+    select
+        pipeline_execution_arn,
+        max(billing_currency) as billing_currency,
+        sum(case when cost_component = 'compute' then billed_cost else 0 end) as compute_billed_cost,
+        sum(case when cost_component = 'compute' then effective_cost else 0 end) as compute_effective_cost,
+        sum(case when cost_component = 'neighbour' then effective_cost else 0 end) as neighbour_effective_cost,
+        sum(effective_cost) as fully_loaded_effective_cost,
+        sum(case when is_failed_attempt then effective_cost else 0 end) as failed_attempt_effective_cost
+    from {{ ref('int_sagemaker_pipeline_step_costs') }}
+    group by 1
 ),
 
 step_totals as (
     select
-        pipeline_execution_arn,
-        count(*) as step_attempts,
-        count(case when is_failed then 1 end) as failed_step_attempts,
-        max(attempt) > 1 as is_retried,
-        count(case when is_cost_owner then 1 end) as job_count,
-        max(billing_currency) as billing_currency,
-        sum(compute_billed_cost) as compute_billed_cost,
-        sum(compute_effective_cost) as compute_effective_cost,
-        sum(neighbour_effective_cost) as neighbour_effective_cost,
-        sum(fully_loaded_effective_cost) as fully_loaded_effective_cost,
-        sum(case when is_failed then fully_loaded_effective_cost else 0 end) as failed_attempt_effective_cost
-    from steps
-    group by 1
+        attempts.*,
+        costs.billing_currency,
+        costs.compute_billed_cost,
+        costs.compute_effective_cost,
+        costs.neighbour_effective_cost,
+        costs.fully_loaded_effective_cost,
+        costs.failed_attempt_effective_cost
+    from attempts
+    left join costs
+        on attempts.pipeline_execution_arn = costs.pipeline_execution_arn
 ),
 
 final as (
