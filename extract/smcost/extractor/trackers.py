@@ -7,8 +7,8 @@ the manifest carries every earlier watermark forward, so the SageMaker runs and 
 share one chain of manifests without losing each other's incremental state.
 
 Credentials never come from flags: MLflow's own environment variables (MLFLOW_TRACKING_TOKEN,
-MLFLOW_TRACKING_USERNAME/PASSWORD), the AWS chain for SageMaker managed MLflow. (Weights & Biases: the wandb_runs dataset and its link
-rule exist, its extractor does not yet; docs/lineage.md.)
+MLFLOW_TRACKING_USERNAME/PASSWORD), the AWS chain for SageMaker managed MLflow, WANDB_API_KEY for
+Weights & Biases (extractor/wandb_source.py).
 """
 
 from __future__ import annotations
@@ -77,6 +77,12 @@ def add_tracker_arguments(parser: argparse.ArgumentParser) -> None:
         "(signed with the AWS chain, as the sagemaker-mlflow plugin does)",
     )
     group.add_argument(
+        "--wandb-entity",
+        help="land the runs of this W&B entity's --wandb-project through wandb.Api (key: WANDB_API_KEY from "
+        "the environment; WANDB_BASE_URL for a self-hosted server)",
+    )
+    group.add_argument("--wandb-project", help="the W&B project whose runs land (with --wandb-entity)")
+    group.add_argument(
         "--tracker-allow-keys",
         default=",".join(DEFAULT_ALLOW),
         help="comma-separated glob patterns of the param/tag/config keys to land (default: the keys "
@@ -88,7 +94,7 @@ def add_tracker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def wants_trackers(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "mlflow_tracking_uri", None))
+    return any(getattr(args, name, None) for name in ("mlflow_tracking_uri", "wandb_entity", "wandb_project"))
 
 
 def key_filter(args: argparse.Namespace) -> KeyFilter:
