@@ -471,11 +471,11 @@ def test_unit_costs_equal_a_recomputation_from_the_raw_bill_and_metrics(export, 
                 from fct_sagemaker_unit_costs_monthly
                 where unit_kind = 'per_1000_invocations' and subject_type = 'endpoint'""").fetchall()
         }
-        # $ per training hour per job's model: the raw Train:/TrSpt: rows per job, hours and dollars.
+        # $ per training hour per job's model: the raw Train:/TrSpt:/TrainWarmPool: rows per job, hours and dollars.
         training = con.execute(f"""
             select BILLING_PERIOD, lower(ResourceId), sum(EffectiveCost), coalesce(sum(ConsumedQuantity), 0)
             from {bill}
-            where x_ServiceCode = 'AmazonSageMaker' and ({usage} like '%Train:ml.%' or {usage} like '%TrSpt%')
+            where x_ServiceCode = 'AmazonSageMaker' and ({usage} like '%Train:ml.%' or {usage} like '%TrSpt%' or {usage} like '%TrainWarmPool:ml.%')
                 and ChargeCategory = 'Usage'
             group by all""").fetchall()
         jobs = {

@@ -576,7 +576,7 @@ def test_training_instance_hours_in_the_bill_match_the_jobs_billable_and_warm_po
     hours: dict[str, float] = defaultdict(float)
     for row in rows(bill, "ResourceId", "SkuMeter", "ChargeClass", "PricingQuantity"):
         meter = row["SkuMeter"] or ""
-        if row["ChargeClass"] is None and ("-Train:ml." in meter or "-TrSpt:ml." in meter):
+        if row["ChargeClass"] is None and any(f"-{kind}:ml." in meter for kind in ("Train", "TrSpt", "TrainWarmPool")):
             hours[row["ResourceId"].lower()] += row["PricingQuantity"]
     jobs = rows(
         read_dataset(lake, "training_jobs"),
@@ -622,6 +622,27 @@ def test_hpo_children_link_to_a_tuning_job_that_was_landed(lake):
 def test_a_training_job_keeps_a_warm_pool(lake):
     seconds = read_dataset(lake, "training_jobs")["warm_pool_retained_billable_seconds"].to_pylist()
     assert any(s and s > 0 for s in seconds)
+
+
+def test_warm_pool_retained_time_bills_as_train_warm_pool_on_the_job_that_kept_it(lake):
+    """CUDOS's TrainWarmPool group: the retained hours are their own usage type, on the job's ARN,
+    as many as ResourceRetainedBillableTimeInSeconds x InstanceCount."""
+    jobs = rows(
+        read_dataset(lake, "training_jobs"), "training_job_arn", "warm_pool_retained_billable_seconds", "instance_count"
+    )
+    pools = {
+        j["training_job_arn"].lower(): j["warm_pool_retained_billable_seconds"] * j["instance_count"] / 3600
+        for j in jobs
+        if j["warm_pool_retained_billable_seconds"]
+    }
+    billed: dict[str, float] = defaultdict(float)
+    for row in rows(read_bill(lake), "ResourceId", "SkuMeter", "PricingQuantity"):
+        if "-TrainWarmPool:ml." in (row["SkuMeter"] or ""):
+            billed[row["ResourceId"].lower()] += row["PricingQuantity"]
+    assert pools
+    assert billed.keys() == pools.keys()
+    for arn, hours in pools.items():
+        assert billed[arn] == pytest.approx(hours), arn
 
 
 def _endpoint_incarnations(root: Path) -> dict[str, set]:

@@ -377,7 +377,8 @@ def test_spot_candidates_are_on_demand_jobs_that_checkpoint(con):
     expected = _by_resource_and_period(
         con.execute("""
             select ResourceId, period, sum(EffectiveCost) from usage
-            where usage_type like 'Train:ml.%' and ResourceId in (
+            -- its instance hours, the warm pool's retained ones (TrainWarmPool) included
+            where (usage_type like 'Train:ml.%' or usage_type like 'TrainWarmPool:ml.%') and ResourceId in (
                 select training_job_arn from training_jobs where not is_managed_spot and checkpoint_s3_uri is not null)
             group by 1, 2""").fetchall()
     )

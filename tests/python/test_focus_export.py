@@ -29,7 +29,7 @@ from smcost_testing import REPO, run_smcost
 from test_focus_validator import _failing_rules, _validator
 
 SAGEMAKER_SERVICE_CODES = ("AmazonSageMaker", "MachineLearningSavingsPlans")
-IDLE_METHODS = ("idle_no_traffic", "inference_component_unreserved")
+IDLE_METHODS = ("idle_no_traffic", "inference_component_unreserved", "training_plan_unused")
 
 # The rules the export fails, each with why (docs/focus-export.md lists them too). All are inherited
 # from the origin charges, which carry AWS's own values (tests/fixtures/focus_validator_exceptions.csv

@@ -43,6 +43,7 @@ from smcost.demo import (
     story,
     trackers,
     training,
+    training_plans,
 )
 from smcost.demo.clock import month_starts
 from smcost.demo.ledger import Ledger
@@ -72,6 +73,7 @@ def build(seed: int, replica: int, start_month: str, months: int) -> Ledger:
     hyperpod.add_hyperpod_clusters(ledger)  # last, and drawing no random numbers: the others keep theirs
     retraining_pipeline.add_retraining_pipeline(ledger)  # after it, drawing none either
     inference_component_shapes.add_inference_component_shapes(ledger)  # after them, drawing none either
+    training_plans.add_training_plan_and_flexible_jobs(ledger)  # after them, drawing none either
     trackers.add_tracked_experiment(ledger)  # last: it only relabels and lands metadata, drawing nothing
     return ledger
 

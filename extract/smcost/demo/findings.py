@@ -200,7 +200,7 @@ def _spot_candidates(ledger: Ledger, charges: _Charges, periods: list[str]) -> l
     """spot_candidate: an on-demand job that checkpoints, its instance hours (a warm pool's included)."""
     rows: list[Row] = []
     for job in ledger.facts.spot_candidates:
-        use = charges.usage(job, lambda usage: usage.startswith("Train:ml."))
+        use = charges.usage(job, lambda usage: usage.startswith(("Train:ml.", "TrainWarmPool:ml.")))
         for i, in_period in _per_period(ledger, use.start):
             if in_period.any():
                 rows.append(

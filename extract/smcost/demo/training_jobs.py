@@ -1,12 +1,13 @@
 """A training job as the bill and the API show it: instance hours per instance group (spot bills
-only its billable seconds), warm-pool retained time, the training volume, and its metadata rows
-(the job, and its trial component when it ran in an experiment)."""
+only its billable seconds; hours on a training plan's reserved capacity bill nothing, the plan's
+fee paid for them, and carry the fee amortised as their effective cost, as FOCUS has prepaid
+purchases), warm-pool retained time under its own usage type (TrainWarmPool), the
+training volume, and its metadata rows (the job, and its trial component when it ran in an
+experiment)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 from smcost.demo.account import (
     CHECKPOINTING,
@@ -26,7 +27,7 @@ from smcost.demo.account import (
     tags_for,
     training_inputs,
 )
-from smcost.demo.clock import HOUR_MS, Floats, Millis, overlap_hours, utc
+from smcost.demo.clock import HOUR_MS, overlap_hours, utc
 from smcost.demo.ledger import Charge, Ledger, Owner, only
 
 InstanceGroup = tuple[str, str, int]  # (group name, instance type, instance count)
@@ -53,6 +54,11 @@ class TrainingJob:
     warm_pool: int = 0  # seconds the instances stay retained after the job
     owner: Owner | None = None  # default: the model's owner, known by the profile's evidence
     checkpoints: bool | None = None  # writes checkpoints to S3; default: the model's jobs do (CHECKPOINTING)
+    # Flexible training: the instance types the job accepted (InstancePreferences); the one group's
+    # type is the one SageMaker selected, and the job bills on it.
+    preferences: tuple[str, ...] = ()
+    plan_arn: str | None = None  # the training plan whose reserved capacity it ran on
+    plan_rate: float = 0.0  # the plan's fee per reserved instance-hour: the hours' amortised (effective) cost
 
     @property
     def end(self) -> int:
@@ -104,12 +110,8 @@ def _bill_instance_hours(
     hours = ledger.hours(start, end)
     # Spot bills only the billable seconds: spread them evenly over the hours the job ran.
     quantity = overlap_hours(hours, start, end) * (job.billable / job.seconds) * count
-    if job.warm_pool and not job.spot:
-        # Warm-pool retained time bills as the same usage type: one bill line per hour, so
-        # the hour the job ends carries both its last compute and the pool's first minutes.
-        pool_hours = ledger.hours(end, pool_end)
-        hours, quantity = _merge_hours(hours, quantity, pool_hours, overlap_hours(pool_hours, end, pool_end) * count)
     rate = PRICES[instance] * REGIONS[job.region][2]
+    on_plan = job.plan_arn is not None
     ledger.charge(
         Charge(
             acct=job.acct,
@@ -123,18 +125,19 @@ def _bill_instance_hours(
             owners=only(owner),
             bill_tags=bill_tags,
             pricing="Dynamic" if job.spot else "Standard",
-            billed_rate=rate * SPOT_DISCOUNT if job.spot else None,
+            billed_rate=rate * SPOT_DISCOUNT if job.spot else (0.0 if on_plan else None),
+            effective_rate=job.plan_rate if on_plan else None,
             operation="Training",
         )
     )
-    if job.warm_pool and job.spot:  # a spot job's pool bills on-demand: its own Train: line
+    if job.warm_pool:  # retained instances bill on demand under their own usage type (CUDOS: TrainWarmPool)
         pool_hours = ledger.hours(end, pool_end)
         ledger.charge(
             Charge(
                 acct=job.acct,
                 region=job.region,
                 resource_id=job_arn,
-                usage=f"Train:{instance}",
+                usage=f"TrainWarmPool:{instance}",
                 start_ms=pool_hours,
                 quantity=overlap_hours(pool_hours, end, pool_end) * count,
                 unit="Hrs",
@@ -145,15 +148,6 @@ def _bill_instance_hours(
                 description=f"Warm pool retained {instance}",
             )
         )
-
-
-def _merge_hours(hours: Millis, quantity: Floats, more_hours: Millis, more: Floats) -> tuple[Millis, Floats]:
-    """Two hourly series as one, summed where their hours meet."""
-    merged = np.union1d(hours, more_hours)
-    total = np.zeros(len(merged))
-    np.add.at(total, np.searchsorted(merged, hours), quantity)
-    np.add.at(total, np.searchsorted(merged, more_hours), more)
-    return merged, total
 
 
 def _land_metadata(ledger: Ledger, job: TrainingJob, job_arn: str, api_tags: Tags) -> None:
@@ -177,7 +171,7 @@ def _land_metadata(ledger: Ledger, job: TrainingJob, job_arn: str, api_tags: Tag
         training_start_at=utc(job.start),
         training_end_at=utc(job.end),
         role_arn=role_arn(job.acct, role),
-        instance_type=None if len(groups) > 1 else groups[0][1],
+        instance_type=None if len(groups) > 1 or job.preferences else groups[0][1],
         instance_count=job.instance_count,
         instance_groups=[{"instance_group_name": g, "instance_type": t, "instance_count": c} for g, t, c in groups]
         if len(groups) > 1
@@ -198,6 +192,10 @@ def _land_metadata(ledger: Ledger, job: TrainingJob, job_arn: str, api_tags: Tag
         if job.is_checkpointing
         else None,
         training_image=ecr_uri(job.acct, job.region, f"{job.model}-train{sfx}:latest"),
+        instance_preference_types=list(job.preferences),
+        selected_instance_type=groups[0][1] if job.preferences else None,
+        selected_instance_count=groups[0][2] if job.preferences else None,
+        training_plan_arn=job.plan_arn,
         tags=api_tags,
     )
     if job.experiment:

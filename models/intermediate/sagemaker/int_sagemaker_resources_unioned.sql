@@ -56,6 +56,10 @@ inference_components as (
     select * from {{ ref('stg_sagemaker__inference_components') }}
 ),
 
+training_plans as (
+    select * from {{ ref('stg_sagemaker__training_plans') }}
+),
+
 clusters as (
     select * from {{ ref('stg_sagemaker__clusters') }}
 ),
@@ -98,8 +102,9 @@ unioned as (
         cast(null as varchar) as sagemaker_model_name,
         cast(null as varchar) as endpoint_config_name,
         cast(null as varchar) as endpoint_mode,
-        cast(null as bigint) as instance_count,
-        cast(null as varchar) as instance_type,
+        -- A flexible job (InstancePreferences) runs, and is billed, on the instances SageMaker selected.
+        coalesce(selected_instance_count, instance_count) as instance_count,
+        coalesce(selected_instance_type, instance_type) as instance_type,
         cast(null as varchar) as owner_user_profile_name,
         created_at,
         -- Names reused after deletion: each incarnation until the next (macros/name_reuse_interval.sql).
@@ -301,6 +306,34 @@ unioned as (
         created_at as valid_from,
         cast(null as timestamp) as valid_to
     from clusters
+
+    union all
+
+    -- The upfront fee of a training plan bills on the plan's ARN; its owner (tags) takes the
+    -- reserved hours no job used (int_sagemaker_training_plan_shares). A plan cannot be deleted, so
+    -- its name is never reused: one row, valid whenever its fee is billed (bought before it starts).
+    select
+        account_id,
+        region,
+        'training-plan' as resource_type,
+        training_plan_name_lower as resource_name_lower,
+        training_plan_arn as resource_arn,
+        tags,
+        cast(null as varchar) as role_name,
+        cast(null as varchar) as experiment_name,
+        cast(null as varchar) as trial_name,
+        cast(null as varchar) as tuning_job_arn,
+        cast(null as varchar) as linked_training_job_arn,
+        cast(null as varchar) as sagemaker_model_name,
+        cast(null as varchar) as endpoint_config_name,
+        cast(null as varchar) as endpoint_mode,
+        total_instance_count as instance_count,
+        cast(null as varchar) as instance_type,
+        cast(null as varchar) as owner_user_profile_name,
+        started_at as created_at,
+        cast('2000-01-01 00:00:00' as timestamp) as valid_from,
+        cast(null as timestamp) as valid_to
+    from training_plans
 ),
 
 final as (

@@ -66,8 +66,9 @@ job_incarnations as (
             job_costs.billing_period,
             job_costs.billing_currency,
             job_costs.resource_arn,
-            training_jobs.instance_type,
-            training_jobs.instance_count,
+            -- A flexible job's instances are the ones SageMaker selected from its preferences.
+            coalesce(training_jobs.selected_instance_type, training_jobs.instance_type) as instance_type,
+            coalesce(training_jobs.selected_instance_count, training_jobs.instance_count) as instance_count,
             training_jobs.is_managed_spot,
             training_jobs.checkpoint_s3_uri,
             training_jobs.training_seconds,

@@ -93,6 +93,8 @@ allocated as (
             when 'inference_component_invocations' then 'Invocations'
             when 'inference_component_even_split' then 'Inference Components'
             when 'inference_component_unreserved' then 'Reserved Units'
+            when 'training_plan_usage' then 'Instance Hours'
+            when 'training_plan_unused' then 'Instance Hours'
             else 'Charges'
         end as usage_unit,
         cast(cast(allocation_share as decimal(18, 15)) as varchar) as allocated_ratio_text,

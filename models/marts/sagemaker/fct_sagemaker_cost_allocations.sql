@@ -14,8 +14,11 @@ charges as (
     select * from {{ ref('int_sagemaker_charges_joined_to_resources') }}
 ),
 
+-- Charges a usage split divides: shared endpoints by use, training-plan fees by the jobs on the plan.
 shares as (
     select * from {{ ref('int_sagemaker_endpoint_usage_shares') }}
+    union all
+    select * from {{ ref('int_sagemaker_training_plan_shares') }}
 ),
 
 account_rules as (
