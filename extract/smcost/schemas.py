@@ -400,7 +400,7 @@ DATASETS: dict[str, Dataset] = {
                 ),
                 # DescribeTrainingJob's MlflowConfig/MlflowDetails (AIMlflowConfig has the same three
                 # members): the exact link to the MLflow run (docs/lineage.md). Search's TrainingJob
-                # shape lacks them, so the extractor leaves them null until it describes jobs.
+                # shape lacks them: the kind describes the jobs without owner tags (extractor/sagemaker.py).
                 _field("mlflow_resource_arn", STR, "MlflowConfig.MlflowResourceArn: the MLflow server or app."),
                 _field("mlflow_experiment_name", STR, "MlflowConfig.MlflowExperimentName."),
                 _field("mlflow_run_name", STR, "MlflowConfig.MlflowRunName."),

@@ -249,6 +249,47 @@ class _Projected:
             yield row
 
 
+@dataclass(frozen=True)
+class Detail:
+    """A ``Describe*`` call for the Search records that need fields Search's shape lacks.
+
+    Only records read in this run (Search is incremental: new or changed ones) that are ``wanted``
+    are described, and not those whose previous row was ``settled`` (what the call returns can no
+    longer change): their ``carry`` columns are taken from that row. So a resource is described
+    while it can change and once after, never again; ``--full`` describes every wanted record read.
+    """
+
+    describe: Describe
+    key: tuple[str, str]  # (column, record path) identifying the resource, e.g. the ARN
+    carry: tuple[str, ...]  # the columns the call fills
+    settled: Callable[[Row], bool]  # a previous row whose described columns can no longer change
+    settled_columns: tuple[str, ...] = ()  # what ``settled`` reads
+    wanted: Callable[[Record], bool] | None = None  # the records worth the call (None: every one)
+
+    def previous(self, ctx: UnitContext) -> dict[Any, Row]:
+        if ctx.options.full:
+            return {}
+        column = self.key[0]
+        rows = ctx.previous((column, *self.carry, *self.settled_columns))
+        return {r[column]: r for r in rows if self.settled(r)}
+
+    def fill(self, ctx: UnitContext, record: Record, settled: Mapping[Any, Row]) -> Row | None:
+        """Describe ``record`` in place, or return the settled row to carry its columns from."""
+        known = settled.get(dig(record, self.key[1]))
+        if known is not None:
+            return known
+        if self.wanted is not None and not self.wanted(record):
+            return None
+        try:
+            described = ctx.call(self.describe.operation, **self.describe.params(record))
+        except ClientError as exc:
+            if is_not_found(exc):  # deleted since the search: Search's fields are all there is
+                return None
+            raise
+        record.update({k: v for k, v in described.items() if k not in record})
+        return None
+
+
 @dataclass(frozen=True, eq=False)
 class Search(_Projected):
     """``Search(Resource=...)``: full records with their tags, 100 a page: no per-item calls.
@@ -262,17 +303,21 @@ class Search(_Projected):
     resource: str  # Search(Resource=...), e.g. "TrainingJob"
     result_key: str  # each result's record, e.g. "TrainingJob"
     where: Mapping[str, str] = field(default_factory=dict)  # e.g. {"TrainingJobStatus": "InProgress"}
+    detail: Detail | None = None
 
     @property
     def calls(self) -> tuple[str, ...]:
-        return ("sagemaker:search",)
+        return ("sagemaker:search", *([f"sagemaker:{self.detail.describe.operation}"] if self.detail else []))
 
     @property
     def reads(self) -> str:
         if self.where:
             where = " and ".join(f"{k} = {v}" for k, v in self.where.items())
             return f"Search({self.resource}, {where}): 100 records with their tags a page"
-        return f"Search({self.resource}): 100 records with their tags a page, newest first, down to the watermark"
+        text = f"Search({self.resource}): 100 records with their tags a page, newest first, down to the watermark"
+        if self.detail:
+            text += f"; {api_name(self.detail.describe.operation)} for the ones that need it, until they settle"
+        return text
 
     def rows(self, ctx: UnitContext, columns: ColumnMap) -> Iterator[Row]:
         params: Record = {
@@ -285,6 +330,7 @@ class Search(_Projected):
             params["SearchExpression"] = {
                 "Filters": [{"Name": k, "Operator": "Equals", "Value": v} for k, v in self.where.items()]
             }
+        settled = self.detail.previous(ctx) if self.detail else {}
         for page in ctx.pages("search", "Results", **params):
             reached_since = False
             for result in page:
@@ -295,7 +341,13 @@ class Search(_Projected):
                 if ctx.since is not None and modified is not None and modified < ctx.since:
                     reached_since = True
                     continue
-                yield from self._project(ctx, record, columns)
+                if self.detail is None:
+                    yield from self._project(ctx, record, columns)
+                    continue
+                record = dict(record)
+                known = self.detail.fill(ctx, record, settled)
+                for row in self._project(ctx, record, columns):
+                    yield {**row, **{c: known[c] for c in self.detail.carry}} if known is not None else row
             if reached_since:
                 break
 

@@ -16,6 +16,7 @@ from smcost.extractor.kinds import (
     Computed,
     Custom,
     Describe,
+    Detail,
     Kind,
     Listing,
     Record,
@@ -143,6 +144,45 @@ def _instance_count(record: Record) -> int | None:
     # A flexible job (InstancePreferences) has no InstanceCount: it runs, and bills, what was selected.
     count: int | None = dig(record, "ResourceConfig.InstanceCount")
     return count if count is not None else dig(record, "ResourceConfig.SelectedInstanceCount")
+
+
+# DescribeTrainingJob's MlflowConfig (AIMlflowConfig in some API versions, the same members) and
+# MlflowDetails: the exact link to the job's MLflow run (docs/lineage.md). Search's TrainingJob shape
+# lacks both, hence the Detail below.
+def _mlflow(member: str) -> Computed:
+    def read(record: Record) -> Any:
+        return dig(record, f"MlflowConfig.{member}") or dig(record, f"AIMlflowConfig.{member}")
+
+    return read
+
+
+_MLFLOW_COLUMNS = ("mlflow_resource_arn", "mlflow_experiment_name", "mlflow_run_name", "mlflow_run_id")
+_TERMINAL = ("Completed", "Failed", "Stopped")
+
+
+def _mlflow_settled(row: Row) -> bool:
+    """A finished job whose MLflow link was landed: describing it again cannot change it. A finished
+    job with none is described again only if Search re-reads it (it changed), which is rare."""
+    return row.get("training_job_status") in _TERMINAL and any(row.get(c) for c in _MLFLOW_COLUMNS)
+
+
+# The tag keys (lowercased) that already name a job's owner. A job carrying one is attributed by its
+# tags whatever its MLflow run says, so only the others are worth a DescribeTrainingJob call.
+_OWNER_TAG_KEYS = frozenset({"ml:team", "team", "ml:model", "model"})
+
+
+def _lacks_owner_tags(record: Record) -> bool:
+    return not any(str(t.get("Key", "")).lower() in _OWNER_TAG_KEYS for t in record.get("Tags") or [])
+
+
+_TRAINING_JOB_DETAIL = Detail(
+    Describe("describe_training_job", ("TrainingJobName",)),
+    key=("training_job_arn", "TrainingJobArn"),
+    carry=_MLFLOW_COLUMNS,
+    settled=_mlflow_settled,
+    settled_columns=("training_job_status",),
+    wanted=_lacks_owner_tags,
+)
 
 
 def _instance_groups(record: Record) -> list[dict[str, Any]] | None:
@@ -277,8 +317,13 @@ KINDS = [
                 "input_s3_uris": _each("InputDataConfig", "DataSource.S3DataSource.S3Uri"),
                 "input_file_system_ids": _each("InputDataConfig", "DataSource.FileSystemDataSource.FileSystemId"),
                 "instance_preference_types": _each("ResourceConfig.InstancePreferences", "InstanceType"),
+                "mlflow_resource_arn": _mlflow("MlflowResourceArn"),
+                "mlflow_experiment_name": _mlflow("MlflowExperimentName"),
+                "mlflow_run_name": _mlflow("MlflowRunName"),
+                "mlflow_run_id": lambda record: dig(record, "MlflowDetails.MlflowRunId"),
             },
             refs=Refs(fresh=_training_job_refs),
+            detail=_TRAINING_JOB_DETAIL,
         ),
         history=INCREMENTAL,
     ),

@@ -82,11 +82,19 @@ def test_training_jobs_carry_tags_experiment_billing_fields_and_links(run):
     assert jobs["train-west-1"]["region"] == WEST and dict(jobs["train-west-1"]["tags"]) == {"team": "west"}
 
 
-def test_training_jobs_come_from_search_pages_with_no_per_job_calls(run):
-    calls = run.result.manifest["api_calls"]
+def test_training_jobs_come_from_search_pages_with_a_describe_only_for_untagged_jobs(run):
+    # DescribeTrainingJob only for the jobs whose tags name no owner (their MlflowConfig is the
+    # evidence that can still decide them; test_extract_training_mlflow): counted from the tags landed.
+    owner_keys = {"ml:team", "team", "ml:model", "model"}
+    untagged = Counter(
+        r["region"] for r in run.rows("training_jobs") if not {k.lower() for k, _ in r["tags"]} & owner_keys
+    )
     training_units = [u for u in run.result.manifest["units"] if u["dataset"] == "training_jobs"]
-    assert [u["api_calls"] for u in training_units] == [{"sagemaker:Search": 1}, {"sagemaker:Search": 1}]
-    assert "sagemaker:DescribeTrainingJob" not in calls
+    assert len(training_units) == 2 and sum(untagged.values()) > 0
+    for unit in training_units:
+        region = unit["unit"].split("/")[1]
+        describes = {"sagemaker:DescribeTrainingJob": untagged[region]} if untagged[region] else {}
+        assert unit["api_calls"] == {"sagemaker:Search": 1, **describes}, unit["unit"]
 
 
 def test_tuning_job_lands_with_strategy_limits_and_tags(run):
@@ -331,12 +339,19 @@ EMPTY_IN_THE_SCENARIO = {
     ("trials", "tags"): "untagged",
     ("trial_components", "tags"): "untagged",
     ("pipeline_executions", "failure_reason"): "its one execution succeeded",
-    ("pipeline_executions", "experiment_name"): "moto's DescribePipelineExecution has an empty PipelineExperimentConfig",
+    (
+        "pipeline_executions",
+        "experiment_name",
+    ): "moto's DescribePipelineExecution has an empty PipelineExperimentConfig",
     ("pipeline_executions", "trial_name"): "... (test_extract_pipelines reads the columns it lands)",
     ("pipeline_executions", "source_execution_arn"): "a full run, not a selective re-run",
     ("pipeline_execution_steps", "failure_reason"): "its one step succeeded",
     ("pipeline_execution_steps", "step_display_name"): "no display name",
     ("pipeline_execution_steps", "cache_source_execution_arn"): "not a cache hit",
+    ("training_jobs", "mlflow_resource_arn"): "moto's DescribeTrainingJob keeps no MlflowConfig",
+    ("training_jobs", "mlflow_experiment_name"): "... (test_extract_training_mlflow adds it and reads them)",
+    ("training_jobs", "mlflow_run_name"): "...",
+    ("training_jobs", "mlflow_run_id"): "... nor MlflowDetails",
 }
 
 
