@@ -1122,8 +1122,8 @@ DATASETS: dict[str, Dataset] = {
 
 
 # --------------------------------------------------------------------------------------------
-# Experiment trackers (MLflow landed by `smcost extract --mlflow-tracking-uri`; W&B by no extractor
-# yet, docs/lineage.md; the demo writes MLflow's): evidence for a job's model, experiment and team (docs/lineage.md). account_id
+# Experiment trackers (MLflow landed by `smcost extract --mlflow-tracking-uri`, W&B by `--wandb-entity
+# --wandb-project`; the demo writes both): evidence for a job's model, experiment and team (docs/lineage.md). account_id
 # and region are the SageMaker account and region whose jobs the tracker's runs belong to. Tags,
 # params and config hold only the allow-listed keys (smcost.extractor.trackers.KeyFilter).
 # --------------------------------------------------------------------------------------------
@@ -1252,7 +1252,11 @@ GROUND_TRUTH = Dataset(
             _field("billed_cost", F64, "share x BilledCost."),
             _field("effective_cost", F64, "share x EffectiveCost."),
             _field("is_knowable", BOOL, "Whether any tag, metadata link or shipped rule reveals the owner."),
-            _field("evidence", STR, "How the owner is knowable: bill_tag | api_tag | metadata | mlflow | rule | none."),
+            _field(
+                "evidence",
+                STR,
+                "How the owner is knowable: bill_tag | api_tag | metadata | mlflow | wandb | rule | none.",
+            ),
         ]
     ),
 )

@@ -1,6 +1,7 @@
 """Experiment-tracker evidence on the demo account (docs/lineage.md): the untagged training jobs the
 demo's data scientists logged to MLflow are attributed through their runs, to the owner the ground
-truth holds, with source `mlflow`; every link kind finds its jobs; the trackers' keys agree between
+truth holds, with source `mlflow`; those logged to W&B (one run per host, grouped under the job's
+name) likewise with source `wandb`; every link kind finds its jobs; the trackers' keys agree between
 the extractor's allow-list and the dbt link rules. Expected values come from the demo's landed runs
 and its ground truth, never from the marts under test."""
 
@@ -75,6 +76,37 @@ def test_tracked_jobs_are_attributed_through_mlflow_to_their_true_owner(demo_bui
     for arn, model, team, model_source, team_source, cost in facts:
         assert (model, team) == truth[arn], arn
         assert (model_source, team_source) == ("mlflow", "mlflow"), arn
+        assert cost > 0
+
+
+def test_wandb_jobs_are_attributed_through_their_run_group_to_their_true_owner(demo_build, demo_lake):
+    runs = _landed(demo_lake, "wandb_runs")
+    jobs = {j["training_job_name"]: j for j in _landed(demo_lake, "training_jobs")}
+    arns = sorted({jobs[r["run_group"]]["training_job_arn"] for r in runs})
+    # One run per host: a distributed job's runs all link to it, and every host logged.
+    for arn in arns:
+        (job,) = [j for j in jobs.values() if j["training_job_arn"] == arn]
+        hosts = sorted(r["host"] for r in runs if r["run_group"] == job["training_job_name"])
+        assert hosts == [f"algo-{i}" for i in range(1, (job["instance_count"] or 1) + 1)], arn
+    assert any(len([r for r in runs if r["run_group"] == n]) > 1 for n in {r["run_group"] for r in runs})
+    with duckdb.connect(str(demo_build), read_only=True) as con:
+        truth = dict(
+            (r[0], (r[1], r[2]))
+            for r in con.execute(
+                f"select distinct resource_id, model, team from read_parquet('{demo_lake}/demo/ground_truth/*.parquet') "
+                "where evidence = 'wandb'"
+            ).fetchall()
+        )
+        facts = con.execute(
+            "select resource_arn, model, team, model_source, team_source, sum(effective_cost) "
+            "from fct_sagemaker_cost_allocations where resource_arn in (select unnest(?)) group by all",
+            [arns],
+        ).fetchall()
+    assert set(truth) == set(arns), "ground truth marks exactly the W&B-logged jobs knowable through wandb"
+    assert {f[0] for f in facts} == set(arns)
+    for arn, model, team, model_source, team_source, cost in facts:
+        assert (model, team) == truth[arn], arn
+        assert (model_source, team_source) == ("wandb", "wandb"), arn
         assert cost > 0
 
 

@@ -51,7 +51,7 @@ _METADATA_ROWS = {name: RowSchema(f"sagemaker.{name}", ds.schema) for name, ds i
 
 
 # How an owner is knowable (ground truth's evidence column); "none": nothing reveals it.
-EVIDENCE_KINDS = {"bill_tag", "api_tag", "metadata", "mlflow", "rule", "none"}
+EVIDENCE_KINDS = {"bill_tag", "api_tag", "metadata", "mlflow", "wandb", "rule", "none"}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """A tracked experiment: the untagged training jobs (profile "none", named untitled-job-...) that their
-data scientists logged to MLflow. The demo lands what `smcost extract --mlflow-tracking-uri` would: one
-experiment a model, one run a job whose tags name the model and the team, each job linked by one of
-the three keys in turn (the job's MlflowConfig, a run tag naming the job, the time window), and each
-model's last run registered. Those jobs' owners become knowable through `mlflow` (ground truth). No
+data scientists logged to MLflow or to Weights & Biases. The demo lands what `smcost extract
+--mlflow-tracking-uri` would: one experiment a model, one run a job whose tags name the model and the
+team, each job linked by one of the three keys in turn (the job's MlflowConfig, a run tag naming the
+job, the time window), and each model's last run registered. Every fourth job logged to W&B instead,
+as W&B's SageMaker integration does (what `smcost extract --wandb-entity --wandb-project` lands): one
+run per host, grouped under the job's name, its config naming the model and the team, the project
+the experiment. Those jobs' owners become knowable through `mlflow` or `wandb` (ground truth). No
 charge is added and nothing is drawn from the random generators: the bill and every earlier case's
 numbers stay as they were."""
 
@@ -10,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from smcost.demo.ledger import Block, Ledger
 
 TRACKING_SERVER = "arn:aws:sagemaker:us-east-1:{account}:mlflow-tracking-server/acme-ml"
-LINKS = ("job_mlflow_config", "run_tag", "time_window")
+LINKS = ("job_mlflow_config", "run_tag", "time_window", "wandb_group")
+WANDB_ENTITY = "acme-ml"
 
 
 def experiment_of(model: str, suffix: str) -> str:
@@ -39,9 +43,12 @@ def add_tracked_experiment(ledger: Ledger) -> None:
         acct = "prod" if account == _account(ledger, "prod") else "dev"
         server = TRACKING_SERVER.format(account=account)
         experiment = experiment_of(str(owner.model), ledger.suffix)
+        link = LINKS[index % len(LINKS)]
+        if link == "wandb_group":
+            _log_to_wandb(ledger, job, acct, owner, f"{owner.model}-wandb{ledger.suffix}")
+            continue
         experiment_id = experiments.setdefault((account, experiment), f"{len(experiments) + 1}{ledger.suffix}")
         run_id = f"run{index:04d}{ledger.suffix.replace('-', '')}"
-        link = LINKS[index % len(LINKS)]
         started = _unambiguous_start(ledger, job) if link == "time_window" else None
         if link == "time_window" and started is None:
             link = "run_tag"  # another job of its type ran then: a time-window match would be ambiguous
@@ -87,6 +94,33 @@ def add_tracked_experiment(ledger: Ledger) -> None:
         )
 
 
+def _log_to_wandb(ledger: Ledger, job: dict[str, object], acct: str, owner: Any, project: str) -> None:
+    """The job's runs as W&B's SageMaker integration makes them: one per host (algo-1, algo-2, ...),
+    id ``<job>-<random>-<host>``, group the job's name; the config names the owner."""
+    name = str(job["training_job_name"])
+    start = cast(datetime, job["training_start_at"]) + timedelta(minutes=1)
+    for host in range(1, int(cast(int, job["instance_count"] or 1)) + 1):
+        ledger.metadata(
+            "wandb_runs",
+            acct,
+            str(job["region"]),
+            entity=WANDB_ENTITY,
+            project=project,
+            run_id=f"{name}-{ledger.suffix.replace('-', '') or 'r0'}-algo-{host}",
+            run_name=f"{name}-algo-{host}",
+            run_group=name,
+            job_type="train",
+            user_name=f"{owner.team}-ds",
+            run_state="finished",
+            host=f"algo-{host}",
+            started_at=start,
+            ended_at=job["training_end_at"],
+            tags=[],
+            config=sorted({"ml:team": str(owner.team), "ml:model": str(owner.model)}.items()),
+        )
+    _make_knowable(ledger, str(job["training_job_arn"]), project, evidence="wandb")
+
+
 # The window the dbt link allows before a job's start (var tracker_time_window_minutes' default).
 WINDOW = timedelta(minutes=10)
 
@@ -113,11 +147,11 @@ def _account(ledger: Ledger, acct: str) -> str:
     return account_id(acct)
 
 
-def _make_knowable(ledger: Ledger, job_arn: str, experiment: str) -> None:
-    """The job's owner is now revealed by its MLflow run: ground truth says so (same owner, same shares)."""
+def _make_knowable(ledger: Ledger, job_arn: str, experiment: str, evidence: str = "mlflow") -> None:
+    """The job's owner is now revealed by its tracker run: ground truth says so (same owner, same shares)."""
     for i, block in enumerate(ledger.blocks):
         if block.charge.resource_id == job_arn:
-            owners = [(replace(o, evidence="mlflow", experiment=experiment), s) for o, s in block.charge.owners]
+            owners = [(replace(o, evidence=evidence, experiment=experiment), s) for o, s in block.charge.owners]
             ledger.blocks[i] = Block(
                 replace(block.charge, owners=owners),
                 block.columns,
