@@ -1179,7 +1179,9 @@ DATASETS.update(
                     _TRACKING_SERVER,
                     _field("registered_model_name", STR, "name."),
                     _field("model_version", STR, "version."),
-                    _field("source_run_id", STR, "run_id: the run that logged the model (null: registered from a path)."),
+                    _field(
+                        "source_run_id", STR, "run_id: the run that logged the model (null: registered from a path)."
+                    ),
                     _field("version_status", STR, "status: PENDING_REGISTRATION | FAILED_REGISTRATION | READY."),
                     _field("created_at", TS, "creation_timestamp."),
                     _TRACKER_TAGS,

@@ -166,7 +166,7 @@ def _add_adapter_endpoint(ledger: Ledger, created: int) -> None:
             ledger, endpoint, f"{model}-adapter", model, team, created, base_inference_component_name=base
         )
         members.append((name, model, team, _requests(hours, 20 + 15 * i, night_off=True)))
-    total = sum(counts for *_, counts in members)
+    total: Floats = np.sum([counts for *_, counts in members], axis=0)
     owners: list[Share] = []
     for name, model, team, counts in members:
         add_invocations(ledger, endpoint.acct, endpoint.region, "inference_component", hours, counts, component=name)

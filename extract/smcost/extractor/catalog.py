@@ -7,14 +7,15 @@ kinds ``resolve`` returns and never imports this one.
 
 from __future__ import annotations
 
-from smcost.extractor import cloudwatch, hyperpod, live, multi_model, sagemaker, storage
-from smcost.extractor import training_plans
+from smcost.extractor import cloudwatch, hyperpod, live, multi_model, sagemaker, storage, training_plans
 from smcost.extractor import pipelines as sagemaker_pipelines
 from smcost.extractor.aws import RUN_ACTIONS
 from smcost.extractor.kinds import Kind
 from smcost.extractor.options import usage_error
 
-KINDS: dict[str, Kind] = {k.dataset: k for k in [*sagemaker.KINDS, *hyperpod.KINDS, *storage.KINDS, *multi_model.KINDS, *cloudwatch.KINDS]}
+KINDS: dict[str, Kind] = {
+    k.dataset: k for k in [*sagemaker.KINDS, *hyperpod.KINDS, *storage.KINDS, *multi_model.KINDS, *cloudwatch.KINDS]
+}
 KINDS |= {k.dataset: k for k in training_plans.KINDS}
 KINDS |= {k.dataset: k for k in sagemaker_pipelines.KINDS}
 # What runs now, read by `smcost audit` (Extraction.collect) and never landed.

@@ -14,8 +14,7 @@ import botocore.session
 import pytest
 
 from smcost import lake
-from smcost.extractor import catalog, cloudwatch, hyperpod, sagemaker, storage
-from smcost.extractor import multi_model, training_plans
+from smcost.extractor import catalog, cloudwatch, hyperpod, multi_model, sagemaker, storage, training_plans
 from smcost.extractor import pipelines as sagemaker_pipelines
 from smcost.extractor.kinds import Custom, Listing
 from smcost.schemas import DATASETS, GROUND_TRUTH
