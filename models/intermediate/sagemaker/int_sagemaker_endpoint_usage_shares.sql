@@ -218,7 +218,7 @@ component_models as (
         components.region,
         lower(components.endpoint_name) as endpoint_name_lower,
         components.inference_component_name_lower,
-        components.base_inference_component_name_lower,
+        lower(components.base_inference_component_name) as base_inference_component_name_lower,
         components.created_at,
         coalesce(components.current_copy_count, 1) as copies,
         components.accelerator_devices_required,

@@ -32,8 +32,7 @@ final as (
         cpu_cores_by_instance_type,
         accelerator_partition_by_instance_type,
         tags,
-        lower(inference_component_name) as inference_component_name_lower,
-        lower(base_inference_component_name) as base_inference_component_name_lower
+        lower(inference_component_name) as inference_component_name_lower
     from latest
 )
 

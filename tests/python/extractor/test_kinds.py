@@ -27,8 +27,20 @@ ALL_KINDS += training_plans.KINDS
 ALL_KINDS += multi_model.KINDS
 
 
-def test_every_dataset_is_landed_by_exactly_one_kind():
-    assert sorted(k.dataset for k in ALL_KINDS) == sorted(DATASETS)
+def _tracker_datasets() -> list[str]:
+    """The datasets the experiment-tracker sources land (run.land("<dataset>", ...)): not kinds."""
+    landed = []
+    for module in ("mlflow_source.py", "wandb_source.py"):
+        for node in ast.walk(ast.parse((EXTRACTOR / module).read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "land":
+                first = node.args[0]
+                assert isinstance(first, ast.Constant), f"{module}: land() names its dataset literally"
+                landed.append(first.value)
+    return landed
+
+
+def test_every_dataset_is_landed_by_exactly_one_kind_or_tracker_source():
+    assert sorted([k.dataset for k in ALL_KINDS] + _tracker_datasets()) == sorted(DATASETS)
 
 
 def test_every_column_is_read_from_its_api_path_or_computed_by_its_kind_never_both():
