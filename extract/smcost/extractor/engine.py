@@ -515,6 +515,24 @@ class Extraction:
                 # (dbt, Athena) from the first run on; the manifest still records the failed units.
                 info.update(self._land_dataset(kind, []))
             landed[kind.dataset] = info
+        if not self.options.datasets:
+            landed.update(self._land_other_sources_empty(set(landed)))
+        return landed
+
+    def _land_other_sources_empty(self, run_here: set[str]) -> dict[str, dict[str, Any]]:
+        """Datasets another source lands (the experiment trackers: `--mlflow-tracking-uri`,
+        `--wandb-*`) and that have no partition yet: landed empty once, so dbt and Athena can read
+        every declared dataset from the first run on. A dataset with data is never touched."""
+        from smcost.schemas import DATASETS
+
+        landed = {}
+        for name, dataset in DATASETS.items():
+            if name in run_here or self.state.latest_partition_date(name, self.extract_date) is not None:
+                continue
+            partition = lake.dataset_partition(name, self.extract_date)
+            with lake.PartitionWriter(self.options.out, partition, dataset.schema):
+                pass
+            landed[name] = {"units_ok": 0, "units_failed": 0, "partition": partition, "rows": 0, "landed_empty": True}
         return landed
 
     def _land_dataset(self, kind: Kind, ok: list[Unit]) -> dict[str, Any]:

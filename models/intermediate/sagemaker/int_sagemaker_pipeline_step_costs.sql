@@ -31,14 +31,6 @@ step_jobs as (
     where attempts.is_cost_owner
 ),
 
-charges as (
-    select
-        charge_id,
-        resource_key
-    from {{ ref('int_sagemaker_charges_joined_to_resources') }}
-    where resource_key is not null
-),
-
 allocations as (
     select * from {{ ref('fct_sagemaker_cost_allocations') }}
 ),
@@ -73,10 +65,16 @@ compute as (
         sum(allocations.effective_cost) as effective_cost,
         sum(allocations.list_cost) as list_cost
     from step_jobs
-    inner join charges
-        on step_jobs.resource_key = charges.resource_key
+    inner join jobs
+        on step_jobs.resource_key = jobs.resource_key
+    -- The job incarnation valid when the charge ran (names are reused), matched on the fact itself:
+    -- on an incremental run the charge-level models hold only the rebuilt periods, the fact them all.
     inner join allocations
-        on charges.charge_id = allocations.charge_id
+        on jobs.account_id = allocations.sub_account_id
+            and jobs.resource_type = allocations.resource_type
+            and jobs.resource_name_lower = allocations.resource_name
+            and (jobs.valid_from is null or jobs.valid_from <= allocations.charge_period_start)
+            and (jobs.valid_to is null or jobs.valid_to > allocations.charge_period_start)
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 ),
 
