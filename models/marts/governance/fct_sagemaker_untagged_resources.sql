@@ -177,8 +177,13 @@ final as (
         flagged.first_charge_at,
         flagged.last_charge_at,
         lifecycle.created_at,
-        {{ hours_between('coalesce(lifecycle.created_at, flagged.first_charge_at)', 'flagged.last_charge_at') }} / 24
-            as age_days,
+        -- A name reused after deletion: the lifecycle's current incarnation may postdate this
+        -- period's charges, and then the age counts from the first charge instead.
+        {{ hours_between(
+            'coalesce(case when lifecycle.created_at <= flagged.last_charge_at then lifecycle.created_at end, '
+            ~ 'flagged.first_charge_at)',
+            'flagged.last_charge_at'
+        ) }} / 24 as age_days,
         coalesce(lifecycle.last_seen_status, 'not_in_metadata') as last_seen_status,
         lifecycle.status_seen_at,
         lifecycle.api_tag_count,
