@@ -329,6 +329,19 @@ def test_only_sagemaker_log_groups_with_their_stored_bytes(run):
 # Columns the scenario account leaves empty in every row, and why. Every other column must hold a
 # value somewhere: an API path in schemas.py with a typo would land a column of nulls.
 EMPTY_IN_THE_SCENARIO = {
+    # The 2026 shapes have scenarios of their own (test_extract_stubbed.py: MIG partitions, adapters,
+    # per-type placements and instance pools; test_extract_training_shapes.py: flexible jobs, plans).
+    ("endpoint_configs", "instance_pools"): "no heterogeneous variant here",
+    ("inference_components", "accelerator_devices_by_instance_type"): "no per-type specification here",
+    ("inference_components", "accelerator_partition_by_instance_type"): "... nor a MIG partition",
+    ("inference_components", "accelerator_partition_type"): "... nor a MIG partition",
+    ("inference_components", "base_inference_component_name"): "... nor an adapter",
+    ("inference_components", "copies_by_instance_type"): "... nor a placement status",
+    ("inference_components", "cpu_cores_by_instance_type"): "... nor a per-type specification",
+    ("training_jobs", "instance_preference_types"): "no flexible job here",
+    ("training_jobs", "selected_instance_count"): "... so nothing selected",
+    ("training_jobs", "selected_instance_type"): "... so nothing selected",
+    ("training_jobs", "training_plan_arn"): "... nor a training plan",
     ("processing_jobs", "training_job_arn"): "its one job is no Debugger/Profiler rule job",
     ("processing_jobs", "monitoring_schedule_arn"): "... and no model-monitor job",
     ("endpoints", "endpoint_deleted_at"): "one run sees nothing deleted (test_extract_history does)",
