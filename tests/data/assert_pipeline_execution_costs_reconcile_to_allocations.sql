@@ -14,12 +14,24 @@ steps as (
     where job_arn is not null
 ),
 
+-- Jobs the metadata knows: a step naming a job the snapshot lacks has no incarnation to cost (its
+-- dollars stay in the fact, attributed or unattributed with their reason).
+known_jobs as (
+    select lower(training_job_arn) as job_arn from {{ ref('stg_sagemaker__training_jobs') }}
+    union
+    select lower(processing_job_arn) as job_arn from {{ ref('stg_sagemaker__processing_jobs') }}
+    union
+    select lower(transform_job_arn) as job_arn from {{ ref('stg_sagemaker__transform_jobs') }}
+),
+
 first_launch as (
     select distinct
-        job_arn,
-        pipeline_execution_arn
+        steps.job_arn,
+        steps.pipeline_execution_arn
     from steps
-    where launch_rank = 1
+    inner join known_jobs
+        on steps.job_arn = known_jobs.job_arn
+    where steps.launch_rank = 1
 ),
 
 expected as (
