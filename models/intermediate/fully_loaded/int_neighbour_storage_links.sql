@@ -284,12 +284,15 @@ located as (
 
 -- A bad link: a prefix that resources of two or more models each claim as their own output (one
 -- job's checkpoints written where another model's job writes) has no single owner, and is not
--- split either: it stays unattributed, counted by its reason, until the paths are fixed.
+-- split either: it stays unattributed, counted by its reason, until the paths are fixed. Claims
+-- count up to the charge's period, never later: a name reused by another model next month must not
+-- change a month already built (an incremental run keeps it; tests/python/test_incremental.py).
 output_claims as (
-    select
+    select distinct
         storage_references.s3_bucket,
         storage_references.s3_key_prefix,
-        count(distinct owners.model) as claiming_models
+        owners.billing_period,
+        owners.model
     from storage_references
     inner join owners
         on storage_references.account_id = owners.account_id
@@ -299,18 +302,21 @@ output_claims as (
     where storage_references.location_kind = 's3'
         and storage_references.reference_role = 'output'
         and owners.model <> 'unattributed'
-    group by storage_references.s3_bucket, storage_references.s3_key_prefix
 ),
 
 ambiguous_locations as (
-    select distinct
+    select
         located.charge_id,
         located.link_detail
     from located
+    inner join charges
+        on located.charge_id = charges.charge_id
     inner join output_claims
         on located.s3_bucket = output_claims.s3_bucket
             and located.s3_key_prefix = output_claims.s3_key_prefix
-    where output_claims.claiming_models > 1
+            and charges.billing_period >= output_claims.billing_period
+    group by located.charge_id, located.link_detail
+    having count(distinct output_claims.model) > 1
 ),
 
 -- Two equi-joins, not one join on "s3 match or ecr match": an OR condition cannot be hashed and
