@@ -50,6 +50,14 @@ with duckdb.connect(os.environ["SMCOST_DUCKDB_PATH"]) as con:
 """
 
 
+def _scheduler_dispositions() -> None:
+    """The stop signals at their defaults in the pipeline, as a scheduler starts it. The test run may
+    have inherited SIGINT ignored (a CI script run in the background of a non-interactive shell); the
+    pipeline rightly keeps an ignored signal ignored, which is not what these tests are about."""
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     """Running, not a zombie waiting for its reaper."""
     try:
@@ -128,7 +136,9 @@ class Setup:
         self.runs += 1
         out, err = self.tmp / f"run{self.runs}.out", self.tmp / f"run{self.runs}.err"
         with open(out, "w") as stdout, open(err, "w") as stderr:
-            process = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=stdout, stderr=stderr)
+            process = subprocess.Popen(
+                self.args, cwd=REPO, env=self.env, stdout=stdout, stderr=stderr, preexec_fn=_scheduler_dispositions
+            )
         self.processes.append(process)
         return process, out, err
 
