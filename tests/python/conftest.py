@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from smcost_testing import run_dbt
+from smcost_testing import PARSE_CACHE, run_dbt
+
+
+def pytest_configure(config) -> None:
+    """One dbt parse cache for the whole run: made by the controller before xdist starts its workers,
+    which inherit the variable (a worker, or a run without xdist, finds it set or makes it)."""
+    if not os.environ.get(PARSE_CACHE):
+        os.environ[PARSE_CACHE] = tempfile.mkdtemp(prefix="smcost-dbt-parse-")
+        config.add_cleanup(lambda: shutil.rmtree(os.environ.pop(PARSE_CACHE), ignore_errors=True))
 
 
 @pytest.fixture(scope="session")

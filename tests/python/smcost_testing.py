@@ -4,6 +4,8 @@ A module of its own (not conftest) so that test files import it unambiguously.""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -29,11 +31,15 @@ def run_dbt(
 
     A `build` leaves out the dbt unit tests unless asked: they read fixtures, not the lake, so one run
     proves them (tests/python/test_dbt_unit_tests.py) and the suite's other builds skip their ~15 s."""
+    # dbt runs in the database's folder and opens it by its bare name, so the rendered profile — part
+    # of what dbt's partial parsing checks — is the same in every test: the parse one test did is
+    # reused by the next (PARSE_CACHE), instead of each of the suite's builds parsing the whole
+    # project again (~8 s each). dbt re-checks every file's hash, so a stale cache only costs a parse.
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(work),
         "SMCOST_LAKE_ROOT": str(lake_root),
-        "SMCOST_DUCKDB_PATH": str(database),
+        "SMCOST_DUCKDB_PATH": database.name,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
     profile = work / "profiles.yml"
@@ -41,15 +47,38 @@ def run_dbt(
         profile.write_text((REPO / "profiles.yml.example").read_text())
     if args[0] == "build" and not unit_tests:
         args = [*args, "--exclude-resource-type", "unit_test"]
-    command = [str(BIN / "dbt"), *args, "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    target = work / "target"
+    command = [str(BIN / "dbt"), *args, "--project-dir", str(REPO), "--target-path", str(target)]
+    command += ["--log-path", str(work / "logs")]
     if vars:
-        import json
-
         command += ["--vars", json.dumps(vars)]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    cached = _parse_cache_entry(vars, database)
+    if cached is not None and cached.exists() and not (target / PARTIAL_PARSE).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, target / PARTIAL_PARSE)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(command, cwd=database.parent, env=env, capture_output=True, text=True)
+    if cached is not None and not cached.exists() and (target / PARTIAL_PARSE).exists():
+        spare = cached.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(target / PARTIAL_PARSE, spare)
+        os.replace(spare, cached)  # atomic: the other xdist worker reads a whole file or none
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     return result
+
+
+# Where run_dbt keeps one parsed project per (vars, database file name) for the test session; set by
+# conftest.py for the whole run (both xdist workers), absent outside pytest.
+PARSE_CACHE = "SMCOST_TEST_DBT_PARSE_CACHE"
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _parse_cache_entry(vars: dict | None, database: Path) -> Path | None:
+    folder = os.environ.get(PARSE_CACHE)
+    if not folder:
+        return None
+    key = hashlib.sha256(json.dumps([vars or {}, database.name], sort_keys=True).encode()).hexdigest()[:16]
+    return Path(folder) / f"{key}.msgpack"
 
 
 def run_smcost(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -20,8 +20,12 @@ charges as (
     where endpoint_mode in ('multi_model', 'inference_components')
 ),
 
+-- Each metric point with its clock hour: the equi-join key to the charges' hours (clock_hours_covered).
 invocations as (
-    select * from {{ ref('stg_sagemaker__endpoint_invocations') }}
+    select
+        *,
+        date_trunc('hour', metric_hour_at) as metric_clock_hour
+    from {{ ref('stg_sagemaker__endpoint_invocations') }}
 ),
 
 -- The model each value of a multi-model endpoint's per-model metric names (exact key, stripped
@@ -51,6 +55,22 @@ component_owners as (
 
 -- Multi-model endpoints ------------------------------------------------------------------------
 -- The endpoint's metric hours inside each charge period: per target model and for the whole variant.
+multi_model_charge_hours as (
+    select
+        charges.charge_id,
+        charges.resource_account_id,
+        charges.resource_region,
+        charges.resource_name_lower,
+        charges.charge_period_start_at,
+        charges.charge_period_end_at,
+        covered.clock_hour
+    from charges
+    cross join
+        unnest({{ clock_hours_covered('charges.charge_period_start_at', 'charges.charge_period_end_at') }})
+            as covered (clock_hour)
+    where charges.endpoint_mode = 'multi_model'
+),
+
 charge_invocations as (
     select
         charges.charge_id,
@@ -58,11 +78,12 @@ charge_invocations as (
         multi_model_targets.model,
         invocations.invocations,
         invocations.model_latency_us
-    from charges
+    from multi_model_charge_hours as charges
     inner join invocations
         on charges.resource_account_id = invocations.account_id
             and charges.resource_region = invocations.region
             and charges.resource_name_lower = lower(invocations.endpoint_name)
+            and charges.clock_hour = invocations.metric_clock_hour
             and invocations.metric_dimension in ('target_model', 'variant')
             and charges.charge_period_start_at <= invocations.metric_hour_at
             and charges.charge_period_end_at > invocations.metric_hour_at
@@ -72,7 +93,6 @@ charge_invocations as (
             and invocations.region = multi_model_targets.region
             and lower(invocations.endpoint_name) = multi_model_targets.endpoint_name_lower
             and invocations.target_model = multi_model_targets.target_value
-    where charges.endpoint_mode = 'multi_model'
 ),
 
 target_model_traffic as (
@@ -415,10 +435,17 @@ member_traffic as (
         reservation_members.base_share,
         coalesce(sum(invocations.invocations), 0) as invocations
     from reservation_members
+    -- Every hour of the charge, so the invocations join on the hour (a member without traffic keeps
+    -- its rows, and sums to 0).
+    cross join
+        unnest(
+            {{ clock_hours_covered('reservation_members.charge_period_start_at', 'reservation_members.charge_period_end_at') }}
+        ) as covered (clock_hour)
     left join invocations
         on reservation_members.account_id = invocations.account_id
             and reservation_members.region = invocations.region
             and reservation_members.member_name_lower = lower(invocations.inference_component_name)
+            and covered.clock_hour = invocations.metric_clock_hour
             and invocations.metric_dimension = 'inference_component'
             and reservation_members.charge_period_start_at <= invocations.metric_hour_at
             and reservation_members.charge_period_end_at > invocations.metric_hour_at
