@@ -101,7 +101,11 @@ athena-check: install ## dbt parse + compile for Athena (Hive/FOCUS 1.2 and Iceb
 	$(BIN)/dbt compile --target athena --no-populate-cache --quiet
 	$(BIN)/dbt compile --target athena --no-populate-cache --quiet --vars '{athena_table_type: iceberg, focus_version: "1.0"}'
 
-bench: install ## Benchmarks (print figures; not part of `make test`)
+BENCH_ROWS ?= 1000000
+BENCH_MONTHS ?= 12
+
+bench: install ## Benchmarks (print figures; not part of `make test`): BENCH_ROWS=10000000 for the 10 M-row table
+	$(BIN)/python scripts/bench_build.py --rows $(BENCH_ROWS) --months $(BENCH_MONTHS)
 	$(BIN)/python scripts/bench_demo.py --quick
 	$(BIN)/python scripts/bench_extract.py
 
