@@ -43,7 +43,7 @@ from smcost.demo import generate  # noqa: E402
 from smcost_testing import withhold_billing_period  # noqa: E402
 
 ROWS_PER_REPLICA_MONTH = 12_300  # about: the demo writes ~37,000 bill rows per replica in 3 months
-START = "2026-01"
+START = "2025-11"  # twelve months ending where the default demo does (2026-10)
 
 
 def month(index: int) -> str:

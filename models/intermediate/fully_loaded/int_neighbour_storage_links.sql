@@ -260,26 +260,58 @@ ecr_unlisted as (
 -- ---------------------------------------------------- locations -> resources -----------------
 -- A location's period: the charge's billing period. Referencing resources weigh by their usage
 -- hours in it; when none used it this period, evenly (the cost stays with whoever made it).
+-- Who shares a location, and how, depends on the location and the period only: it is decided once
+-- per (location, period) and then joined to each charge's share of the location. Deciding it per
+-- charge (a window over charge x location x resource rows) held a year of daily bucket charges x
+-- prefixes in memory at once and ran out of 2 GB on twelve demo months (issue 15).
 located as (
     select
-        charge_id,
-        link_detail,
-        location_share,
+        s3_prefix_links.charge_id,
+        charges.billing_period,
+        s3_prefix_links.link_detail,
+        s3_prefix_links.location_share,
         's3' as location_kind,
-        s3_bucket,
-        key_or_prefix as s3_key_prefix,
-        cast(null as varchar) as image_uri
+        s3_prefix_links.link_detail as location_key
     from s3_prefix_links
+    inner join charges
+        on s3_prefix_links.charge_id = charges.charge_id
     union all
     select
-        charge_id,
-        link_detail,
-        location_share,
+        ecr_image_days.charge_id,
+        charges.billing_period,
+        ecr_image_days.link_detail,
+        ecr_image_days.location_share,
         'ecr' as location_kind,
-        cast(null as varchar) as s3_bucket,
-        cast(null as varchar) as s3_key_prefix,
-        image_uri
+        ecr_image_days.image_uri as location_key
     from ecr_image_days
+    inner join charges
+        on ecr_image_days.charge_id = charges.charge_id
+),
+
+location_periods as (
+    select distinct
+        location_kind,
+        location_key,
+        billing_period
+    from located
+    where location_key is not null
+),
+
+-- The resources referencing each location, once each (a resource referencing it in two roles
+-- counts once), keyed like located: an S3 location by its s3://bucket/prefix, an image by its URI.
+location_resources as (
+    select distinct
+        location_kind,
+        case
+            when location_kind = 's3' then 's3://' || s3_bucket || '/' || s3_key_prefix
+            else location_uri
+        end as location_key,
+        account_id,
+        region,
+        resource_type,
+        resource_name_lower
+    from storage_references
+    where location_kind in ('s3', 'ecr')
 ),
 
 -- A bad link: a prefix that resources of two or more models each claim as their own output (one
@@ -289,8 +321,7 @@ located as (
 -- change a month already built (an incremental run keeps it; tests/python/test_incremental.py).
 output_claims as (
     select distinct
-        storage_references.s3_bucket,
-        storage_references.s3_key_prefix,
+        's3://' || storage_references.s3_bucket || '/' || storage_references.s3_key_prefix as location_key,
         owners.billing_period,
         owners.model
     from storage_references
@@ -306,109 +337,84 @@ output_claims as (
 
 ambiguous_locations as (
     select
-        located.charge_id,
-        located.link_detail
-    from located
-    inner join charges
-        on located.charge_id = charges.charge_id
+        location_periods.location_kind,
+        location_periods.location_key,
+        location_periods.billing_period
+    from location_periods
     inner join output_claims
-        on located.s3_bucket = output_claims.s3_bucket
-            and located.s3_key_prefix = output_claims.s3_key_prefix
-            and charges.billing_period >= output_claims.billing_period
-    group by located.charge_id, located.link_detail
+        on location_periods.location_key = output_claims.location_key
+            and location_periods.billing_period >= output_claims.billing_period
+    where location_periods.location_kind = 's3'
+    group by location_periods.location_kind, location_periods.location_key, location_periods.billing_period
     having count(distinct output_claims.model) > 1
 ),
 
--- Two equi-joins, not one join on "s3 match or ecr match": an OR condition cannot be hashed and
--- degenerates into a nested loop over every location x every reference.
-location_references as (
-    select distinct
-        located.charge_id,
-        located.link_detail,
-        located.location_share,
-        located.location_kind,
-        storage_references.reference_role,
-        storage_references.account_id,
-        storage_references.region,
-        storage_references.resource_type,
-        storage_references.resource_name_lower
-    from located
-    inner join storage_references
-        on located.s3_bucket = storage_references.s3_bucket
-            and located.s3_key_prefix = storage_references.s3_key_prefix
-    left join ambiguous_locations
-        on located.charge_id = ambiguous_locations.charge_id
-            and located.link_detail = ambiguous_locations.link_detail
-    where located.location_kind = 's3'
-        and storage_references.location_kind = 's3'
-        and ambiguous_locations.charge_id is null
-    union all
-    select distinct
-        located.charge_id,
-        located.link_detail,
-        located.location_share,
-        located.location_kind,
-        storage_references.reference_role,
-        storage_references.account_id,
-        storage_references.region,
-        storage_references.resource_type,
-        storage_references.resource_name_lower
-    from located
-    inner join storage_references
-        on located.image_uri = storage_references.location_uri
-    where located.location_kind = 'ecr'
-        and storage_references.location_kind = 'ecr'
-),
-
-location_references_weighted as (
+location_resource_shares as (
     select
-        location_references.*,
-        charges.billing_period,
+        location_periods.location_kind,
+        location_periods.location_key,
+        location_periods.billing_period,
+        location_resources.account_id,
+        location_resources.region,
+        location_resources.resource_type,
+        location_resources.resource_name_lower,
         coalesce(resource_hours.resource_usage_hours, 0) as usage_hours
-    from location_references
-    inner join charges
-        on location_references.charge_id = charges.charge_id
+    from location_periods
+    inner join location_resources
+        on location_periods.location_kind = location_resources.location_kind
+            and location_periods.location_key = location_resources.location_key
+    left join ambiguous_locations
+        on location_periods.location_kind = ambiguous_locations.location_kind
+            and location_periods.location_key = ambiguous_locations.location_key
+            and location_periods.billing_period = ambiguous_locations.billing_period
     left join resource_hours
-        on charges.billing_period = resource_hours.billing_period
-            and location_references.account_id = resource_hours.account_id
-            and location_references.region = resource_hours.region
-            and location_references.resource_type = resource_hours.resource_type
-            and location_references.resource_name_lower = resource_hours.resource_name_lower
+        on location_periods.billing_period = resource_hours.billing_period
+            and location_resources.account_id = resource_hours.account_id
+            and location_resources.region = resource_hours.region
+            and location_resources.resource_type = resource_hours.resource_type
+            and location_resources.resource_name_lower = resource_hours.resource_name_lower
+    where ambiguous_locations.location_key is null
 ),
 
-location_resource_links as (
+location_resource_weights as (
     select
-        charge_id,
-        link_detail,
-        account_id,
-        region,
-        resource_type,
-        resource_name_lower,
-        location_share * case
-            when sum(usage_hours) over (partition by charge_id, link_detail) > 0
-                then usage_hours / sum(usage_hours) over (partition by charge_id, link_detail)
-            -- A double: Trino keeps 1.0 / 3 as a decimal of scale 1 (0.3), and link shares must sum to 1.
-            else cast(1 as double) / count(*) over (partition by charge_id, link_detail)
-        end as link_share,
+        *,
         case
-            when location_kind = 's3' then 's3_prefix'
+            when sum(usage_hours) over (partition by location_kind, location_key, billing_period) > 0
+                then usage_hours / sum(usage_hours) over (partition by location_kind, location_key, billing_period)
+            -- A double: Trino keeps 1.0 / 3 as a decimal of scale 1 (0.3), and link shares must sum to 1.
+            else cast(1 as double) / count(*) over (partition by location_kind, location_key, billing_period)
+        end as resource_share
+    from location_resource_shares
+),
+
+resource_links as (
+    select
+        located.charge_id,
+        located.link_detail,
+        location_resource_weights.account_id,
+        location_resource_weights.region,
+        location_resource_weights.resource_type,
+        location_resource_weights.resource_name_lower,
+        located.location_share * location_resource_weights.resource_share as link_share,
+        case
+            when located.location_kind = 's3' then 's3_prefix'
             else 'ecr_image'
         end as link_method
-    from (
-        -- One row per resource: a resource referencing a location in two roles counts once.
-        select
-            charge_id,
-            link_detail,
-            location_share,
-            location_kind,
-            account_id,
-            region,
-            resource_type,
-            resource_name_lower,
-            max(usage_hours) as usage_hours
-        from location_references_weighted
-        group by charge_id, link_detail, location_share, location_kind, account_id, region, resource_type, resource_name_lower
-    ) as per_resource
+    from located
+    inner join location_resource_weights
+        on located.location_kind = location_resource_weights.location_kind
+            and located.location_key = location_resource_weights.location_key
+            and located.billing_period = location_resource_weights.billing_period
+),
+
+-- What no resource takes: a location nobody references, or an S3 prefix several models claim.
+shared_location_periods as (
+    select distinct
+        location_kind,
+        location_key,
+        billing_period
+    from location_resource_weights
 ),
 
 unreferenced_locations as (
@@ -417,23 +423,20 @@ unreferenced_locations as (
         located.link_detail,
         located.location_share as link_share,
         case
-            when ambiguous_locations.charge_id is not null then 'prefix_claimed_by_several_models'
+            when ambiguous_locations.location_key is not null then 'prefix_claimed_by_several_models'
             when located.location_kind = 's3' then 'prefix_not_referenced'
             else 'image_not_referenced'
         end as unattributed_reason
     from located
     left join ambiguous_locations
-        on located.charge_id = ambiguous_locations.charge_id
-            and located.link_detail = ambiguous_locations.link_detail
-    where not exists (
-            select 1 from location_references
-            where location_references.charge_id = located.charge_id
-                and location_references.link_detail = located.link_detail
-        )
-),
-
-resource_links as (
-    select * from location_resource_links
+        on located.location_kind = ambiguous_locations.location_kind
+            and located.location_key = ambiguous_locations.location_key
+            and located.billing_period = ambiguous_locations.billing_period
+    left join shared_location_periods
+        on located.location_kind = shared_location_periods.location_kind
+            and located.location_key = shared_location_periods.location_key
+            and located.billing_period = shared_location_periods.billing_period
+    where shared_location_periods.location_key is null
 ),
 
 unattributed as (
