@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv as stdlib_csv
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -25,8 +24,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from focus_validator_runner import failing_rules
 from smcost_testing import REPO, run_smcost
-from test_focus_validator import _failing_rules, _validator
 
 SAGEMAKER_SERVICE_CODES = ("AmazonSageMaker", "MachineLearningSavingsPlans")
 IDLE_METHODS = ("idle_no_traffic", "inference_component_unreserved", "training_plan_unused")
@@ -83,39 +82,7 @@ def con(export) -> duckdb.DuckDBPyConnection:
 
 
 def test_the_export_fails_only_the_documented_focus_validator_rules(export, tmp_path):
-    bin_dir = _validator()
-    site = subprocess.run(
-        [
-            str(bin_dir / "python"),
-            "-c",
-            "import focus_validator, os; print(os.path.dirname(focus_validator.__path__[0]))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    report = tmp_path / "report.xml"
-    run = subprocess.run(
-        [
-            str(bin_dir / "focus-validator"),
-            "--data-file",
-            str(export),
-            "--validate-version",
-            "1.2",  # the model the package ships; the 1.3 additions are the tests below
-            "--block-download",
-            "--applicability-criteria",
-            "ALL",
-            "--output-type",
-            "unittest",
-            "--output-destination",
-            str(report),
-        ],
-        cwd=site,
-        capture_output=True,
-        text=True,
-    )
-    assert report.exists(), f"focus-validator wrote no report (exit {run.returncode}):\n{run.stderr[-3000:]}"
-    failed, rules_run = _failing_rules(report)
+    failed, rules_run = failing_rules(export, tmp_path)
     assert rules_run > 500, f"only {rules_run} rules ran"
     assert all(reason.strip() for reason in EXPECTED_FAILURES.values())
     new, fixed = sorted(failed - EXPECTED_FAILURES.keys()), sorted(EXPECTED_FAILURES.keys() - failed)
