@@ -76,6 +76,12 @@ def test_pipeline_runs_twice_second_run_incremental(tmp_path):
         }
     assert staged == {"2026-09", "2026-10"}  # the second run read only the lookback window
     assert allocated == {"2026-08", "2026-09", "2026-10"}
+    # The scheduled build runs the models and data tests, never the unit tests (make test's).
+    ran = {
+        r["unique_id"].split(".")[0]
+        for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    }
+    assert {"model", "test"} <= ran and "unit_test" not in ran
 
 
 def test_pipeline_refuses_to_overlap_a_running_one(tmp_path):
