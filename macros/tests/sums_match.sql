@@ -1,9 +1,9 @@
 {#- Reconciliation: per group, sum(column) in the model equals sum(compare_column) in compare_model
     (restricted by where / compare_where), within tolerance. Every group present on either side is
-    checked. Sums are exact decimals: double sums of millions of rows differ in the last digits
+    checked, within money_tolerance unless a tolerance is given. Sums are exact decimals: double sums of millions of rows differ in the last digits
     with the order they are added in, which is noise, not lost money. windowed=true compares only the billing periods this run rebuilt (an incremental fact
     keeps older periods that staging no longer reads). -#}
-{% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=0.000001, windowed=false) %}
+{% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=None, windowed=false) %}
     with model_totals as (
         select {{ group_by | join(', ') }}, sum(cast({{ column_name }} as decimal(38, 10))) as total
         from {{ model }}
@@ -27,5 +27,6 @@
     from model_totals as m
     full outer join compare_totals as c
         on {% for g in group_by %}m.{{ g }} is not distinct from c.{{ g }}{% if not loop.last %} and {% endif %}{% endfor %}
-    where abs(coalesce(m.total, 0) - coalesce(c.total, 0)) >= {{ tolerance }}
+    where abs(coalesce(m.total, 0) - coalesce(c.total, 0))
+        >= {{ tolerance if tolerance is not none else money_tolerance('coalesce(c.total, m.total)') }}
 {% endtest %}

@@ -62,6 +62,9 @@ from expected
 full outer join fully_loaded
     on expected.billing_period = fully_loaded.billing_period
         and expected.billing_currency is not distinct from fully_loaded.billing_currency
-where abs(coalesce(expected.billed_cost, 0) - coalesce(fully_loaded.billed_cost, 0)) >= 0.000001
-    or abs(coalesce(expected.effective_cost, 0) - coalesce(fully_loaded.effective_cost, 0)) >= 0.000001
-    or abs(coalesce(expected.list_cost, 0) - coalesce(fully_loaded.list_cost, 0)) >= 0.000001
+where abs(coalesce(expected.billed_cost, 0) - coalesce(fully_loaded.billed_cost, 0))
+    >= {{ money_tolerance('coalesce(expected.billed_cost, fully_loaded.billed_cost)') }}
+    or abs(coalesce(expected.effective_cost, 0) - coalesce(fully_loaded.effective_cost, 0))
+    >= {{ money_tolerance('coalesce(expected.effective_cost, fully_loaded.effective_cost)') }}
+    or abs(coalesce(expected.list_cost, 0) - coalesce(fully_loaded.list_cost, 0))
+    >= {{ money_tolerance('coalesce(expected.list_cost, fully_loaded.list_cost)') }}
