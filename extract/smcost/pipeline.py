@@ -25,6 +25,16 @@ reopens it; a failed or stopped build leaves the file as it was. New files are w
 storage format $SMCOST_DUCKDB_STORAGE_VERSION (default v1.0.0: every DuckDB since 1.0 reads it);
 a file in a newer format is converted on the next run.
 
+Nothing new, nothing built (local target): after a successful build the pipeline records a
+fingerprint of everything the build read beside the database (`<file>.inputs.json`): every file of
+the lake (path, size, mtime), the dbt project's files (models, macros, seeds, data tests,
+dbt_project.yml, the profile: by content), the dbt command line and --vars, the SMCOST_/DBT_
+environment, the installed dbt and DuckDB versions, and the billing period the run is as of (the
+UTC month: the lookback window moves with it). A run whose fingerprint equals the record, on the
+database file the record was written for, skips dbt and reports status "up_to_date": the build
+would recompute the same tables and re-run tests that passed on the same data. --full-refresh and
+--always-build always build; the Athena target always builds (its inputs are in S3).
+
 $SMCOST_DBT overrides the dbt executable (a command line, shell-quoted; default: the dbt next
 to this Python).
 """
@@ -33,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -50,6 +62,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import yaml
+
 EXIT_OK, EXIT_EXTRACT_PARTIAL, EXIT_EXTRACT_FAILED, EXIT_DBT_FAILED, EXIT_LOCKED = 0, 3, 5, 6, 75
 EXIT_BAD_ARGS = 2
 EXTRACT_PARTIAL = 3  # smcost extract's own code for a partial run
@@ -61,6 +75,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DUCKDB_STORAGE_VERSION = "v1.0.0"
 DEFAULT_DUCKDB_PATH = "data/smcost.duckdb"  # the profile's default, relative to the project
 BUILD_SUFFIX = ".building"  # appended, so DuckDB derives the same catalog name from the copy
+INPUTS_SUFFIX = ".inputs.json"  # the fingerprint of what the live file was built from
+# What in the dbt project changes a build (dbt_project.yml's *-paths, with dbt's defaults).
+PROJECT_PATH_KEYS = {
+    "model-paths": ["models"],
+    "macro-paths": ["macros"],
+    "seed-paths": ["seeds"],
+    "test-paths": ["tests"],
+    "snapshot-paths": ["snapshots"],
+    "analysis-paths": ["analyses"],
+}
+PROJECT_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml", "selectors.yml")
+VERSIONED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
+# Compact the built file (copy the database) when this share of its blocks is free space.
+COMPACT_AT_FREE_SHARE = 0.25
 # Forwarded to the running step: a step has a session of its own, so the terminal's SIGINT and
 # SIGHUP reach only this process (SIGHUP only where it is not ignored, as under nohup).
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -89,6 +117,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "e.g. \"--regions us-east-1,eu-west-1 --external-id 'a b'\"",
     )
     parser.add_argument("--full-refresh", action="store_true", help="rebuild every billing period")
+    parser.add_argument(
+        "--always-build",
+        action="store_true",
+        help="run dbt even when nothing it reads changed since the last successful build "
+        "(local target; by default such a run skips dbt and reports status up_to_date)",
+    )
     parser.add_argument("--vars", default=None, help="dbt --vars (YAML), e.g. '{focus_version: \"1.0\"}'")
     parser.add_argument("--project-dir", default=str(REPO_ROOT), help="the dbt project (default: this checkout)")
     parser.add_argument("--lock-file", default=None, help="lock file (default: <project>/data/.smcost-pipeline.lock)")
@@ -364,19 +398,6 @@ def _run_steps(
             return EXIT_EXTRACT_FAILED
     if supervisor.signum is not None:
         return EXIT_EXTRACT_FAILED
-    database = None
-    if args.target == "local":
-        database = _BuildFile.for_profile(project, env, storage_version)
-        if database is not None:
-            try:
-                summary["database"] = database.prepare()
-            except _DatabaseError as error:
-                database.discard()
-                print(f"smcost pipeline: {error}", file=sys.stderr)
-                summary.update(status="database_failed", database={"path": str(database.live), "error": str(error)})
-                return EXIT_DBT_FAILED
-            env["SMCOST_DUCKDB_PATH"] = str(database.build)
-        env["SMCOST_DUCKDB_STORAGE_VERSION"] = storage_version
     # A scheduled build proves the data, not the code: dbt's unit tests read fixed rows, run in
     # development and CI (make test), and on Athena each would be one more billed query every run.
     command = [*dbt, "build", "--target", args.target, "--project-dir", str(project)]
@@ -385,6 +406,32 @@ def _run_steps(
         command.append("--full-refresh")
     if args.vars:
         command += ["--vars", args.vars]
+    database, fingerprint = None, None
+    if args.target == "local":
+        env["SMCOST_DUCKDB_STORAGE_VERSION"] = storage_version
+        database = _BuildFile.for_profile(project, env, storage_version)
+    if database is not None:
+        lake_root = _lake_root(args)
+        if lake_root is not None:
+            fingerprint = inputs_fingerprint(project, lake_root, command, env)
+        if fingerprint and not (args.full_refresh or args.always_build) and database.built_from(fingerprint):
+            summary["database"] = {"path": str(database.live)}
+            summary["dbt"] = {"status": "skipped", "reason": "nothing it reads changed since the last successful build"}
+            summary["status"] = "partial" if extract_code == EXTRACT_PARTIAL else "up_to_date"
+            print(
+                f"smcost pipeline: {database.live} is up to date: nothing dbt reads changed since its last "
+                "successful build (--always-build runs dbt anyway)",
+                file=sys.stderr,
+            )
+            return EXIT_EXTRACT_PARTIAL if extract_code == EXTRACT_PARTIAL else EXIT_OK
+        try:
+            summary["database"] = database.prepare()
+        except _DatabaseError as error:
+            database.discard()
+            print(f"smcost pipeline: {error}", file=sys.stderr)
+            summary.update(status="database_failed", database={"path": str(database.live), "error": str(error)})
+            return EXIT_DBT_FAILED
+        env["SMCOST_DUCKDB_PATH"] = str(database.build)
     try:
         dbt_code, seconds = supervisor.step("dbt build", command, str(project), env)
         dbt_status = "success" if dbt_code == 0 else "failed"
@@ -403,7 +450,7 @@ def _run_steps(
             return EXIT_DBT_FAILED
         if database is not None:
             try:
-                summary["database"].update(database.publish())
+                summary["database"].update(database.publish(fingerprint))
             except _DatabaseError as error:
                 print(f"smcost pipeline: {error}", file=sys.stderr)
                 summary["status"] = "database_failed"
@@ -414,6 +461,74 @@ def _run_steps(
             database.discard()
     summary["status"] = "partial" if extract_code == EXTRACT_PARTIAL else "success"
     return EXIT_EXTRACT_PARTIAL if extract_code == EXTRACT_PARTIAL else EXIT_OK
+
+
+def _lake_root(args: argparse.Namespace) -> Path | None:
+    """The local folder dbt reads the lake from (--vars lake_root wins, as in the sources); None for S3."""
+    root = args.lake
+    if args.vars:
+        try:
+            given = yaml.safe_load(args.vars)
+        except yaml.YAMLError:
+            return None  # dbt refuses the vars itself; nothing to fingerprint
+        if isinstance(given, dict) and given.get("lake_root"):
+            root = str(given["lake_root"])
+    return None if root.startswith("s3://") else Path(root).resolve()
+
+
+def inputs_fingerprint(project: Path, lake_root: Path, command: list[str], env: dict, as_of: str | None = None) -> str:
+    """A digest of everything a local build reads: equal digests, equal builds.
+
+    The lake's files by path, size and mtime (the export and snapshots are only ever added or
+    replaced, which changes one of them); the project's files by content; the command line, the
+    SMCOST_/DBT_ environment, the dbt and DuckDB versions, and the month the run is as of.
+    """
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        digest.update(json.dumps(parts, default=str).encode() + b"\n")
+
+    add("as_of", as_of or datetime.now(timezone.utc).strftime("%Y-%m"))
+    add("command", command)
+    add("env", sorted((k, v) for k, v in env.items() if k.startswith(("SMCOST_", "DBT_"))))
+    for package in VERSIONED_PACKAGES:
+        try:
+            add("package", package, importlib.metadata.version(package))
+        except importlib.metadata.PackageNotFoundError:
+            add("package", package, None)
+    for path in _project_files(project, env):
+        try:
+            add("project", str(path.relative_to(project)) if path.is_relative_to(project) else str(path))
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            add("unreadable", str(path))
+    for folder, dirs, files in os.walk(lake_root):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # removed while walking: the build would not see it either
+            add("lake", str(path.relative_to(lake_root)), st.st_size, st.st_mtime_ns)
+    return digest.hexdigest()
+
+
+def _project_files(project: Path, env: dict) -> list[Path]:
+    try:
+        config = yaml.safe_load((project / "dbt_project.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    files = [project / name for name in PROJECT_FILES if (project / name).is_file()]
+    profiles = Path(env.get("DBT_PROFILES_DIR") or Path.home() / ".dbt") / "profiles.yml"
+    if profiles.is_file():
+        files.append(profiles)
+    for key, default in PROJECT_PATH_KEYS.items():
+        for folder in config.get(key) or default:
+            files += sorted(
+                path for path in (project / folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts
+            )
+    return files
 
 
 class _DatabaseError(Exception):
@@ -448,6 +563,41 @@ class _BuildFile:
         except FileNotFoundError:
             return None
         return st.st_ino, st.st_size, st.st_mtime_ns
+
+    @property
+    def inputs_record(self) -> Path:
+        return self.live.with_name(self.live.name + INPUTS_SUFFIX)
+
+    def built_from(self, fingerprint: str) -> bool:
+        """Whether the live file is the one the last successful build wrote, from these inputs."""
+        if self._wal(self.live).exists():
+            return False  # written to since (a WAL not yet checkpointed)
+        try:
+            record = json.loads(self.inputs_record.read_text())
+        except (OSError, ValueError):
+            return False
+        stat = self._stat(self.live)
+        return (
+            isinstance(record, dict)
+            and record.get("fingerprint") == fingerprint
+            and stat is not None
+            and record.get("database") == list(stat)
+        )
+
+    def _record_inputs(self, fingerprint: str | None) -> None:
+        """After the swap: what the live file was built from (or no record, when unknown)."""
+        stat = self._stat(self.live)
+        if fingerprint is None or stat is None:
+            self.inputs_record.unlink(missing_ok=True)
+            return
+        staged = self.inputs_record.with_name(self.inputs_record.name + ".tmp")
+        record = {
+            "fingerprint": fingerprint,
+            "database": list(stat),
+            "recorded_at": datetime.now(timezone.utc).isoformat(),
+        }
+        staged.write_text(json.dumps(record) + "\n")
+        os.replace(staged, self.inputs_record)
 
     def prepare(self) -> dict:
         """Copy the current file (an incremental build extends it); convert a newer storage format."""
@@ -507,8 +657,9 @@ class _BuildFile:
                 f"cannot convert {self.live} to storage version {version}: {error}".splitlines()[0]
             ) from None
 
-    def publish(self) -> dict:
-        """Swap the built copy into place, unless the file changed under us (then keep it, say why)."""
+    def publish(self, fingerprint: str | None = None) -> dict:
+        """Swap the built copy into place, unless the file changed under us (then keep it, say why);
+        compact it first when a quarter of it is free space, then record what it was built from."""
         if self._stat(self.live) != self.live_stat:
             raise _DatabaseError(
                 f"{self.live} changed during the build (is something writing to it, or does the profile's "
@@ -516,18 +667,42 @@ class _BuildFile:
             )
         if not self.build.exists():
             raise _DatabaseError(f"dbt wrote no {self.build}: does the profile's `path` read SMCOST_DUCKDB_PATH?")
-        info = {"storage_version": self._checkpoint(self.build)}
+        info: dict[str, Any] = {"storage_version": self._checkpoint(self.build)}
         wanted, current = _version_key(self.storage_version), _version_key(info["storage_version"])
         if wanted is not None and current is not None and current > wanted:  # a profile without the setting
             self._convert(self.build, self.storage_version)
             info.update(storage_version=self._checkpoint(self.build), converted_from=info["storage_version"])
+        elif (sparse := self._free_share(self.build)) >= COMPACT_AT_FREE_SHARE:
+            # DuckDB reuses freed blocks but never returns them: an incremental run that replaces
+            # periods leaves the file larger each time. Copying the database writes only what is live.
+            size = self.build.stat().st_size
+            self._convert(self.build, self.storage_version)
+            info["compacted"] = {
+                "free_share": round(sparse, 3),
+                "from_bytes": size,
+                "to_bytes": self.build.stat().st_size,
+            }
         try:
             self._wal(self.live).unlink(missing_ok=True)  # a WAL belongs to the file it was written for
+            self.inputs_record.unlink(missing_ok=True)  # describes the file being replaced
             os.replace(self.build, self.live)
             _fsync_dir(self.live.parent)
+            self._record_inputs(fingerprint)
         except OSError as error:
             raise _DatabaseError(f"cannot move {self.build} to {self.live}: {error}") from None
         return {**info, "swapped": True}
+
+    def _free_share(self, path: Path) -> float:
+        """The share of the file's blocks that are free (0 when it cannot be read)."""
+        import duckdb
+
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                row = con.execute("select total_blocks, free_blocks from pragma_database_size()").fetchone()
+        except duckdb.Error:
+            return 0.0
+        total, free = row if row else (0, 0)
+        return free / total if total else 0.0
 
     def discard(self) -> None:
         for path in (self.build, self._wal(self.build)):

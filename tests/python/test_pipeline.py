@@ -83,6 +83,16 @@ def test_pipeline_runs_twice_second_run_incremental(tmp_path):
     }
     assert {"model", "test"} <= ran and "unit_test" not in ran
 
+    # The same run again, nothing new: dbt does not run, the database is the same file.
+    before = (tmp_path / "db.duckdb").read_bytes(), (tmp_path / "target" / "run_results.json").stat().st_mtime_ns
+    third = pipeline(*common, env=env)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert (summary_of(third)["status"], summary_of(third)["dbt"]["status"]) == ("up_to_date", "skipped")
+    assert before == (
+        (tmp_path / "db.duckdb").read_bytes(),
+        (tmp_path / "target" / "run_results.json").stat().st_mtime_ns,
+    )
+
 
 def test_pipeline_refuses_to_overlap_a_running_one(tmp_path):
     lock_path = tmp_path / "lock"
@@ -176,3 +186,122 @@ def test_a_database_path_that_is_not_duckdb_is_a_clear_error_and_stays_untouched
     assert f"cannot read the database {database}" in result.stderr and "Traceback" not in result.stderr
     assert database.read_text().startswith("a spreadsheet export")
     assert sorted(p.name for p in tmp_path.glob("smcost.duckdb*")) == ["smcost.duckdb"]
+
+
+# A dbt stand-in for the skip and compaction rules: it writes the database the pipeline points it at
+# (one table per build, so every build changes the file) and logs each call; it fails while a
+# `fail` file exists, and with `sparse` it leaves most of the file free (a large table dropped).
+_DBT_STAND_IN = """
+import os, sys, duckdb
+from pathlib import Path
+work = Path(sys.argv[0]).parent
+with open(work / "calls", "a") as calls:
+    calls.write(" ".join(sys.argv[1:]) + "\\n")
+if (work / "fail").exists():
+    sys.exit(1)
+version = os.environ["SMCOST_DUCKDB_STORAGE_VERSION"]  # as the profile does
+with duckdb.connect(os.environ["SMCOST_DUCKDB_PATH"], config={"storage_compatibility_version": version}) as con:
+    count = len(con.execute("show tables").fetchall())
+    con.execute(f"create table build_{count} as select {count} as n")
+    if (work / "sparse").exists():
+        con.execute("create or replace table ballast as select range as i, md5(range::varchar) as s from range(2000000)")
+        con.execute("checkpoint")
+        con.execute("drop table ballast")
+        con.execute("checkpoint")
+"""
+
+
+def _stand_in_env(tmp_path) -> dict:
+    stand_in = tmp_path / "dbt_stand_in.py"
+    stand_in.write_text(_DBT_STAND_IN)
+    return {**make_env(tmp_path), "SMCOST_DBT": shlex.join([sys.executable, str(stand_in)])}
+
+
+def _dbt_calls(tmp_path) -> int:
+    calls = tmp_path / "calls"
+    return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+
+def test_a_run_with_nothing_new_skips_dbt_and_any_change_to_what_dbt_reads_builds(tmp_path):
+    lake, project = tmp_path / "lake", tmp_path / "project"
+    (lake / "billing").mkdir(parents=True)
+    (lake / "billing" / "part-0.parquet").write_bytes(b"PAR1")
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: stand_in\nmodel-paths: [models]\n")
+    (project / "models" / "a.sql").write_text("select 1 as a\n")
+    env = _stand_in_env(tmp_path)
+    database = tmp_path / "db.duckdb"
+    common = [
+        "--skip-extract",
+        "--lake",
+        str(lake),
+        "--project-dir",
+        str(project),
+        "--lock-file",
+        str(tmp_path / "lock"),
+    ]
+
+    def run(*extra: str, env: dict = env) -> tuple[str, int]:
+        result = pipeline(*common, *extra, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return summary_of(result)["status"], _dbt_calls(tmp_path)
+
+    assert run() == ("success", 1)
+    assert (tmp_path / "db.duckdb.inputs.json").exists()
+    skipped = pipeline(*common, env=env)
+    assert (summary_of(skipped)["status"], summary_of(skipped)["dbt"]["status"]) == ("up_to_date", "skipped")
+    assert "is up to date" in skipped.stderr and _dbt_calls(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.glob("db.duckdb*")) == ["db.duckdb", "db.duckdb.inputs.json"]
+
+    # Each input that changes a build makes the next run build, and the run after it skip again.
+    os.utime(lake / "billing" / "part-0.parquet", ns=(1, 1))  # a redelivered file, same name
+    assert run() == ("success", 2) and run() == ("up_to_date", 2)
+    (lake / "billing" / "part-1.parquet").write_bytes(b"PAR1")  # a new file
+    assert run() == ("success", 3) and run() == ("up_to_date", 3)
+    (project / "models" / "a.sql").write_text("select 2 as a\n")  # the code
+    assert run() == ("success", 4) and run() == ("up_to_date", 4)
+    assert run("--vars", '{as_of_billing_period: "2026-09"}') == ("success", 5)
+    assert run("--vars", '{as_of_billing_period: "2026-09"}') == ("up_to_date", 5)
+    assert run() == ("success", 6)  # the vars changed back
+    assert run(env={**env, "SMCOST_FOCUS_TABLE": "other"}) == ("success", 7)  # the environment
+    assert run("--always-build") == ("success", 8) and run("--full-refresh") == ("success", 9)
+    assert run() == ("success", 10)  # --full-refresh is on the command line: the record is of that build
+    with duckdb.connect(str(database)) as con:  # somebody wrote to the database
+        con.execute("create table analyst_scratch as select 1 as x")
+    assert run() == ("success", 11) and run() == ("up_to_date", 11)
+
+    # A failed build leaves the record of the file it left in place: the next run builds.
+    (lake / "billing" / "part-2.parquet").write_bytes(b"PAR1")
+    (tmp_path / "fail").touch()
+    failed = pipeline(*common, env=env)
+    assert failed.returncode == 6 and _dbt_calls(tmp_path) == 12
+    (tmp_path / "fail").unlink()
+    assert run() == ("success", 13) and run() == ("up_to_date", 13)
+
+
+def test_the_fingerprint_moves_with_the_month_the_run_is_as_of(tmp_path):
+    from smcost.pipeline import inputs_fingerprint
+
+    (tmp_path / "lake").mkdir()
+    args = (REPO, tmp_path / "lake", ["dbt", "build"], {})
+    assert inputs_fingerprint(*args, as_of="2026-11") == inputs_fingerprint(*args, as_of="2026-11")
+    assert inputs_fingerprint(*args, as_of="2026-11") != inputs_fingerprint(*args, as_of="2026-12")
+
+
+def test_a_build_that_leaves_the_file_mostly_free_space_is_compacted_before_the_swap(tmp_path):
+    env = _stand_in_env(tmp_path)
+    common = ["--skip-extract", "--lake", str(tmp_path / "lake"), "--lock-file", str(tmp_path / "lock")]
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "sparse").touch()
+    result = pipeline(*common, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    compacted = summary_of(result)["database"]["compacted"]
+    database = tmp_path / "db.duckdb"
+    assert compacted["free_share"] >= 0.25 and compacted["to_bytes"] == database.stat().st_size
+    assert database.stat().st_size < compacted["from_bytes"] / 4  # the dropped table's blocks are gone
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select n from build_0").fetchall() == [(0,)]  # what was live is kept
+        assert con.execute("select free_blocks from pragma_database_size()").fetchone() == (0,)
+    (tmp_path / "sparse").unlink()
+    result = pipeline(*common, "--always-build", env=env)
+    assert "compacted" not in summary_of(result)["database"]  # a file without free space is left as built
