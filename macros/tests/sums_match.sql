@@ -2,7 +2,9 @@
     (restricted by where / compare_where), within tolerance. Every group present on either side is
     checked, within money_tolerance unless a tolerance is given. Sums are exact decimals: double sums of millions of rows differ in the last digits
     with the order they are added in, which is noise, not lost money. windowed=true compares only the billing periods this run rebuilt (an incremental fact
-    keeps older periods that staging no longer reads). -#}
+    keeps older periods that staging no longer reads). When the model side reads only the periods
+    this run rebuilt (get_where_subquery, on an incremental model), the compare side is read over the
+    same periods, so both sides sum the same months. -#}
 {% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=None, windowed=false) %}
     with model_totals as (
         select {{ group_by | join(', ') }}, sum(cast({{ column_name }} as decimal(38, 10))) as total
@@ -17,6 +19,7 @@
         from {{ compare_model }}
         where {{ compare_where or 'true' }}
         {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}
+        {% if smcost_test_reads_rebuilt_periods_only() %}and {{ in_rebuilt_billing_periods() }}{% endif %}
         group by {{ group_by | join(', ') }}
     )
 

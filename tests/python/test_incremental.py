@@ -3,6 +3,8 @@ full refresh — on DuckDB, with the same replace-whole-periods semantics the At
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from smcost.demo import generate
@@ -76,3 +78,34 @@ def test_run_after_a_new_month_rebuilds_only_the_lookback_window_and_equals_a_fu
         "fct_sagemaker_savings_opportunities",
     ):
         assert table_rows(incremental / "db.duckdb", mart) == table_rows(full / "db.duckdb", mart), mart
+
+    # The generic tests on an incremental mart read only the periods the run rebuilt (Sep-Oct): a
+    # defect planted in August, which the run kept, is not re-read; test_every_period reads it; the
+    # same defect in a rebuilt period fails the tests as it always did.
+    def failing_tests(**extra_vars) -> set[str]:
+        result = run_dbt(
+            ["test", "--select", f"{FACT},test_type:generic", "--exclude-resource-type", "unit_test"],
+            lake_root=lake,
+            database=incremental / "db.duckdb",
+            work=incremental,
+            vars={"as_of_billing_period": "2026-10", **extra_vars},
+            check=False,
+        )
+        assert result.returncode in (0, 1), result.stdout[-3000:]
+        results = json.loads((incremental / "target" / "run_results.json").read_text())["results"]
+        assert results  # the tests ran
+        return {r["unique_id"].split(".")[2] for r in results if r["status"] == "fail"}
+
+    def plant_null_charge_id(period: str) -> None:
+        with duckdb.connect(str(incremental / "db.duckdb")) as con:
+            con.execute(
+                f"update {FACT} set charge_id = null where allocation_id = "
+                f"(select min(allocation_id) from {FACT} where billing_period = '{period}')"
+            )
+
+    assert failing_tests() == set()
+    plant_null_charge_id("2026-08")
+    assert failing_tests() == set()
+    assert failing_tests(test_every_period=True) == {f"not_null_{FACT}_charge_id"}
+    plant_null_charge_id("2026-10")
+    assert failing_tests() == {f"not_null_{FACT}_charge_id"}
