@@ -411,7 +411,7 @@ def _run_steps(
         env["SMCOST_DUCKDB_STORAGE_VERSION"] = storage_version
         database = _BuildFile.for_profile(project, env, storage_version)
     if database is not None:
-        lake_root = _lake_root(args)
+        lake_root = _lake_root(args, project)
         if lake_root is not None:
             fingerprint = inputs_fingerprint(project, lake_root, command, env)
         if fingerprint and not (args.full_refresh or args.always_build) and database.built_from(fingerprint):
@@ -463,17 +463,21 @@ def _run_steps(
     return EXIT_EXTRACT_PARTIAL if extract_code == EXTRACT_PARTIAL else EXIT_OK
 
 
-def _lake_root(args: argparse.Namespace) -> Path | None:
-    """The local folder dbt reads the lake from (--vars lake_root wins, as in the sources); None for S3."""
-    root = args.lake
+def _lake_root(args: argparse.Namespace, project: Path) -> Path | None:
+    """The local folder dbt reads the lake from (--vars lake_root wins, as in the sources: relative to
+    the project, where dbt runs); None for S3."""
+    if args.lake.startswith("s3://"):
+        return None
+    root: Path | None = Path(args.lake).resolve()
     if args.vars:
         try:
             given = yaml.safe_load(args.vars)
         except yaml.YAMLError:
             return None  # dbt refuses the vars itself; nothing to fingerprint
         if isinstance(given, dict) and given.get("lake_root"):
-            root = str(given["lake_root"])
-    return None if root.startswith("s3://") else Path(root).resolve()
+            named = str(given["lake_root"])
+            root = None if named.startswith("s3://") else (project / named).resolve()
+    return root
 
 
 def inputs_fingerprint(project: Path, lake_root: Path, command: list[str], env: dict, as_of: str | None = None) -> str:

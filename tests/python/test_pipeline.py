@@ -305,3 +305,17 @@ def test_a_build_that_leaves_the_file_mostly_free_space_is_compacted_before_the_
     (tmp_path / "sparse").unlink()
     result = pipeline(*common, "--always-build", env=env)
     assert "compacted" not in summary_of(result)["database"]  # a file without free space is left as built
+
+
+def test_the_fingerprinted_lake_is_the_one_dbt_reads(tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from smcost.pipeline import _lake_root
+
+    monkeypatch.chdir(tmp_path)
+    project = tmp_path / "project"
+    assert _lake_root(Namespace(lake="lake", vars=None), project) == tmp_path / "lake"  # --lake: from here
+    # --vars lake_root wins, relative to the project (dbt's working folder), as the sources read it.
+    assert _lake_root(Namespace(lake="lake", vars="{lake_root: other}"), project) == project / "other"
+    assert _lake_root(Namespace(lake="s3://bucket/lake", vars=None), project) is None
+    assert _lake_root(Namespace(lake="lake", vars="{lake_root: 's3://bucket/x'}"), project) is None
