@@ -110,7 +110,8 @@ s3_prefix_history as (
 s3_charge_days as (
     select distinct
         link_key as s3_bucket,
-        charge_period_start_at
+        charge_period_start_at,
+        billing_period
     from s3_charges
 ),
 
@@ -118,6 +119,7 @@ s3_prefixes_held as (
     select
         s3_charge_days.s3_bucket,
         s3_charge_days.charge_period_start_at,
+        s3_charge_days.billing_period,
         s3_prefix_history.key_or_prefix,
         s3_prefix_history.storage_class,
         s3_prefix_history.bytes_held,
@@ -288,13 +290,25 @@ located as (
         on ecr_image_days.charge_id = charges.charge_id
 ),
 
+-- Every (location, period) a charge of this run can link to: an S3 prefix held on a billed day of
+-- its bucket, an image pushed by a billed day of its repository. Read from these small relations,
+-- not from `located` (charge x location rows), so that DuckDB streams `located` once instead of
+-- holding it whole for a second reader (it ran out of 2 GB on an incremental run at ~1 M bill rows).
 location_periods as (
     select distinct
-        location_kind,
-        location_key,
+        's3' as location_kind,
+        's3://' || s3_bucket || '/' || key_or_prefix as location_key,
         billing_period
-    from located
-    where location_key is not null
+    from s3_prefixes_held
+    union
+    select distinct
+        'ecr' as location_kind,
+        ecr_image_days.image_uri as location_key,
+        charges.billing_period
+    from ecr_image_days
+    inner join charges
+        on ecr_image_days.charge_id = charges.charge_id
+    where ecr_image_days.image_uri is not null
 ),
 
 -- The resources referencing each location, once each (a resource referencing it in two roles
@@ -388,55 +402,37 @@ location_resource_weights as (
     from location_resource_shares
 ),
 
-resource_links as (
+-- Each located charge share, once: across the location's resources by their weights, or, where
+-- no resource takes the location (nobody references it, or several models claim the prefix),
+-- unattributed with the reason.
+location_links as (
     select
         located.charge_id,
+        case
+            when located.location_kind = 's3' then 's3_prefix'
+            else 'ecr_image'
+        end as link_method,
         located.link_detail,
         location_resource_weights.account_id,
         location_resource_weights.region,
         location_resource_weights.resource_type,
         location_resource_weights.resource_name_lower,
-        located.location_share * location_resource_weights.resource_share as link_share,
         case
-            when located.location_kind = 's3' then 's3_prefix'
-            else 'ecr_image'
-        end as link_method
-    from located
-    inner join location_resource_weights
-        on located.location_kind = location_resource_weights.location_kind
-            and located.location_key = location_resource_weights.location_key
-            and located.billing_period = location_resource_weights.billing_period
-),
-
--- What no resource takes: a location nobody references, or an S3 prefix several models claim.
-shared_location_periods as (
-    select distinct
-        location_kind,
-        location_key,
-        billing_period
-    from location_resource_weights
-),
-
-unreferenced_locations as (
-    select
-        located.charge_id,
-        located.link_detail,
-        located.location_share as link_share,
-        case
+            when location_resource_weights.location_key is not null then null
             when ambiguous_locations.location_key is not null then 'prefix_claimed_by_several_models'
             when located.location_kind = 's3' then 'prefix_not_referenced'
             else 'image_not_referenced'
-        end as unattributed_reason
+        end as unattributed_reason,
+        located.location_share * coalesce(location_resource_weights.resource_share, 1.0) as link_share
     from located
+    left join location_resource_weights
+        on located.location_kind = location_resource_weights.location_kind
+            and located.location_key = location_resource_weights.location_key
+            and located.billing_period = location_resource_weights.billing_period
     left join ambiguous_locations
         on located.location_kind = ambiguous_locations.location_kind
             and located.location_key = ambiguous_locations.location_key
             and located.billing_period = ambiguous_locations.billing_period
-    left join shared_location_periods
-        on located.location_kind = shared_location_periods.location_kind
-            and located.location_key = shared_location_periods.location_key
-            and located.billing_period = shared_location_periods.billing_period
-    where shared_location_periods.location_key is null
 ),
 
 unattributed as (
@@ -455,14 +451,6 @@ unattributed as (
         link_share,
         unattributed_reason
     from ecr_unlisted
-    union all
-    select
-        charge_id,
-        case when unattributed_reason = 'image_not_referenced' then 'ecr_image' else 's3_prefix' end as link_method,
-        link_detail,
-        link_share,
-        unattributed_reason
-    from unreferenced_locations
 ),
 
 final as (
@@ -474,9 +462,11 @@ final as (
         region as linked_region,
         resource_type as linked_resource_type,
         resource_name_lower as linked_resource_name,
-        cast(null as varchar) as unattributed_reason,
+        unattributed_reason,
         link_share
-    from resource_links
+    from location_links
+    -- An unattributed share of nothing is no row (a resource link of share 0 still is one).
+    where unattributed_reason is null or link_share > 0
     union all
     select
         charge_id,
