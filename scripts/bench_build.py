@@ -19,6 +19,12 @@ profiler: the stand-in for Athena's bytes scanned); then the database's size aga
 
     .venv/bin/python scripts/bench_build.py                     # ~1 M rows, 12 months (minutes)
     .venv/bin/python scripts/bench_build.py --rows 10000000     # the issue's 10 M (tens of minutes)
+
+With --growth ROWS,ROWS,... it measures only full builds, one per size, and prints how seconds and
+peak memory grow with rows: seconds per million rows between consecutive sizes (flat = linear), the
+fixed cost a build pays whatever its size (the line's intercept), and peak RSS against the limit.
+
+    .venv/bin/python scripts/bench_build.py --months 3 --growth 1000000,3000000,10000000
 """
 
 from __future__ import annotations
@@ -129,18 +135,70 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=10, help="slowest nodes to list (default %(default)s)")
     parser.add_argument("--work-dir", help="where the lake and databases go (default: system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed at the end)")
+    parser.add_argument(
+        "--growth",
+        metavar="ROWS,ROWS,...",
+        type=lambda text: sorted(int(part) for part in text.split(",")),
+        help="only full builds, one per size, and how time and memory grow with rows (e.g. 1000000,10000000)",
+    )
     args = parser.parse_args(argv)
     if args.months < 2:
         parser.error("--months must be at least 2: the incremental run needs a month before the new one")
     scale = max(1, round(args.rows / (ROWS_PER_REPLICA_MONTH * args.months)))
     root = Path(tempfile.mkdtemp(prefix="smcost-bench-build-", dir=args.work_dir))
     try:
-        return bench(args, scale, root)
+        return growth(args, root) if args.growth else bench(args, scale, root)
     finally:
         if args.keep:
             print(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def growth(args: argparse.Namespace, root: Path) -> int:
+    """A full build per size, each on its own lake and database (removed before the next: a 10 M-row
+    database is tens of GiB), and the growth between sizes."""
+    sizes = []
+    for target in args.growth:
+        scale = max(1, round(target / (ROWS_PER_REPLICA_MONTH * args.months)))
+        work = root / f"scale-{scale}"
+        lake = work / "lake"
+        print(f"generating {args.months} months at --scale {scale} under {work} ...", flush=True)
+        generate(str(lake), seed=42, months=args.months, scale=scale, start_month=START)
+        rows, export_mib = bill_rows(lake), folder_mib(lake / "billing")
+        floor, peer = floors(lake)
+        print(f"full build of {rows:,} rows ...", flush=True)
+        full = dbt_build("full", work, base_env(work, lake), month(args.months - 1), "--full-refresh")
+        database_mib = (work / "smcost.duckdb").stat().st_size / 2**20
+        sizes.append((scale, rows, export_mib, floor, peer, full.wall_s, full.peak_rss_mib, database_mib))
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(
+        f"\nsmcost build growth: full `dbt build --full-refresh` per size, {args.months} billing periods, "
+        f"{os.cpu_count()} CPUs, memory limit {os.environ.get('SMCOST_DUCKDB_MEMORY_LIMIT', '2GB')}\n"
+    )
+    header = (
+        f"{'bill rows':>11} {'scale':>6} {'peer s':>7} {'full s':>8} {'x peer':>7} {'s per M rows':>13} "
+        f"{'marginal s/M':>13} {'peak RSS MiB':>13} {'DB MiB':>8} {'DB x export':>12}"
+    )
+    print(header + "\n" + "-" * len(header))
+    previous = None
+    for scale, rows, export_mib, _floor, peer, seconds, rss, database_mib in sizes:
+        marginal = f"{(seconds - previous[1]) / ((rows - previous[0]) / 1e6):>13.1f}" if previous else f"{'':>13}"
+        print(
+            f"{rows:>11,} {scale:>6} {peer:>7.2f} {seconds:>8.1f} {seconds / peer:>7.0f} "
+            f"{seconds / (rows / 1e6):>13.1f} {marginal} {rss or 0:>13,.0f} {database_mib:>8,.0f} "
+            f"{database_mib / export_mib:>12.0f}"
+        )
+        previous = (rows, seconds)
+    if len(sizes) >= 2:
+        (_, rows_a, *_, seconds_a, _, _), (_, rows_b, *_, seconds_b, _, _) = sizes[0], sizes[-1]
+        slope = (seconds_b - seconds_a) / (rows_b - rows_a)
+        print(
+            f"\nthe line through the smallest and largest size: {slope * 1e6:.1f} s per million rows on top of "
+            f"{seconds_a - slope * rows_a:.1f} s a build pays at any size (dbt, every node and test)"
+        )
+    return 0
 
 
 def bench(args: argparse.Namespace, scale: int, root: Path) -> int:
