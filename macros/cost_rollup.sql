@@ -26,10 +26,10 @@
             {%- endfor %}
             {#- Summed as exact decimals, then stored as double: the rollups agree with the fact to the
                 cent however many millions of rows they add up, in whatever order. #}
-            cast(sum(cast(billed_cost as decimal(38, 10))) as double) as billed_cost,
-            cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
-            cast(sum(cast(list_cost as decimal(38, 10))) as double) as list_cost,
-            cast(sum(cast(usage_hours as decimal(38, 10))) as double) as usage_hours,
+            cast(sum(cast(billed_cost as {{ money_decimal() }})) as double) as billed_cost,
+            cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
+            cast(sum(cast(list_cost as {{ money_decimal() }})) as double) as list_cost,
+            cast(sum(cast(usage_hours as {{ money_decimal() }})) as double) as usage_hours,
             count(distinct charge_id) as charge_count,
             billing_period
         from allocations

@@ -7,7 +7,7 @@
     same periods, so both sides sum the same months. -#}
 {% test sums_match(model, column_name, compare_model, compare_column, group_by, where=None, compare_where=None, tolerance=None, windowed=false) %}
     with model_totals as (
-        select {{ group_by | join(', ') }}, sum(cast({{ column_name }} as decimal(38, 10))) as total
+        select {{ group_by | join(', ') }}, sum(cast({{ column_name }} as {{ money_decimal() }})) as total
         from {{ model }}
         where {{ where or 'true' }}
         {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}
@@ -15,7 +15,7 @@
     ),
 
     compare_totals as (
-        select {{ group_by | join(', ') }}, sum(cast({{ compare_column }} as decimal(38, 10))) as total
+        select {{ group_by | join(', ') }}, sum(cast({{ compare_column }} as {{ money_decimal() }})) as total
         from {{ compare_model }}
         where {{ compare_where or 'true' }}
         {% if windowed %}and {{ in_billing_period_window('billing_period') }}{% endif %}

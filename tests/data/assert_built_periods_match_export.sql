@@ -13,7 +13,7 @@ export_periods as (
     select
         {{ year_month('cast(billingperiodstart as timestamp)') }} as billing_period,
         count(*) as export_charges,
-        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as decimal(38, 10))) as export_effective_cost
+        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as {{ money_decimal() }})) as export_effective_cost
     from {{ focus_source() }}
     where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
     group by 1
@@ -23,7 +23,7 @@ built_periods as (
     select
         billing_period,
         count(distinct charge_id) as built_charges,
-        sum(cast(effective_cost as decimal(38, 10))) as built_effective_cost
+        sum(cast(effective_cost as {{ money_decimal() }})) as built_effective_cost
     from {{ ref('fct_sagemaker_cost_allocations') }}
     group by 1
 )

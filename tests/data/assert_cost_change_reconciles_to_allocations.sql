@@ -11,8 +11,8 @@ changes as (
         previous_billing_period,
         billing_currency,
         dimension,
-        sum(cast(current_cost as decimal(38, 10))) as current_total,
-        sum(cast(previous_cost as decimal(38, 10))) as previous_total
+        sum(cast(current_cost as {{ money_decimal() }})) as current_total,
+        sum(cast(previous_cost as {{ money_decimal() }})) as previous_total
     from {{ ref('fct_sagemaker_cost_change_monthly') }}
     group by billing_period, previous_billing_period, billing_currency, dimension
 ),
@@ -21,7 +21,7 @@ allocations as (
     select
         billing_period,
         billing_currency,
-        sum(cast(effective_cost as decimal(38, 10))) as total
+        sum(cast(effective_cost as {{ money_decimal() }})) as total
     from {{ ref('fct_sagemaker_cost_allocations') }}
     group by billing_period, billing_currency
 ),

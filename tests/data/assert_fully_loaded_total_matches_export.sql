@@ -7,9 +7,9 @@ export_sagemaker as (
     select
         {{ year_month('cast(billingperiodstart as timestamp)') }} as billing_period,
         cast(billingcurrency as varchar) as billing_currency,
-        sum(cast({{ dbt.safe_cast('billedcost', 'double') }} as decimal(38, 10))) as billed_cost,
-        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as decimal(38, 10))) as effective_cost,
-        sum(cast({{ dbt.safe_cast('listcost', 'double') }} as decimal(38, 10))) as list_cost
+        sum(cast({{ dbt.safe_cast('billedcost', 'double') }} as {{ money_decimal() }})) as billed_cost,
+        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as {{ money_decimal() }})) as effective_cost,
+        sum(cast({{ dbt.safe_cast('listcost', 'double') }} as {{ money_decimal() }})) as list_cost
     from {{ focus_source() }}
     where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
         and {{ in_billing_period_window('billing_period') }}
@@ -20,9 +20,9 @@ neighbours as (
     select
         billing_period,
         billing_currency,
-        sum(cast(billed_cost as decimal(38, 10))) as billed_cost,
-        sum(cast(effective_cost as decimal(38, 10))) as effective_cost,
-        sum(cast(list_cost as decimal(38, 10))) as list_cost
+        sum(cast(billed_cost as {{ money_decimal() }})) as billed_cost,
+        sum(cast(effective_cost as {{ money_decimal() }})) as effective_cost,
+        sum(cast(list_cost as {{ money_decimal() }})) as list_cost
     from {{ ref('int_neighbour_charges') }}
     where {{ in_billing_period_window('billing_period') }}
     group by 1, 2
@@ -45,9 +45,9 @@ fully_loaded as (
     select
         billing_period,
         billing_currency,
-        sum(cast(billed_cost as decimal(38, 10))) as billed_cost,
-        sum(cast(effective_cost as decimal(38, 10))) as effective_cost,
-        sum(cast(list_cost as decimal(38, 10))) as list_cost
+        sum(cast(billed_cost as {{ money_decimal() }})) as billed_cost,
+        sum(cast(effective_cost as {{ money_decimal() }})) as effective_cost,
+        sum(cast(list_cost as {{ money_decimal() }})) as list_cost
     from {{ ref('fct_sagemaker_fully_loaded_cost') }}
     where {{ in_billing_period_window('billing_period') }}
     group by 1, 2

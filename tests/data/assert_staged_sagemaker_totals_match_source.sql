@@ -10,9 +10,9 @@ source_totals as (
     select
         {{ year_month('cast(billingperiodstart as timestamp)') }} as billing_period,
         cast(subaccountid as varchar) as sub_account_id,
-        sum(cast({{ dbt.safe_cast('billedcost', 'double') }} as decimal(38, 10))) as billed_cost,
-        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as decimal(38, 10))) as effective_cost,
-        sum(cast({{ dbt.safe_cast('listcost', 'double') }} as decimal(38, 10))) as list_cost,
+        sum(cast({{ dbt.safe_cast('billedcost', 'double') }} as {{ money_decimal() }})) as billed_cost,
+        sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as {{ money_decimal() }})) as effective_cost,
+        sum(cast({{ dbt.safe_cast('listcost', 'double') }} as {{ money_decimal() }})) as list_cost,
         {% for c in costs %}count({{ c }}){% if not loop.last %} + {% endif %}{% endfor %} as cost_values
     from {{ focus_source() }}
     where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
@@ -24,9 +24,9 @@ staged_totals as (
     select
         billing_period,
         sub_account_id,
-        sum(cast(billed_cost as decimal(38, 10))) as billed_cost,
-        sum(cast(effective_cost as decimal(38, 10))) as effective_cost,
-        sum(cast(list_cost as decimal(38, 10))) as list_cost,
+        sum(cast(billed_cost as {{ money_decimal() }})) as billed_cost,
+        sum(cast(effective_cost as {{ money_decimal() }})) as effective_cost,
+        sum(cast(list_cost as {{ money_decimal() }})) as list_cost,
         count(billed_cost) + count(effective_cost) + count(list_cost) as cost_values
     from {{ ref('stg_focus__charges') }}
     where is_sagemaker and {{ in_billing_period_window('billing_period') }}

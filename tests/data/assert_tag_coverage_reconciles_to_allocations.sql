@@ -8,7 +8,7 @@ coverage as (
         billing_period,
         billing_currency,
         tag_key,
-        sum(cast(taggable_cost as decimal(38, 10)) + cast(untaggable_cost as decimal(38, 10))) as total
+        sum(cast(taggable_cost as {{ money_decimal() }}) + cast(untaggable_cost as {{ money_decimal() }})) as total
     from {{ ref('fct_sagemaker_tag_coverage_monthly') }}
     group by billing_period, billing_currency, tag_key
 ),
@@ -17,7 +17,7 @@ allocations as (
     select
         billing_period,
         billing_currency,
-        sum(cast(effective_cost as decimal(38, 10))) as total
+        sum(cast(effective_cost as {{ money_decimal() }})) as total
     from {{ ref('fct_sagemaker_cost_allocations') }}
     group by billing_period, billing_currency
 ),

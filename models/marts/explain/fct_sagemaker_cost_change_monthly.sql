@@ -69,9 +69,9 @@ classified as (
         -- What an hour is priced by: the kind of usage and the instance type (a training hour and a
         -- hosting hour of one type have different prices; moving to spot is a change of mix).
         allocations.sagemaker_category || ':' || coalesce(allocations.instance_type, 'none') as instance_type,
-        cast(allocations.effective_cost as decimal(38, 10)) as effective_cost,
-        cast(allocations.list_cost as decimal(38, 10)) as list_cost,
-        cast(coalesce(idle_charges.idle_cost, 0) as decimal(38, 10)) as idle_cost,
+        cast(allocations.effective_cost as {{ money_decimal() }}) as effective_cost,
+        cast(allocations.list_cost as {{ money_decimal() }}) as list_cost,
+        cast(coalesce(idle_charges.idle_cost, 0) as {{ money_decimal() }}) as idle_cost,
         case
             when coalesce(idle_charges.idle_cost, 0) = 0
                 and allocations.usage_hours > 0

@@ -67,18 +67,18 @@ monthly as (
         min(team) as team,
         min(environment) as environment,
         sum(usage_hours) as billed_hours,
-        cast(sum(cast(billed_cost as decimal(38, 10))) as double) as billed_cost,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(billed_cost as {{ money_decimal() }})) as double) as billed_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         sum(case when time_slot = 'working' then usage_hours else 0 end) as working_hours,
-        cast(sum(case when time_slot = 'working' then cast(effective_cost as decimal(38, 10)) else 0 end) as double)
+        cast(sum(case when time_slot = 'working' then cast(effective_cost as {{ money_decimal() }}) else 0 end) as double)
             as working_hours_cost,
         sum(case when time_slot = 'after_hours' then usage_hours else 0 end) as after_hours,
-        cast(sum(case when time_slot = 'after_hours' then cast(effective_cost as decimal(38, 10)) else 0 end) as double)
+        cast(sum(case when time_slot = 'after_hours' then cast(effective_cost as {{ money_decimal() }}) else 0 end) as double)
             as after_hours_cost,
         sum(case when time_slot = 'weekend' then usage_hours else 0 end) as weekend_hours,
-        cast(sum(case when time_slot = 'weekend' then cast(effective_cost as decimal(38, 10)) else 0 end) as double)
+        cast(sum(case when time_slot = 'weekend' then cast(effective_cost as {{ money_decimal() }}) else 0 end) as double)
             as weekend_cost,
-        cast(sum(case when time_slot = 'unclassified' then cast(effective_cost as decimal(38, 10)) else 0 end) as double)
+        cast(sum(case when time_slot = 'unclassified' then cast(effective_cost as {{ money_decimal() }}) else 0 end) as double)
             as unclassified_cost,
         -- Distinct clock hours with a charge: several rows of one hour (e.g. a correction) count once.
         count(distinct case when is_hourly then charge_period_start end) as billed_clock_hours,

@@ -35,22 +35,22 @@ monthly as (
     select
         billing_period,
         billing_currency,
-        cast(sum(case when is_commitment_covered then cast(effective_cost as decimal(38, 10)) else 0 end) as double)
+        cast(sum(case when is_commitment_covered then cast(effective_cost as {{ money_decimal() }}) else 0 end) as double)
             as covered_usage_cost,
-        cast(sum(case when is_commitment_covered then cast(list_cost as decimal(38, 10)) else 0 end) as double)
+        cast(sum(case when is_commitment_covered then cast(list_cost as {{ money_decimal() }}) else 0 end) as double)
             as covered_usage_on_demand_cost,
         cast(sum(
-            case when sagemaker_category = 'savings_plan_unused' then cast(effective_cost as decimal(38, 10)) else 0 end
+            case when sagemaker_category = 'savings_plan_unused' then cast(effective_cost as {{ money_decimal() }}) else 0 end
         ) as double) as unused_commitment_cost,
         cast(sum(
             case
-                when is_eligible_usage and not is_commitment_covered then cast(effective_cost as decimal(38, 10))
+                when is_eligible_usage and not is_commitment_covered then cast(effective_cost as {{ money_decimal() }})
                 else 0
             end
         ) as double) as eligible_on_demand_cost,
         cast(sum(
             case
-                when is_eligible_usage and not is_commitment_covered then cast(list_cost as decimal(38, 10))
+                when is_eligible_usage and not is_commitment_covered then cast(list_cost as {{ money_decimal() }})
                 else 0
             end
         ) as double) as eligible_on_demand_list_cost

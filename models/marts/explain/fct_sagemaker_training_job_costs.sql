@@ -45,13 +45,13 @@ job_costs as (
         min(case when sagemaker_category in ('training', 'spot_training') then instance_type end) as billed_instance_type,
         sum(case when sagemaker_category in ('training', 'spot_training') then coalesce(usage_hours, 0) else 0 end) as instance_hours,
         cast(sum(
-            case when sagemaker_category in ('training', 'spot_training') then cast(effective_cost as decimal(38, 10)) else 0 end
+            case when sagemaker_category in ('training', 'spot_training') then cast(effective_cost as {{ money_decimal() }}) else 0 end
         ) as double) as compute_cost,
         cast(sum(
-            case when sagemaker_category in ('training', 'spot_training') then cast(list_cost as decimal(38, 10)) else 0 end
+            case when sagemaker_category in ('training', 'spot_training') then cast(list_cost as {{ money_decimal() }}) else 0 end
         ) as double) as compute_list_cost,
-        cast(sum(cast(billed_cost as decimal(38, 10))) as double) as billed_cost,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(billed_cost as {{ money_decimal() }})) as double) as billed_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         bool_or(sagemaker_category = 'spot_training') as has_spot_charges
     from allocations
     group by billing_period, billing_currency, resource_arn

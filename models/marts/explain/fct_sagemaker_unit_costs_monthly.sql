@@ -50,7 +50,7 @@ variant_units as (
         cast(null as varchar) as model,
         cast(null as varchar) as experiment,
         min(team) as team,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         sum(invocations) as usage_quantity,
         'invocations' as usage_unit
     from endpoint_hours
@@ -68,7 +68,7 @@ endpoint_units as (
         cast(null as varchar) as model,
         cast(null as varchar) as experiment,
         min(team) as team,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         sum(invocations) as usage_quantity,
         'invocations' as usage_unit
     from endpoint_hours
@@ -82,7 +82,7 @@ single_model_units as (
         endpoint_name,
         model,
         min(team) as team,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         sum(invocations) as invocations
     from endpoint_hours
     where endpoint_mode = 'single_model'
@@ -98,7 +98,7 @@ multi_model_costs as (
         resource_name as endpoint_name,
         model,
         min(team) as team,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost
     from allocations
     where endpoint_mode = 'multi_model'
         and sagemaker_category = 'endpoint_instance'
@@ -147,7 +147,7 @@ model_units as (
         model,
         cast(null as varchar) as experiment,
         min(team) as team,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         sum(invocations) as usage_quantity,
         'invocations' as usage_unit
     from (
@@ -167,8 +167,8 @@ model_units as (
             {{ "experiment" if subject == 'experiment' else "cast(null as varchar) as experiment" }},
             model,
             team,
-            cast(sum(cast(compute_cost as decimal(38, 10))) as double) as compute_cost,
-            cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+            cast(sum(cast(compute_cost as {{ money_decimal() }})) as double) as compute_cost,
+            cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
             sum(instance_hours) as instance_hours,
             sum(coalesce(gpu_hours, 0)) as gpu_hours,
             count(distinct training_job_arn) as jobs
@@ -215,7 +215,7 @@ processing_units as (
         model,
         cast(null as varchar) as experiment,
         team,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         cast(count(distinct resource_arn) as double) as usage_quantity,
         'jobs' as usage_unit
     from allocations

@@ -35,11 +35,11 @@ by_endpoint as (
             ('sagemaker_line_cost', "is_sagemaker_line"),
             ('neighbour_cost', "not is_sagemaker_line"),
         ] %}
-            cast(sum(case when {{ condition }} then cast(effective_cost as decimal(38, 10)) else 0 end) as double)
+            cast(sum(case when {{ condition }} then cast(effective_cost as {{ money_decimal() }}) else 0 end) as double)
                 as {{ column }},
         {%- endfor %}
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as total_cost,
-        cast(sum(cast(billed_cost as decimal(38, 10))) as double) as total_billed_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as total_cost,
+        cast(sum(cast(billed_cost as {{ money_decimal() }})) as double) as total_billed_cost,
         billing_period
     from endpoint_allocations
     group by sub_account_id, region_id, linked_resource_name, billing_currency, billing_period

@@ -19,9 +19,9 @@ by_component as (
         team,
         cost_component,
         is_sagemaker_line,
-        cast(sum(cast(billed_cost as decimal(38, 10))) as double) as billed_cost,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
-        cast(sum(cast(list_cost as decimal(38, 10))) as double) as list_cost,
+        cast(sum(cast(billed_cost as {{ money_decimal() }})) as double) as billed_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
+        cast(sum(cast(list_cost as {{ money_decimal() }})) as double) as list_cost,
         billing_period
     from allocations
     group by billing_currency, model, team, cost_component, is_sagemaker_line, billing_period
@@ -31,10 +31,10 @@ with_model_totals as (
     select
         *,
         -- Exact decimals, as in the sums above: the same total whatever order the rows arrive in.
-        cast(sum(case when is_sagemaker_line then cast(effective_cost as decimal(38, 10)) else 0 end) over (
+        cast(sum(case when is_sagemaker_line then cast(effective_cost as {{ money_decimal() }}) else 0 end) over (
             partition by billing_period, billing_currency, model
         ) as double) as model_sagemaker_line_cost,
-        cast(sum(case when is_sagemaker_line then 0 else cast(effective_cost as decimal(38, 10)) end) over (
+        cast(sum(case when is_sagemaker_line then 0 else cast(effective_cost as {{ money_decimal() }}) end) over (
             partition by billing_period, billing_currency, model
         ) as double) as model_neighbour_cost
     from by_component

@@ -34,7 +34,7 @@ artifact_costs as (
         model,
         team,
         max(charge_period_start) as period_last_charged_at,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as storage_cost
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as storage_cost
     from allocations
     where link_method in ('s3_prefix', 'ecr_image')
         and cost_component in ('s3_storage', 'ecr_storage')

@@ -23,23 +23,23 @@ summed as (
         dimension,
         {%- for class in ['bill', 'api_only', 'inferred', 'missing', 'untaggable'] %}
             cast(
-                coalesce(sum(case when coverage_class = '{{ class }}' then cast(effective_cost as decimal(38, 10)) end), 0)
+                coalesce(sum(case when coverage_class = '{{ class }}' then cast(effective_cost as {{ money_decimal() }}) end), 0)
                 as double
             ) as {{ class }}_cost,
         {%- endfor %}
         cast(coalesce(sum(
-            case when coverage_class = 'inferred' and confidence = 'high' then cast(effective_cost as decimal(38, 10)) end
+            case when coverage_class = 'inferred' and confidence = 'high' then cast(effective_cost as {{ money_decimal() }}) end
         ), 0) as double) as inferred_high_confidence_cost,
         cast(coalesce(sum(
-            case when coverage_class <> 'untaggable' then cast(effective_cost as decimal(38, 10)) end
+            case when coverage_class <> 'untaggable' then cast(effective_cost as {{ money_decimal() }}) end
         ), 0) as double) as taggable_cost,
         cast(coalesce(sum(
-            case when coverage_class <> 'untaggable' and has_all_bill_tags then cast(effective_cost as decimal(38, 10)) end
+            case when coverage_class <> 'untaggable' and has_all_bill_tags then cast(effective_cost as {{ money_decimal() }}) end
         ), 0) as double) as all_bill_tags_cost,
         cast(coalesce(sum(
-            case when coverage_class <> 'untaggable' and is_disallowed_value then cast(effective_cost as decimal(38, 10)) end
+            case when coverage_class <> 'untaggable' and is_disallowed_value then cast(effective_cost as {{ money_decimal() }}) end
         ), 0) as double) as disallowed_value_cost,
-        cast(sum(cast(effective_cost as decimal(38, 10))) as double) as effective_cost,
+        cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
         count(distinct case when coverage_class <> 'untaggable' then resource_arn end) as resource_count,
         count(distinct charge_id) as charge_count,
         billing_period

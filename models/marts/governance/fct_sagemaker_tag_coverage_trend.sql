@@ -20,7 +20,7 @@ summed as (
         {%- for column in ['bill_tag_cost', 'api_tag_only_cost', 'inferred_cost', 'inferred_high_confidence_cost',
             'missing_cost', 'taggable_cost', 'untaggable_cost', 'effective_cost', 'all_bill_tags_cost',
             'disallowed_value_cost'] %}
-            cast(sum(cast({{ column }} as decimal(38, 10))) as double) as {{ column }},
+            cast(sum(cast({{ column }} as {{ money_decimal() }})) as double) as {{ column }},
         {%- endfor %}
         billing_period
     from coverage

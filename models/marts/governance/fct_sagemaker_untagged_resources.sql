@@ -45,7 +45,7 @@ key_evidence as (
                 when '{{ class }}' then {{ rank }}
             {%- endfor %}
         end as class_rank,
-        sum(cast(effective_cost as decimal(38, 10))) as effective_cost,
+        sum(cast(effective_cost as {{ money_decimal() }})) as effective_cost,
         max(case when is_disallowed_value then 1 else 0 end) as has_disallowed_value
     from tag_keys
     group by billing_period, billing_currency, resource_arn, dimension, tag_key, coverage_class, tag_source, tag_value, confidence
@@ -84,12 +84,12 @@ resources as (
         min(charge_period_start) as first_charge_at,
         max(charge_period_end) as last_charge_at,
         -- Each allocation appears once per key: count one key's rows only.
-        cast(sum(case when dimension = 'team' then cast(effective_cost as decimal(38, 10)) end) as double)
+        cast(sum(case when dimension = 'team' then cast(effective_cost as {{ money_decimal() }}) end) as double)
             as effective_cost,
-        cast(sum(case when dimension = 'team' then cast(billed_cost as decimal(38, 10)) end) as double)
+        cast(sum(case when dimension = 'team' then cast(billed_cost as {{ money_decimal() }}) end) as double)
             as billed_cost,
         cast(coalesce(sum(
-            case when dimension = 'team' and has_all_bill_tags then cast(effective_cost as decimal(38, 10)) end
+            case when dimension = 'team' and has_all_bill_tags then cast(effective_cost as {{ money_decimal() }}) end
         ), 0) as double) as all_bill_tags_cost
     from tag_keys
     group by billing_period, billing_currency, resource_arn

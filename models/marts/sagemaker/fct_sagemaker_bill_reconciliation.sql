@@ -15,11 +15,11 @@ final as (
         billing_account_id,
         billing_currency,
         count(case when is_sagemaker then charge_id end) as sagemaker_charge_count,
-        cast(coalesce(sum(case when is_sagemaker then cast(billed_cost as decimal(38, 10)) end), 0) as double)
+        cast(coalesce(sum(case when is_sagemaker then cast(billed_cost as {{ money_decimal() }}) end), 0) as double)
             as billed_cost,
-        cast(coalesce(sum(case when is_sagemaker then cast(effective_cost as decimal(38, 10)) end), 0) as double)
+        cast(coalesce(sum(case when is_sagemaker then cast(effective_cost as {{ money_decimal() }}) end), 0) as double)
             as effective_cost,
-        cast(coalesce(sum(case when is_sagemaker then cast(list_cost as decimal(38, 10)) end), 0) as double)
+        cast(coalesce(sum(case when is_sagemaker then cast(list_cost as {{ money_decimal() }}) end), 0) as double)
             as list_cost,
         billing_period
     from charges
