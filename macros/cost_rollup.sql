@@ -1,14 +1,37 @@
 {#- An analyst rollup of fct_sagemaker_cost_allocations: costs and usage by the given dimensions at
     a daily or monthly grain. Every rollup is this one macro, so they all agree with the fact.
-    Incremental by billing period like the fact: a run re-aggregates only the periods it rebuilt
-    (Athena prunes the fact's billing_period partitions), and billing_period comes last because
-    it is the Athena table's partition column. -#}
+    A daily rollup reads the fact; a monthly one reads its daily twin (the model of the same name
+    ending _daily, with the same dimensions), a fraction of the fact's rows: each charge lies on one
+    day, so a month's sums and distinct charges are the sums of its days' (issue 15: the rollups
+    each re-read the whole fact). Incremental by billing period like the fact: a run re-aggregates
+    only the periods it rebuilt (Athena prunes the billing_period partitions), and billing_period
+    comes last because it is the Athena table's partition column. -#}
 {% macro cost_rollup(dimensions, grain) %}
     {{ config(**billing_period_incremental_config()) }}
+    {%- if grain not in ('daily', 'monthly') %}
+        {{ exceptions.raise_compiler_error("cost_rollup: grain is 'daily' or 'monthly', not '" ~ grain ~ "'") }}
+    {%- endif %}
+    {%- set daily = grain == 'daily' %}
     with
 
-    allocations as (
-        select * from {{ ref('fct_sagemaker_cost_allocations') }}
+    rows_to_add as (
+        {%- if daily %}
+        select
+            cast(charge_period_start as date) as usage_date,
+            billing_currency,
+            {%- for dimension in dimensions %}
+            {{ dimension }},
+            {%- endfor %}
+            billed_cost,
+            effective_cost,
+            list_cost,
+            usage_hours,
+            charge_id,
+            billing_period
+        from {{ ref('fct_sagemaker_cost_allocations') }}
+        {%- else %}
+        select * from {{ ref(model.name | replace('_monthly', '_daily')) }}
+        {%- endif %}
         {#- is_incremental() asks the warehouse, so it is skipped on an offline compile. #}
         {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
             where {{ in_billing_period_window('billing_period') }}
@@ -17,8 +40,8 @@
 
     final as (
         select
-            {%- if grain != 'monthly' %}
-            cast(charge_period_start as date) as usage_date,
+            {%- if daily %}
+            usage_date,
             {%- endif %}
             billing_currency,
             {%- for dimension in dimensions %}
@@ -30,12 +53,16 @@
             cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
             cast(sum(cast(list_cost as {{ money_decimal() }})) as double) as list_cost,
             cast(sum(cast(usage_hours as {{ money_decimal() }})) as double) as usage_hours,
+            {%- if daily %}
             count(distinct charge_id) as charge_count,
+            {%- else %}
+            cast(sum(charge_count) as bigint) as charge_count,
+            {%- endif %}
             billing_period
-        from allocations
+        from rows_to_add
         group by
-            {%- if grain != 'monthly' %}
-            cast(charge_period_start as date),
+            {%- if daily %}
+            usage_date,
             {%- endif %}
             billing_currency,
             {%- for dimension in dimensions %}

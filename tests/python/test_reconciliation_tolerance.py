@@ -3,7 +3,7 @@ is float noise, not a place to lose money: a dollar gap just past it fails the b
 inside it passes. Planted in a copy of the demo build's fully-loaded fact, checked by the build's own
 test of the fully-loaded total against the raw export. And the exact sums themselves do not drift
 with the number of rows (macros/money_decimal.sql): one charge split into 700,000 rows still
-reconciles."""
+reconciles. And a monthly rollup, added up from its daily twin, is checked against the fact."""
 
 from __future__ import annotations
 
@@ -98,3 +98,33 @@ def test_a_charge_split_into_many_rows_still_reconciles(demo_build, demo_lake, t
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    "defect",
+    [
+        # A charge counted twice: a month's distinct charges are no longer its days' sum.
+        "update fct_sagemaker_cost_by_team_monthly set charge_count = charge_count + 1 where rowid = "
+        "(select min(rowid) from fct_sagemaker_cost_by_team_monthly where billing_period = '2026-10')",
+        # A group lost from a monthly rollup (its days not added up).
+        "delete from fct_sagemaker_cost_by_model_monthly where rowid = "
+        "(select min(rowid) from fct_sagemaker_cost_by_model_monthly where billing_period = '2026-10')",
+    ],
+)
+def test_a_monthly_rollup_that_differs_from_the_fact_fails(demo_build, demo_lake, tmp_path, defect):
+    """The monthly rollups are added up from their daily twins (macros/cost_rollup.sql); the build
+    checks each against the fact itself (tests/data/assert_monthly_rollups_match_allocations.sql)."""
+    database = tmp_path / "smcost.duckdb"
+    shutil.copyfile(demo_build, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute(defect)
+    check = "assert_monthly_rollups_match_allocations"
+    result = run_dbt(
+        ["test", "--select", check],
+        lake_root=demo_lake,
+        database=database,
+        work=tmp_path,
+        vars={"as_of_billing_period": PERIOD},
+        check=False,
+    )
+    assert result.returncode != 0 and f"FAIL 1 {check}" in result.stdout, result.stdout[-3000:]
