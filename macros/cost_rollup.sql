@@ -1,21 +1,21 @@
 {#- An analyst rollup of fct_sagemaker_cost_allocations: costs and usage by the given dimensions at
     a daily or monthly grain. Every rollup is this one macro, so they all agree with the fact.
-    A daily rollup reads the fact; a monthly one reads its daily twin (the model of the same name
-    ending _daily, with the same dimensions), a fraction of the fact's rows: each charge lies on one
-    day, so a month's sums and distinct charges are the sums of its days' (issue 15: the rollups
-    each re-read the whole fact). Incremental by billing period like the fact: a run re-aggregates
+    A daily rollup reads the fact; a monthly one adds up `daily`, the ref of its daily twin (same
+    dimensions), a fraction of the fact's rows: each charge lies on one day, so a month's sums and
+    distinct charges are the sums of its days' (issue 15: the rollups each re-read the whole fact). Incremental by billing period like the fact: a run re-aggregates
     only the periods it rebuilt (Athena prunes the billing_period partitions), and billing_period
     comes last because it is the Athena table's partition column. -#}
-{% macro cost_rollup(dimensions, grain) %}
+{% macro cost_rollup(dimensions, grain, daily=none) %}
     {{ config(**billing_period_incremental_config()) }}
-    {%- if grain not in ('daily', 'monthly') %}
-        {{ exceptions.raise_compiler_error("cost_rollup: grain is 'daily' or 'monthly', not '" ~ grain ~ "'") }}
+    {%- if grain not in ('daily', 'monthly') or (grain == 'monthly') == (daily is none) %}
+        {{ exceptions.raise_compiler_error(
+            "cost_rollup: grain 'daily', or grain 'monthly' with daily=ref(<its daily twin>)") }}
     {%- endif %}
-    {%- set daily = grain == 'daily' %}
+    {%- set is_daily = grain == 'daily' %}
     with
 
     rows_to_add as (
-        {%- if daily %}
+        {%- if is_daily %}
         select
             cast(charge_period_start as date) as usage_date,
             billing_currency,
@@ -30,7 +30,7 @@
             billing_period
         from {{ ref('fct_sagemaker_cost_allocations') }}
         {%- else %}
-        select * from {{ ref(model.name | replace('_monthly', '_daily')) }}
+        select * from {{ daily }}
         {%- endif %}
         {#- is_incremental() asks the warehouse, so it is skipped on an offline compile. #}
         {%- if execute and flags.WHICH in ('run', 'build') and is_incremental() %}
@@ -40,7 +40,7 @@
 
     final as (
         select
-            {%- if daily %}
+            {%- if is_daily %}
             usage_date,
             {%- endif %}
             billing_currency,
@@ -53,7 +53,7 @@
             cast(sum(cast(effective_cost as {{ money_decimal() }})) as double) as effective_cost,
             cast(sum(cast(list_cost as {{ money_decimal() }})) as double) as list_cost,
             cast(sum(cast(usage_hours as {{ money_decimal() }})) as double) as usage_hours,
-            {%- if daily %}
+            {%- if is_daily %}
             count(distinct charge_id) as charge_count,
             {%- else %}
             cast(sum(charge_count) as bigint) as charge_count,
@@ -61,7 +61,7 @@
             billing_period
         from rows_to_add
         group by
-            {%- if daily %}
+            {%- if is_daily %}
             usage_date,
             {%- endif %}
             billing_currency,

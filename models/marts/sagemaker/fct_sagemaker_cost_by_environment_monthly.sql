@@ -1,1 +1,1 @@
-{{ cost_rollup(['environment'], 'monthly') }}
+{{ cost_rollup(['environment'], 'monthly', daily=ref('fct_sagemaker_cost_by_environment_daily')) }}

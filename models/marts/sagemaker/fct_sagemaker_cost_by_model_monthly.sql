@@ -1,1 +1,1 @@
-{{ cost_rollup(['model', 'team'], 'monthly') }}
+{{ cost_rollup(['model', 'team'], 'monthly', daily=ref('fct_sagemaker_cost_by_model_daily')) }}
