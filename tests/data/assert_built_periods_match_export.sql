@@ -40,4 +40,5 @@ left join export_periods
     on built_periods.billing_period = export_periods.billing_period
 where export_periods.billing_period is null
     or built_periods.built_charges <> export_periods.export_charges
-    or abs(built_periods.built_effective_cost - export_periods.export_effective_cost) >= 0.000001
+    or abs(built_periods.built_effective_cost - export_periods.export_effective_cost)
+        >= {{ money_tolerance('export_periods.export_effective_cost') }}

@@ -55,5 +55,5 @@ full outer join expected
         and changes.dimension = expected.dimension
 where changes.billing_period is null
     or expected.billing_period is null
-    or abs(changes.current_total - expected.current_total) >= 0.000001
-    or abs(changes.previous_total - expected.previous_total) >= 0.000001
+    or abs(changes.current_total - expected.current_total) >= {{ money_tolerance('expected.current_total') }}
+    or abs(changes.previous_total - expected.previous_total) >= {{ money_tolerance('expected.previous_total') }}

@@ -1,5 +1,5 @@
 {#- For every canonical tag key and billing period the coverage mart holds, taggable + untaggable
-    cost is the allocation fact's effective cost, to the exact decimal: the coverage mart loses and
+    cost is the allocation fact's effective cost (within money_tolerance): the coverage mart loses and
     invents no dollar, whatever the key's class. Fails with each (period, currency, key) that differs. -#}
 with
 
@@ -50,4 +50,5 @@ full outer join coverage
     on expected.billing_period = coverage.billing_period
         and expected.billing_currency is not distinct from coverage.billing_currency
         and expected.tag_key = coverage.tag_key
-where abs(coalesce(expected.total, 0) - coalesce(coverage.total, 0)) >= 0.000001
+where abs(coalesce(expected.total, 0) - coalesce(coverage.total, 0))
+    >= {{ money_tolerance('coalesce(expected.total, coverage.total)') }}
