@@ -35,15 +35,15 @@ listed_dimensions as (
     select distinct dimension from allowed_values
 ),
 
-keyed as (
-    {%- for dimension in ['team', 'model', 'experiment', 'environment'] %}
+-- The four canonical keys, one row each: every allocation is crossed with them in one pass (not
+-- four reads of the fact joined back on allocation_id, which probed 4 x the fact's rows into a hash
+-- of its keys: issue 15).
+{%- set dimensions = ['team', 'model', 'experiment', 'environment'] %}
+tag_dimensions as (
+    {%- for dimension in dimensions %}
         select
-            allocation_id,
             '{{ dimension }}' as dimension,
-            '{{ var("tag_keys")[dimension] }}' as tag_key,
-            {{ dimension }}_source as tag_source,
-            case when {{ dimension }} not in ('unattributed', '__idle__') then {{ dimension }} end as tag_value
-        from allocations
+            '{{ var("tag_keys")[dimension] }}' as tag_key
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -53,16 +53,24 @@ keyed as (
 classified as (
     select
         allocations.*,
-        keyed.dimension,
-        keyed.tag_key,
-        keyed.tag_value,
-        keyed.tag_source,
+        tag_dimensions.dimension,
+        tag_dimensions.tag_key,
+        case tag_dimensions.dimension
+            {%- for dimension in dimensions %}
+                when '{{ dimension }}'
+                    then case when allocations.{{ dimension }} not in ('unattributed', '__idle__') then allocations.{{ dimension }} end
+            {%- endfor %}
+        end as tag_value,
+        case tag_dimensions.dimension
+            {%- for dimension in dimensions %}
+                when '{{ dimension }}' then allocations.{{ dimension }}_source
+            {%- endfor %}
+        end as tag_source,
         allocations.resource_arn is null
         or allocations.sagemaker_category in ('savings_plan_fee', 'savings_plan_unused', 'credit', 'tax')
         or coalesce(allocations.charge_category, '') in ('Tax', 'Credit') as is_untaggable
     from allocations
-    inner join keyed
-        on allocations.allocation_id = keyed.allocation_id
+    cross join tag_dimensions
 ),
 
 final as (
