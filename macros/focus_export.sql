@@ -4,13 +4,16 @@
     (billing_period, billing_account_id, ..., billed_cost): the one definition, used by
     stg_focus__charges and by stg_focus__charge_details, which keys the FOCUS columns staging does not
     carry by it (tests/data/assert_focus_charge_details_key_the_staged_charges.sql proves both key the
-    same charges). The row number tells apart charges equal in every keyed column. -#}
+    same charges). The row number tells apart charges equal in every keyed column. The service is a
+    keyed column and its window is per service, so a model that keys one service's rows alone
+    (stg_focus__charge_details keys SageMaker's) numbers them exactly as staging numbers the whole
+    export (tests/python/hostile_inputs/test_export_files.py plants the case). -#}
 {% macro focus_charge_key() -%}
     {{ hash_key([
-        'billing_period', 'billing_account_id', 'sub_account_id', 'resource_id', 'usage_type', 'aws_operation',
+        'billing_period', 'billing_account_id', 'sub_account_id', 'service_code', 'resource_id', 'usage_type', 'aws_operation',
         'charge_period_start_at', 'charge_category', 'charge_class', 'pricing_category',
         'commitment_discount_status', 'charge_description', 'row_number() over (
-            partition by billing_period, sub_account_id, resource_id, usage_type, charge_period_start_at,
+            partition by billing_period, service_code, sub_account_id, resource_id, usage_type, charge_period_start_at,
             charge_category, charge_class, pricing_category, commitment_discount_status
             order by billed_cost, effective_cost, list_cost, charge_description
         )'

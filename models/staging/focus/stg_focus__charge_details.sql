@@ -2,18 +2,23 @@
     account types, ...), keyed by charge_id: what a FOCUS re-export of the charges carries beside
     stg_focus__charges (models/marts/focus_export). Same rows and key as stg_focus__charges
     (macros/focus_export.sql: focus_charge_key; a test proves they cover the same charges); columns an
-    older export version lacks are typed NULLs. -#}
+    older export version lacks are typed NULLs. Only the SageMaker services' rows (var
+    sagemaker_service_codes), the charges the FOCUS 1.3 export carries: a view every reader re-runs,
+    it would otherwise key every service's rows of the export each time (issue 15). The key's window
+    is per service, so these rows are numbered as staging numbers them. -#}
 with
 
 source as (
     select * from {{ focus_source() }}
     where {{ in_billing_period_window('billing_period') }}
+        and x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
 ),
 
 renamed as (
     select
         cast(billingaccountid as varchar) as billing_account_id,
         cast(subaccountid as varchar) as sub_account_id,
+        cast(x_servicecode as varchar) as service_code,
         cast(resourceid as varchar) as resource_id,
         cast({{ focus_usage_type_column() }} as varchar) as usage_type,
         cast(x_operation as varchar) as aws_operation,
