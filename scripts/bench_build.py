@@ -159,6 +159,7 @@ def growth(args: argparse.Namespace, root: Path) -> int:
     """A full build per size, each on its own lake and database (removed before the next: a 10 M-row
     database is tens of GiB), and the growth between sizes."""
     sizes = []
+    node_seconds: list[dict[str, float]] = []  # per size: every node's seconds
     for target in args.growth:
         scale = max(1, round(target / (ROWS_PER_REPLICA_MONTH * args.months)))
         work = root / f"scale-{scale}"
@@ -171,6 +172,7 @@ def growth(args: argparse.Namespace, root: Path) -> int:
         full = dbt_build("full", work, base_env(work, lake), month(args.months - 1), "--full-refresh")
         database_mib = (work / "smcost.duckdb").stat().st_size / 2**20
         sizes.append((scale, rows, export_mib, floor, peer, full.wall_s, full.peak_rss_mib, database_mib))
+        node_seconds.append(dict(slowest_nodes(work, 10**6)))
         shutil.rmtree(work, ignore_errors=True)
 
     print(
@@ -198,6 +200,17 @@ def growth(args: argparse.Namespace, root: Path) -> int:
             f"\nthe line through the smallest and largest size: {slope * 1e6:.1f} s per million rows on top of "
             f"{seconds_a - slope * rows_a:.1f} s a build pays at any size (dbt, every node and test)"
         )
+        # Where time grows faster than rows: the largest build's slowest nodes, as seconds per
+        # million rows at each size (flat across a row = that node grows linearly).
+        largest = node_seconds[-1]
+        print(f"\n{'seconds per million rows, by size':<70}" + "".join(f"{rows / 1e6:>9.2f}M" for _, rows, *_ in sizes))
+        for unique_id in sorted(largest, key=lambda node: -largest[node])[: args.top]:
+            kind, name = unique_id.split(".")[0], unique_id.split(".")[-1]
+            per_million = "".join(
+                f"{seconds.get(unique_id, 0.0) / (rows / 1e6):>10.2f}"
+                for seconds, (_, rows, *_) in zip(node_seconds, sizes, strict=True)
+            )
+            print(f"{kind + ' ' + name:<70}{per_million}")
     return 0
 
 
