@@ -24,6 +24,18 @@ def money_tolerance(amount: float) -> float:
     return 0.000001 + 1e-10 * abs(amount)
 
 
+def run_check(check: str, demo_lake, database, tmp_path):
+    """The build's own data test `check`, on the planted copy, as of the demo's last month."""
+    return run_dbt(
+        ["test", "--select", check],
+        lake_root=demo_lake,
+        database=database,
+        work=tmp_path,
+        vars={"as_of_billing_period": PERIOD},
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("share_of_tolerance, fails", [(1.5, True), (0.25, False)])
 def test_a_gap_just_past_the_tolerance_fails_and_one_inside_it_passes(
     demo_build, demo_lake, tmp_path, share_of_tolerance, fails
@@ -43,14 +55,7 @@ def test_a_gap_just_past_the_tolerance_fails_and_one_inside_it_passes(
     assert total - after == pytest.approx(gap, rel=0.01)  # the gap was planted
     assert 1e-6 < gap < 1e-4  # a ten-thousandth of a dollar or less on a ~$50 k month
 
-    result = run_dbt(
-        ["test", "--select", TEST],
-        lake_root=demo_lake,
-        database=database,
-        work=tmp_path,
-        vars={"as_of_billing_period": PERIOD},
-        check=False,
-    )
+    result = run_check(TEST, demo_lake, database, tmp_path)
     assert (result.returncode != 0) is fails, result.stdout[-3000:]
     assert (f"FAIL 1 {TEST}" in result.stdout) is fails, result.stdout[-3000:]
 
@@ -89,14 +94,7 @@ def test_a_charge_split_into_many_rows_still_reconciles(demo_build, demo_lake, t
     assert abs(after - total) < 1e-9  # the dollars are all there
     assert abs(cut) > money_tolerance(float(total)), "pick a split whose pieces have digits past the tenth"
 
-    result = run_dbt(
-        ["test", "--select", TEST],
-        lake_root=demo_lake,
-        database=database,
-        work=tmp_path,
-        vars={"as_of_billing_period": PERIOD},
-        check=False,
-    )
+    result = run_check(TEST, demo_lake, database, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -119,12 +117,5 @@ def test_a_monthly_rollup_that_differs_from_the_fact_fails(demo_build, demo_lake
     with duckdb.connect(str(database)) as con:
         con.execute(defect)
     check = "assert_monthly_rollups_match_allocations"
-    result = run_dbt(
-        ["test", "--select", check],
-        lake_root=demo_lake,
-        database=database,
-        work=tmp_path,
-        vars={"as_of_billing_period": PERIOD},
-        check=False,
-    )
+    result = run_check(check, demo_lake, database, tmp_path)
     assert result.returncode != 0 and f"FAIL 1 {check}" in result.stdout, result.stdout[-3000:]
