@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export SMCOST_LAKE_ROOT := $(abspath $(LAKE))
 export SMCOST_DUCKDB_PATH := $(abspath $(DB))
 
-.PHONY: help install demo test test-python test-dbt lint athena-check bench clean chromium
+.PHONY: help install demo test test-python test-dbt lint athena-check bench bench-growth clean chromium
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -108,6 +108,11 @@ bench: install ## Benchmarks (print figures; not part of `make test`): BENCH_ROW
 	$(BIN)/python scripts/bench_build.py --rows $(BENCH_ROWS) --months $(BENCH_MONTHS)
 	$(BIN)/python scripts/bench_demo.py --quick
 	$(BIN)/python scripts/bench_extract.py
+
+GROWTH_ROWS ?= 1000000,3000000,10000000
+
+bench-growth: install ## How build time and memory grow with rows: one full build per size in GROWTH_ROWS (3 months each)
+	$(BIN)/python scripts/bench_build.py --months 3 --growth $(GROWTH_ROWS)
 
 clean: ## Remove generated data and dbt artefacts (keeps .venv)
 	rm -rf data target logs
