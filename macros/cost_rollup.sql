@@ -2,9 +2,11 @@
     a daily or monthly grain. Every rollup is this one macro, so they all agree with the fact.
     A daily rollup reads the fact; a monthly one adds up `daily`, the ref of its daily twin (same
     dimensions), a fraction of the fact's rows: each charge lies on one day, so a month's sums and
-    distinct charges are the sums of its days' (issue 15: the rollups each re-read the whole fact). Incremental by billing period like the fact: a run re-aggregates
-    only the periods it rebuilt (Athena prunes the billing_period partitions), and billing_period
-    comes last because it is the Athena table's partition column. -#}
+    distinct charges are the sums of its days' (issue 15: the rollups each re-read the whole fact;
+    tests/data/assert_monthly_rollups_match_allocations.sql checks them against the fact).
+    Incremental by billing period like the fact: a run re-aggregates only the periods it rebuilt
+    (Athena prunes the billing_period partitions), and billing_period comes last because it is the
+    Athena table's partition column. -#}
 {% macro cost_rollup(dimensions, grain, daily=none) %}
     {{ config(**billing_period_incremental_config()) }}
     {%- if grain not in ('daily', 'monthly') or (grain == 'monthly') == (daily is none) %}

@@ -1,11 +1,11 @@
 {#- The FOCUS columns of each charge that attribution does not read (prices, invoice, SKU details,
     account types, ...), keyed by charge_id: what a FOCUS re-export of the charges carries beside
-    stg_focus__charges (models/marts/focus_export). Same rows and key as stg_focus__charges
-    (macros/focus_export.sql: focus_charge_key; a test proves they cover the same charges); columns an
-    older export version lacks are typed NULLs. Only the SageMaker services' rows (var
+    stg_focus__charges (models/marts/focus_export). Only the SageMaker services' rows (var
     sagemaker_service_codes), the charges the FOCUS 1.3 export carries: a view every reader re-runs,
-    it would otherwise key every service's rows of the export each time (issue 15). The key's window
-    is per service, so these rows are numbered as staging numbers them. -#}
+    it would otherwise key every service's rows of the export each time (issue 15). Keyed as
+    stg_focus__charges keys them (macros/focus_export.sql: focus_charge_key, whose window is per
+    service; a test proves both key the same SageMaker charges); columns an older export version
+    lacks are typed NULLs. -#}
 with
 
 source as (
