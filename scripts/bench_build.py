@@ -37,6 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -51,6 +52,11 @@ from smcost_testing import withhold_billing_period  # noqa: E402
 
 ROWS_PER_REPLICA_MONTH = 23_000  # measured: 23,640 at --scale 1 and 7 over 12 months, 22,160 at --scale 80 over 3
 START = "2025-11"  # twelve months ending where the default demo does (2026-10)
+
+
+def scale_for(rows: int, months: int) -> int:
+    """The demo --scale whose bill has about `rows` rows over `months` billing periods."""
+    return max(1, round(rows / (ROWS_PER_REPLICA_MONTH * months)))
 
 
 def month(index: int) -> str:
@@ -144,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.months < 2:
         parser.error("--months must be at least 2: the incremental run needs a month before the new one")
-    scale = max(1, round(args.rows / (ROWS_PER_REPLICA_MONTH * args.months)))
+    scale = scale_for(args.rows, args.months)
     root = Path(tempfile.mkdtemp(prefix="smcost-bench-build-", dir=args.work_dir))
     try:
         return growth(args, root) if args.growth else bench(args, scale, root)
@@ -155,24 +161,50 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class SizeRun:
+    """One size of a --growth run: its full build and what it left behind."""
+
+    scale: int
+    rows: int
+    export_mib: float
+    peer_s: float
+    build_s: float
+    peak_rss_mib: float | None
+    database_mib: float
+    node_seconds: dict[str, float]  # every node of the build
+
+    @property
+    def millions(self) -> float:
+        return self.rows / 1e6
+
+
 def growth(args: argparse.Namespace, root: Path) -> int:
     """A full build per size, each on its own lake and database (removed before the next: a 10 M-row
     database is tens of GiB), and the growth between sizes."""
-    sizes = []
-    node_seconds: list[dict[str, float]] = []  # per size: every node's seconds
+    runs: list[SizeRun] = []
     for target in args.growth:
-        scale = max(1, round(target / (ROWS_PER_REPLICA_MONTH * args.months)))
+        scale = scale_for(target, args.months)
         work = root / f"scale-{scale}"
         lake = work / "lake"
         print(f"generating {args.months} months at --scale {scale} under {work} ...", flush=True)
         generate(str(lake), seed=42, months=args.months, scale=scale, start_month=START)
-        rows, export_mib = bill_rows(lake), folder_mib(lake / "billing")
-        floor, peer = floors(lake)
+        rows = bill_rows(lake)
+        _, peer = floors(lake)
         print(f"full build of {rows:,} rows ...", flush=True)
         full = dbt_build("full", work, base_env(work, lake), month(args.months - 1), "--full-refresh")
-        database_mib = (work / "smcost.duckdb").stat().st_size / 2**20
-        sizes.append((scale, rows, export_mib, floor, peer, full.wall_s, full.peak_rss_mib, database_mib))
-        node_seconds.append(dict(slowest_nodes(work, 10**6)))
+        runs.append(
+            SizeRun(
+                scale=scale,
+                rows=rows,
+                export_mib=folder_mib(lake / "billing"),
+                peer_s=peer,
+                build_s=full.wall_s,
+                peak_rss_mib=full.peak_rss_mib,
+                database_mib=(work / "smcost.duckdb").stat().st_size / 2**20,
+                node_seconds=dict(slowest_nodes(work, 10**6)),
+            )
+        )
         shutil.rmtree(work, ignore_errors=True)
 
     print(
@@ -184,32 +216,31 @@ def growth(args: argparse.Namespace, root: Path) -> int:
         f"{'marginal s/M':>13} {'peak RSS MiB':>13} {'DB MiB':>8} {'DB x export':>12}"
     )
     print(header + "\n" + "-" * len(header))
-    previous = None
-    for scale, rows, export_mib, _floor, peer, seconds, rss, database_mib in sizes:
-        marginal = f"{(seconds - previous[1]) / ((rows - previous[0]) / 1e6):>13.1f}" if previous else f"{'':>13}"
-        print(
-            f"{rows:>11,} {scale:>6} {peer:>7.2f} {seconds:>8.1f} {seconds / peer:>7.0f} "
-            f"{seconds / (rows / 1e6):>13.1f} {marginal} {rss or 0:>13,.0f} {database_mib:>8,.0f} "
-            f"{database_mib / export_mib:>12.0f}"
+    for previous, run in zip([None, *runs], runs, strict=False):
+        marginal = (
+            f"{(run.build_s - previous.build_s) / (run.millions - previous.millions):>13.1f}"
+            if previous
+            else f"{'':>13}"
         )
-        previous = (rows, seconds)
-    if len(sizes) >= 2:
-        (_, rows_a, *_, seconds_a, _, _), (_, rows_b, *_, seconds_b, _, _) = sizes[0], sizes[-1]
-        slope = (seconds_b - seconds_a) / (rows_b - rows_a)
         print(
-            f"\nthe line through the smallest and largest size: {slope * 1e6:.1f} s per million rows on top of "
-            f"{seconds_a - slope * rows_a:.1f} s a build pays at any size (dbt, every node and test)"
+            f"{run.rows:>11,} {run.scale:>6} {run.peer_s:>7.2f} {run.build_s:>8.1f} {run.build_s / run.peer_s:>7.0f} "
+            f"{run.build_s / run.millions:>13.1f} {marginal} {run.peak_rss_mib or 0:>13,.0f} "
+            f"{run.database_mib:>8,.0f} {run.database_mib / run.export_mib:>12.0f}"
+        )
+    if len(runs) >= 2:
+        first, last = runs[0], runs[-1]
+        slope = (last.build_s - first.build_s) / (last.millions - first.millions)
+        print(
+            f"\nthe line through the smallest and largest size: {slope:.1f} s per million rows, intercept "
+            f"{first.build_s - slope * first.millions:.1f} s (what a build pays at any size when growth is "
+            "linear; below zero when time grows faster than the rows)"
         )
         # Where time grows faster than rows: the largest build's slowest nodes, as seconds per
         # million rows at each size (flat across a row = that node grows linearly).
-        largest = node_seconds[-1]
-        print(f"\n{'seconds per million rows, by size':<70}" + "".join(f"{rows / 1e6:>9.2f}M" for _, rows, *_ in sizes))
-        for unique_id in sorted(largest, key=lambda node: -largest[node])[: args.top]:
+        print(f"\n{'seconds per million rows, by size':<70}" + "".join(f"{run.millions:>9.2f}M" for run in runs))
+        for unique_id in sorted(last.node_seconds, key=lambda node: -last.node_seconds[node])[: args.top]:
             kind, name = unique_id.split(".")[0], unique_id.split(".")[-1]
-            per_million = "".join(
-                f"{seconds.get(unique_id, 0.0) / (rows / 1e6):>10.2f}"
-                for seconds, (_, rows, *_) in zip(node_seconds, sizes, strict=True)
-            )
+            per_million = "".join(f"{run.node_seconds.get(unique_id, 0.0) / run.millions:>10.2f}" for run in runs)
             print(f"{kind + ' ' + name:<70}{per_million}")
     return 0
 

@@ -62,7 +62,7 @@ def test_a_gap_just_past_the_tolerance_fails_and_one_inside_it_passes(
 
 def test_a_charge_split_into_many_rows_still_reconciles(demo_build, demo_lake, tmp_path):
     """The exact sums cast each row to the money decimal before adding: a cut of each row to 10
-    digits lost $0.0000020 over 710 k allocation rows of one month (make bench --growth at demo
+    digits lost $0.0000020 over 710 k allocation rows of one month (make bench-growth at demo
     --scale 43), which failed the build. The same loss is planted here in one step: the biggest
     neighbour allocation of the month becomes 700,000 equal rows whose digits run past the tenth."""
     database = tmp_path / "smcost.duckdb"
