@@ -73,6 +73,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # JDBC driver DBeaver downloads, the DuckDB that Grafana's plugin embeds. DuckDB 2.x would write
 # its own v2.0.0 format by default, which no 1.x reader can open.
 DUCKDB_STORAGE_VERSION = "v1.0.0"
+# DuckDB's memory limit for the database copies the pipeline makes itself (conversion, compaction),
+# as for the build (profiles.yml.example's default too, which a test checks): DuckDB's own default is
+# 80% of RAM, and copying a 2 GiB database without a limit peaked at 3.3 GiB (make bench, 1.1 M rows).
+DUCKDB_MEMORY_LIMIT = "2GB"
 DEFAULT_DUCKDB_PATH = "data/smcost.duckdb"  # the profile's default, relative to the project
 BUILD_SUFFIX = ".building"  # appended, so DuckDB derives the same catalog name from the copy
 INPUTS_SUFFIX = ".inputs.json"  # the fingerprint of what the live file was built from
@@ -647,10 +651,16 @@ class _BuildFile:
         import duckdb
 
         converted = path.with_name(path.name + ".converting")
+        spill = path.with_name(path.name + ".converting.tmp")
         for stale in (converted, self._wal(converted)):
             stale.unlink(missing_ok=True)
         try:
-            with duckdb.connect() as con:
+            # Bounded like the build; past the limit DuckDB spills beside the copy (the folder goes after).
+            config: dict[str, str | bool | int | float | list[str]] = {
+                "memory_limit": os.environ.get("SMCOST_DUCKDB_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT,
+                "temp_directory": str(spill),
+            }
+            with duckdb.connect(config=config) as con:
                 con.execute(f"attach '{_sql_string(path)}' as smcost_from (read_only)")
                 con.execute(f"attach '{_sql_string(converted)}' as smcost_to (storage_version '{version}')")
                 con.execute("copy from database smcost_from to smcost_to")
@@ -660,6 +670,8 @@ class _BuildFile:
             raise _DatabaseError(
                 f"cannot convert {self.live} to storage version {version}: {error}".splitlines()[0]
             ) from None
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
 
     def publish(self, fingerprint: str | None = None) -> dict:
         """Swap the built copy into place, unless the file changed under us (then keep it, say why);

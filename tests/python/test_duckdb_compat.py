@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from smcost.demo import generate
-from smcost.pipeline import DUCKDB_STORAGE_VERSION
+from smcost.pipeline import DUCKDB_MEMORY_LIMIT, DUCKDB_STORAGE_VERSION
 from smcost_testing import BIN, REPO, withhold_billing_period
 
 CLI = BIN / "duckdb"
@@ -117,6 +117,12 @@ def copy_database(built, tmp_path) -> Path:
 def test_profile_and_pipeline_agree_on_the_storage_version():
     profile = (REPO / "profiles.yml.example").read_text()
     assert f"env_var('SMCOST_DUCKDB_STORAGE_VERSION', '{DUCKDB_STORAGE_VERSION}')" in profile
+
+
+def test_profile_and_pipeline_agree_on_the_memory_limit():
+    """The pipeline's own database copies (compaction, conversion) are bounded like the build."""
+    profile = (REPO / "profiles.yml.example").read_text()
+    assert f"env_var('SMCOST_DUCKDB_MEMORY_LIMIT', '{DUCKDB_MEMORY_LIMIT}')" in profile
 
 
 def test_the_installed_cli_opens_the_built_file_and_runs_the_readme_query(built):

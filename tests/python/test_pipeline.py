@@ -307,6 +307,20 @@ def test_a_build_that_leaves_the_file_mostly_free_space_is_compacted_before_the_
     assert "compacted" not in summary_of(result)["database"]  # a file without free space is left as built
 
 
+def test_the_compaction_copy_runs_under_the_builds_memory_limit(tmp_path):
+    """DuckDB's own default is 80% of RAM: the copy takes SMCOST_DUCKDB_MEMORY_LIMIT, as the build does
+    (a limit DuckDB cannot read stops the copy with its message; the old file stays live)."""
+    env = {**_stand_in_env(tmp_path), "SMCOST_DUCKDB_MEMORY_LIMIT": "not-a-size"}
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "sparse").touch()
+    result = pipeline(
+        "--skip-extract", "--lake", str(tmp_path / "lake"), "--lock-file", str(tmp_path / "lock"), env=env
+    )
+    assert result.returncode != 0
+    assert "cannot convert" in result.stderr and "Memory" in result.stderr, result.stderr[-3000:]  # DuckDB read it
+    assert not list(tmp_path.glob("*.converting*"))  # no half-written copy or spill folder left behind
+
+
 def test_the_fingerprinted_lake_is_the_one_dbt_reads(tmp_path, monkeypatch):
     from argparse import Namespace
 
