@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -48,6 +49,7 @@ sys.path[:0] = [str(SCRIPTS), str(REPO / "extract"), str(REPO / "tests" / "pytho
 
 from bench_demo import BIN, base_env, bill_rows, folder_mib, measure  # noqa: E402
 from smcost.demo import generate  # noqa: E402
+from smcost.pipeline import duckdb_memory_limit  # noqa: E402
 from smcost_testing import withhold_billing_period  # noqa: E402
 
 ROWS_PER_REPLICA_MONTH = 23_000  # measured: 23,640 at --scale 1 and 7 over 12 months, 22,160 at --scale 80 over 3
@@ -107,6 +109,12 @@ def pipeline_run(label: str, work: Path, env: dict, lake: Path, period: str):
     if run.returncode:
         sys.exit(f"{label} failed:\n" + "\n".join(run.output.splitlines()[-40:]))
     return run, json.loads(run.output.strip().splitlines()[-1])
+
+
+def dbt_threads(output: str) -> int | None:
+    """The models dbt ran at once, from its own "Concurrency: N threads" line (the profile's setting)."""
+    match = re.search(r"Concurrency: (\d+) threads", output)
+    return int(match.group(1)) if match else None
 
 
 def slowest_nodes(work: Path, top: int) -> list[tuple[str, float]]:
@@ -173,6 +181,7 @@ class SizeRun:
     peak_rss_mib: float | None
     database_mib: float
     node_seconds: dict[str, float]  # every node of the build
+    threads: int | None  # the models dbt ran at once, as dbt reported it
 
     @property
     def millions(self) -> float:
@@ -203,13 +212,14 @@ def growth(args: argparse.Namespace, root: Path) -> int:
                 peak_rss_mib=full.peak_rss_mib,
                 database_mib=(work / "smcost.duckdb").stat().st_size / 2**20,
                 node_seconds=dict(slowest_nodes(work, 10**6)),
+                threads=dbt_threads(full.output),
             )
         )
         shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"\nsmcost build growth: full `dbt build --full-refresh` per size, {args.months} billing periods, "
-        f"{os.cpu_count()} CPUs, memory limit {os.environ.get('SMCOST_DUCKDB_MEMORY_LIMIT', '2GB')}\n"
+        f"{os.cpu_count()} CPUs, memory limit {duckdb_memory_limit()}, {runs[-1].threads} dbt threads\n"
     )
     header = (
         f"{'bill rows':>11} {'scale':>6} {'peer s':>7} {'full s':>8} {'x peer':>7} {'s per M rows':>13} "
@@ -285,7 +295,8 @@ def bench(args: argparse.Namespace, scale: int, root: Path) -> int:
 
     print(
         f"\nsmcost build benchmark: {rows:,} bill rows ({export_mib:,.0f} MiB of Parquet), {args.months} billing "
-        f"periods, demo --scale {scale}; {os.cpu_count()} CPUs; every ratio from this run\n"
+        f"periods, demo --scale {scale}; {os.cpu_count()} CPUs, memory limit {duckdb_memory_limit()}, "
+        f"{dbt_threads(full.output)} dbt threads; every ratio from this run\n"
     )
     header = f"{'measure':<44} {'seconds':>9} {'x floor':>9} {'x peer':>8} {'peak RSS MiB':>13}"
     print(header + "\n" + "-" * len(header))

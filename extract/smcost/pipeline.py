@@ -162,6 +162,11 @@ def _storage_version() -> str:
     return version
 
 
+def duckdb_memory_limit() -> str:
+    """The DuckDB memory limit in force: SMCOST_DUCKDB_MEMORY_LIMIT, else the profile's default."""
+    return os.environ.get("SMCOST_DUCKDB_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT
+
+
 def _version_key(version: str) -> tuple[int, ...] | None:
     match = re.match(r"v(\d+)\.(\d+)\.(\d+)", version or "")
     return tuple(int(g) for g in match.groups()) if match else None
@@ -657,7 +662,7 @@ class _BuildFile:
         try:
             # Bounded like the build; past the limit DuckDB spills beside the copy (the folder goes after).
             config: dict[str, str | bool | int | float | list[str]] = {
-                "memory_limit": os.environ.get("SMCOST_DUCKDB_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT,
+                "memory_limit": duckdb_memory_limit(),
                 "temp_directory": str(spill),
             }
             with duckdb.connect(config=config) as con:

@@ -15,7 +15,7 @@ export_periods as (
         count(*) as export_charges,
         sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as {{ money_decimal() }})) as export_effective_cost
     from {{ focus_source() }}
-    where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
+    where {{ is_sagemaker_service('x_servicecode') }}
     group by 1
 ),
 

@@ -11,7 +11,7 @@ export_sagemaker as (
         sum(cast({{ dbt.safe_cast('effectivecost', 'double') }} as {{ money_decimal() }})) as effective_cost,
         sum(cast({{ dbt.safe_cast('listcost', 'double') }} as {{ money_decimal() }})) as list_cost
     from {{ focus_source() }}
-    where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
+    where {{ is_sagemaker_service('x_servicecode') }}
         and {{ in_billing_period_window('billing_period') }}
     group by 1, 2
 ),

@@ -15,7 +15,7 @@ source_totals as (
         sum(cast({{ dbt.safe_cast('listcost', 'double') }} as {{ money_decimal() }})) as list_cost,
         {% for c in costs %}count({{ c }}){% if not loop.last %} + {% endif %}{% endfor %} as cost_values
     from {{ focus_source() }}
-    where x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
+    where {{ is_sagemaker_service('x_servicecode') }}
         and {{ in_billing_period_window('billing_period') }}
     group by 1, 2
 ),

@@ -261,12 +261,16 @@ def test_a_file_in_a_newer_storage_format_is_converted(built, tmp_path):
 
 
 # DuckDB prints its limit in binary units: 2GB (decimal, the default) is 1.8 GiB, 1GB is 953.6 MiB.
-@pytest.mark.parametrize(("setting", "printed"), [(None, "1.8 GiB"), ("1GB", "953.6 MiB")])
-def test_the_local_profile_bounds_duckdb_memory(tmp_path, setting, printed):
+# dbt's threads likewise: two by default, SMCOST_DBT_THREADS to change.
+@pytest.mark.parametrize(
+    ("setting", "printed", "threads_setting", "threads"), [(None, "1.8 GiB", None, 2), ("1GB", "953.6 MiB", "1", 1)]
+)
+def test_the_local_profile_bounds_duckdb_memory(tmp_path, setting, printed, threads_setting, threads):
     env = {**os.environ, "DBT_PROFILES_DIR": str(tmp_path), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb")}
-    env.pop("SMCOST_DUCKDB_MEMORY_LIMIT", None)
-    if setting:
-        env["SMCOST_DUCKDB_MEMORY_LIMIT"] = setting
+    for name, value in (("SMCOST_DUCKDB_MEMORY_LIMIT", setting), ("SMCOST_DBT_THREADS", threads_setting)):
+        env.pop(name, None)
+        if value:
+            env[name] = value
     shutil.copy(REPO / "profiles.yml.example", tmp_path / "profiles.yml")
     command = [
         str(BIN / "dbt"),
@@ -281,3 +285,4 @@ def test_the_local_profile_bounds_duckdb_memory(tmp_path, setting, printed):
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:]
     assert re.search(rf"(?<![0-9.]){re.escape(printed)}", result.stdout), result.stdout[-2000:]
+    assert f"Concurrency: {threads} threads" in result.stdout, result.stdout[-2000:]

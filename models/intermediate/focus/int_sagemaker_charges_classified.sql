@@ -17,13 +17,15 @@ taxonomy as (
 ),
 
 -- Patterns are matched once per distinct (service, charge category, usage type), not per row:
--- a bill has millions of rows but a few hundred usage types.
+-- a bill has millions of rows but a few hundred usage types. Read from the table, not `charges`:
+-- DuckDB materialises a CTE two parts of a query read, here every SageMaker charge, 57 columns wide.
 usage_types as (
     select distinct
         service_code,
         charge_category,
         usage_type
-    from charges
+    from {{ ref('stg_focus__charges') }}
+    where is_sagemaker
 ),
 
 matches as (

@@ -157,8 +157,10 @@ file_system_links as (
 
 -- ------------------------------------------------------------ tag or rule -------------------
 -- Also where a structural link finds nothing in the period, a tag or rule still decides.
+-- The storage-linked charges read from the table, not `storage_links`: DuckDB materialises a CTE
+-- two parts of a query read, and that one holds every S3 and ECR charge x prefix or image.
 structurally_linked as (
-    select charge_id from storage_links
+    select charge_id from {{ ref('int_neighbour_storage_links') }}
     union
     select charge_id from log_links
     union

@@ -18,20 +18,35 @@ resources as (
     select * from {{ ref('int_sagemaker_resources_attributed') }}
 ),
 
+-- The columns the match needs, read from the table, not `charges`: DuckDB materialises a CTE two
+-- parts of a query read, here every SageMaker charge with all its columns.
+charge_resources as (
+    select
+        charge_id,
+        resource_account_id,
+        resource_region,
+        resource_type,
+        resource_name_lower,
+        charge_period_start_at,
+        charge_period_end_at
+    from {{ ref('int_sagemaker_charges_classified') }}
+    where resource_name_lower is not null
+),
+
 candidates as (
     select
-        charges.charge_id,
+        charge_resources.charge_id,
         resources.resource_key,
         {{ overlap_ms(
-            'charges.charge_period_start_at', 'charges.charge_period_end_at',
+            'charge_resources.charge_period_start_at', 'charge_resources.charge_period_end_at',
             'resources.valid_from', 'resources.valid_to'
         ) }} as overlap_ms
-    from charges
+    from charge_resources
     inner join resources
-        on charges.resource_account_id = resources.account_id
-            and charges.resource_region = resources.region
-            and charges.resource_type = resources.resource_type
-            and charges.resource_name_lower = resources.resource_name_lower
+        on charge_resources.resource_account_id = resources.account_id
+            and charge_resources.resource_region = resources.region
+            and charge_resources.resource_type = resources.resource_type
+            and charge_resources.resource_name_lower = resources.resource_name_lower
 ),
 
 best_match as (

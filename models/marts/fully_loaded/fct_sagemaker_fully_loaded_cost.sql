@@ -34,6 +34,20 @@ owners as (
     select * from {{ ref('int_sagemaker_resource_owners') }}
 ),
 
+-- The links to a resource, read from the table again rather than from `links`: a CTE two parts of
+-- a query read is one DuckDB materialises, and `links` is every charge's links (2.6 GB at 2.87 M
+-- bill rows, spilled under the memory limit). Two narrow scans: 27.2 s became 17.3 s at that size.
+resource_links as (
+    select
+        charge_id,
+        linked_account_id,
+        linked_region,
+        linked_resource_type,
+        linked_resource_name
+    from {{ ref('int_neighbour_charge_links') }}
+    where linked_resource_type is not null
+),
+
 sagemaker_components as (
     select distinct
         sagemaker_category,
@@ -56,27 +70,26 @@ owned_periods as (
 -- period: a rebuilt month then equals what an incremental run built (tests/python/test_incremental.py).
 linked_periods as (
     select
-        links.linked_account_id,
-        links.linked_region,
-        links.linked_resource_type,
-        links.linked_resource_name,
+        resource_links.linked_account_id,
+        resource_links.linked_region,
+        resource_links.linked_resource_type,
+        resource_links.linked_resource_name,
         neighbour_charges.billing_period,
         max(owned_periods.billing_period) as owner_period
-    from links
+    from resource_links
     inner join neighbour_charges
-        on links.charge_id = neighbour_charges.charge_id
+        on resource_links.charge_id = neighbour_charges.charge_id
     left join owned_periods
-        on links.linked_account_id = owned_periods.account_id
-            and links.linked_region = owned_periods.region
-            and links.linked_resource_type = owned_periods.resource_type
-            and links.linked_resource_name = owned_periods.resource_name_lower
+        on resource_links.linked_account_id = owned_periods.account_id
+            and resource_links.linked_region = owned_periods.region
+            and resource_links.linked_resource_type = owned_periods.resource_type
+            and resource_links.linked_resource_name = owned_periods.resource_name_lower
             and neighbour_charges.billing_period >= owned_periods.billing_period
-    where links.linked_resource_type is not null
     group by
-        links.linked_account_id,
-        links.linked_region,
-        links.linked_resource_type,
-        links.linked_resource_name,
+        resource_links.linked_account_id,
+        resource_links.linked_region,
+        resource_links.linked_resource_type,
+        resource_links.linked_resource_name,
         neighbour_charges.billing_period
 ),
 

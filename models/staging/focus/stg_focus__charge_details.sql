@@ -11,7 +11,7 @@ with
 source as (
     select * from {{ focus_source() }}
     where {{ in_billing_period_window('billing_period') }}
-        and x_servicecode in ({{ sql_string_list(var('sagemaker_service_codes')) }})
+        and {{ is_sagemaker_service('x_servicecode') }}
 ),
 
 renamed as (

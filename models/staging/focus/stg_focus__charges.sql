@@ -97,7 +97,7 @@ derived as (
             when lower(consumed_unit) in ('second', 'seconds', 'sec', 's') then consumed_quantity / 3600.0
         end as usage_hours,
         coalesce(
-            service_code in ({{ sql_string_list(var('sagemaker_service_codes')) }}),
+            {{ is_sagemaker_service('service_code') }},
             false
         ) as is_sagemaker,
         coalesce(pricing_category = 'Committed' and commitment_discount_status = 'Used', false) as is_commitment_covered,
