@@ -41,6 +41,9 @@ def run_dbt(
         "SMCOST_LAKE_ROOT": str(lake_root),
         "SMCOST_DUCKDB_PATH": database.name,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        # The suite's bills are small: two models at once overlap dbt's per-model overhead, and no
+        # model comes near the memory limit (the profile's default of one is for large bills).
+        "SMCOST_DBT_THREADS": os.environ.get("SMCOST_DBT_THREADS", "2"),
     }
     profile = work / "profiles.yml"
     if not profile.exists():

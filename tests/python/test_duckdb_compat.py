@@ -261,9 +261,9 @@ def test_a_file_in_a_newer_storage_format_is_converted(built, tmp_path):
 
 
 # DuckDB prints its limit in binary units: 2GB (decimal, the default) is 1.8 GiB, 1GB is 953.6 MiB.
-# dbt's threads likewise: two by default, SMCOST_DBT_THREADS to change.
+# dbt's threads likewise: one model at a time by default (the limit is the database's), or SMCOST_DBT_THREADS.
 @pytest.mark.parametrize(
-    ("setting", "printed", "threads_setting", "threads"), [(None, "1.8 GiB", None, 2), ("1GB", "953.6 MiB", "1", 1)]
+    ("setting", "printed", "threads_setting", "threads"), [(None, "1.8 GiB", None, 1), ("1GB", "953.6 MiB", "3", 3)]
 )
 def test_the_local_profile_bounds_duckdb_memory(tmp_path, setting, printed, threads_setting, threads):
     env = {**os.environ, "DBT_PROFILES_DIR": str(tmp_path), "SMCOST_DUCKDB_PATH": str(tmp_path / "db.duckdb")}
